@@ -1,0 +1,94 @@
+/** Byte helpers shared by every layer. Hex is always 0x-prefixed lower case on the way out. */
+import { VosError } from './errors.js';
+
+export type Bytes = Uint8Array;
+
+export const EMPTY = new Uint8Array(0);
+
+export function toHex(bytes: Uint8Array): string {
+  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
+}
+
+const HEX_RE = /^(0x)?([0-9a-fA-F]{2})*$/;
+
+export function fromHex(hex: string, expectedLength?: number): Uint8Array {
+  if (typeof hex !== 'string' || !HEX_RE.test(hex)) {
+    throw new VosError({ code: 'INVALID_HEX' }, 'invalid hex string');
+  }
+  const body = hex.startsWith('0x') ? hex.slice(2) : hex;
+  const out = new Uint8Array(Buffer.from(body, 'hex'));
+  if (expectedLength !== undefined && out.length !== expectedLength) {
+    throw new VosError(
+      { code: 'INVALID_LENGTH', expected: expectedLength, actual: out.length },
+      `expected ${expectedLength} bytes, got ${out.length}`,
+    );
+  }
+  return out;
+}
+
+export function isHex(s: unknown): s is string {
+  return typeof s === 'string' && s.startsWith('0x') && HEX_RE.test(s);
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(asBuffer(a), asBuffer(b));
+}
+
+/** A Buffer view on the same memory (no copy). */
+export function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Minimal big-endian encoding of a non-negative integer; 0 encodes as empty bytes (RLP convention). */
+export function bigintToBytes(n: bigint): Uint8Array {
+  if (n < 0n) throw new VosError({ code: 'NEGATIVE_INTEGER' }, 'negative integer');
+  if (n === 0n) return EMPTY;
+  let hex = n.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+export function bytesToBigint(b: Uint8Array): bigint {
+  if (b.length === 0) return 0n;
+  return BigInt(`0x${asBuffer(b).toString('hex')}`);
+}
+
+/** Fixed-width big-endian u64 (used in store keys so that byte order = numeric order). */
+export function u64be(n: number | bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n));
+  return out;
+}
+
+export function readU64be(b: Uint8Array, offset = 0): bigint {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(offset);
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+export function utf8(s: string): Uint8Array {
+  return enc.encode(s);
+}
+
+export function fromUtf8(b: Uint8Array): string {
+  return dec.decode(b);
+}
