@@ -1,0 +1,45 @@
+/** Gas schedule (consensus rules). Fee = gasUsed x gasPrice, paid to the block proposer. */
+
+import { TxKind } from '../tx/kinds.js';
+import type { Tx } from '../tx/tx.js';
+
+export const GAS = {
+  txBase: 20_000n,
+  perTxByte: 16n,
+  transfer: 0n,
+  stake: 30_000n,
+  unstake: 30_000n,
+} as const;
+
+/** Gas charged before execution: base + bytes. */
+export function intrinsicGas(tx: Tx): bigint {
+  return GAS.txBase + GAS.perTxByte * BigInt(tx.size);
+}
+
+/** Total gas of a tx of a fixed-cost kind (all kinds so far). */
+export function txGas(tx: Tx): bigint {
+  return intrinsicGas(tx) + kindGas(tx.kind);
+}
+
+export function kindGas(kind: TxKind): bigint {
+  switch (kind) {
+    case TxKind.Transfer:
+      return GAS.transfer;
+    case TxKind.Stake:
+      return GAS.stake;
+    case TxKind.Unstake:
+      return GAS.unstake;
+  }
+}
+
+/** Value that leaves the sender's balance besides the fee (for balance admission checks). */
+export function txValue(tx: Tx): bigint {
+  const p = tx.body;
+  switch (p.kind) {
+    case TxKind.Transfer:
+    case TxKind.Stake:
+      return p.body.amount;
+    case TxKind.Unstake:
+      return 0n;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Tx = {chainId, nonce, signer, kind, payload, gasLimit, gasPrice, sig}.
+ * Wire/hash encoding: rlp([chainId, nonce, signer, kind, payload, gasLimit, gasPrice, sig]), at most
+ * MAX_TX_BYTES. Sign bytes: signBytes(Tx, chainId, rlp(first seven fields)). Hash = sha256(wire bytes).
+ */
+import { toHex } from '../../util/bytes.js';
+import { type Address, addressFromPublicKey } from '../address.js';
+import {
+  asBigint,
+  asBoundedBytes,
+  asBytes,
+  asList,
+  asNumber,
+  asString,
+  CodecError,
+  decodeRlp,
+  encodeRlp,
+  type RlpInput,
+  U64_MAX,
+  U256_MAX,
+} from '../codec.js';
+import { sha256 } from '../hash.js';
+import { type PrivateKey, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, verifySignature } from '../keys.js';
+import { CHAIN_ID_RE, SignTag, signBytes } from '../signing.js';
+import {
+  decodePayload,
+  encodePayload,
+  isTxKind,
+  payloadToJSON,
+  TX_KIND_NAMES,
+  type TxKind,
+  type TxPayload,
+} from './kinds.js';
+
+/** Max serialized tx size; content lives in storage, not in txs. */
+export const MAX_TX_BYTES = 64 * 1024;
+
+export interface TxFields {
+  chainId: string;
+  nonce: bigint;
+  signer: Uint8Array;
+  kind: TxKind;
+  payload: Uint8Array;
+  gasLimit: bigint;
+  gasPrice: bigint;
+}
+
+export class Tx implements TxFields {
+  readonly chainId: string;
+  readonly nonce: bigint;
+  readonly signer: Uint8Array;
+  readonly kind: TxKind;
+  readonly payload: Uint8Array;
+  readonly gasLimit: bigint;
+  readonly gasPrice: bigint;
+  readonly signature: Uint8Array;
+  #serialized: Uint8Array | undefined;
+  #hash: Uint8Array | undefined;
+  #sender: Address | undefined;
+  #decoded: TxPayload | undefined;
+
+  constructor(fields: TxFields, signature: Uint8Array, serialized?: Uint8Array) {
+    this.chainId = fields.chainId;
+    this.nonce = fields.nonce;
+    this.signer = fields.signer;
+    this.kind = fields.kind;
+    this.payload = fields.payload;
+    this.gasLimit = fields.gasLimit;
+    this.gasPrice = fields.gasPrice;
+    this.signature = signature;
+    this.#serialized = serialized;
+  }
+
+  static sign(fields: Omit<TxFields, 'signer' | 'payload'> & { payload: TxPayload }, key: PrivateKey): Tx {
+    const full: TxFields = { ...fields, signer: key.publicKey, payload: encodePayload(fields.payload) };
+    return new Tx(full, key.sign(txSignBytes(full)));
+  }
+
+  get sender(): Address {
+    if (this.#sender === undefined) this.#sender = addressFromPublicKey(this.signer);
+    return this.#sender;
+  }
+
+  /** The decoded payload (validated when the tx was decoded from bytes). */
+  get body(): TxPayload {
+    if (this.#decoded === undefined) this.#decoded = decodePayload(this.kind, this.payload);
+    return this.#decoded;
+  }
+
+  get size(): number {
+    return this.serialize().length;
+  }
+
+  /** Max fee the signer can be charged. */
+  get maxFee(): bigint {
+    return this.gasLimit * this.gasPrice;
+  }
+
+  signBytes(): Uint8Array {
+    return txSignBytes(this);
+  }
+
+  verifySignature(): boolean {
+    return verifySignature(this.signer, this.signBytes(), this.signature);
+  }
+
+  raw(): RlpInput[] {
+    return [...txBody(this), this.signature];
+  }
+
+  serialize(): Uint8Array {
+    if (this.#serialized === undefined) this.#serialized = encodeRlp(this.raw());
+    return this.#serialized;
+  }
+
+  hash(): Uint8Array {
+    if (this.#hash === undefined) this.#hash = sha256(this.serialize());
+    return this.#hash;
+  }
+
+  toJSON() {
+    return {
+      hash: toHex(this.hash()),
+      chainId: this.chainId,
+      nonce: this.nonce.toString(),
+      from: this.sender.toString(),
+      signer: toHex(this.signer),
+      kind: TX_KIND_NAMES[this.kind],
+      payload: payloadToJSON(this.body),
+      gasLimit: this.gasLimit.toString(),
+      gasPrice: this.gasPrice.toString(),
+      signature: toHex(this.signature),
+    };
+  }
+}
+
+function txBody(t: TxFields): RlpInput[] {
+  return [t.chainId, t.nonce, t.signer, t.kind, t.payload, t.gasLimit, t.gasPrice];
+}
+
+export function txSignBytes(t: TxFields): Uint8Array {
+  return signBytes(SignTag.Tx, t.chainId, encodeRlp(txBody(t)));
+}
+
+/** Decode a tx from its wire bytes: size, canonical RLP, field types, known kind, valid payload. */
+export function createTxFromRlp(bytes: Uint8Array): Tx {
+  if (bytes.length > MAX_TX_BYTES) {
+    throw new CodecError('INVALID_FIELD', 'tx', `tx is ${bytes.length} bytes, max ${MAX_TX_BYTES}`);
+  }
+  const f = asList(decodeRlp(bytes, 'tx'), 'tx', 8);
+  const chainId = asString(f[0], 'tx.chainId', 50);
+  if (!CHAIN_ID_RE.test(chainId)) throw new CodecError('INVALID_FIELD', 'tx.chainId', 'invalid chain id');
+  const kind = asNumber(f[3], 'tx.kind', 0xffff);
+  if (!isTxKind(kind)) throw new CodecError('INVALID_FIELD', 'tx.kind', `unknown tx kind ${kind}`);
+  const tx = new Tx(
+    {
+      chainId,
+      nonce: asBigint(f[1], 'tx.nonce', U64_MAX),
+      signer: asBytes(f[2], 'tx.signer', PUBLIC_KEY_LENGTH),
+      kind,
+      payload: asBoundedBytes(f[4], 'tx.payload', MAX_TX_BYTES),
+      gasLimit: asBigint(f[5], 'tx.gasLimit', U64_MAX),
+      gasPrice: asBigint(f[6], 'tx.gasPrice', U256_MAX),
+    },
+    asBytes(f[7], 'tx.signature', SIGNATURE_LENGTH),
+    bytes,
+  );
+  void tx.body; // validates the payload now
+  return tx;
+}
