@@ -112,8 +112,8 @@ export class TendermintEngine {
     });
   }
 
-  /** The variables of Algorithm 1 for the current height (a copy). */
-  roundState(): RoundState {
+  /** The variables of Algorithm 1 for the current height (a fresh copy on each read). */
+  get roundState(): RoundState {
     return { ...this.#state };
   }
 

@@ -517,7 +517,7 @@ export function replaySystemTrace(
       }
       const name2 = (x: Uint8Array | null) => m.name(x);
       const deferred = pr.deferredDecision !== null && pr.deferredDecision.height === curHeight;
-      const rs = pr.engine.roundState();
+      const rs = pr.engine.roundState;
       if (deferred) {
         // Engine decided at the start; the model still sits in round -1 without a step.
         if (!(rs.step === Step.Commit && after.es.cs.step.tag === 'NoStep')) {

@@ -90,7 +90,7 @@ class Node {
   }
 
   get state() {
-    return this.engine.roundState();
+    return this.engine.roundState;
   }
 }
 
