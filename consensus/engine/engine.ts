@@ -19,6 +19,11 @@
  * Messages for the next height (height + 1; any height before the first start) are buffered (bounded)
  * and loaded when that height starts; then the engine decides at once if a buffered proposal has a
  * commit, else starts the highest round in which f+1 of the power has voted (line 55), else round 0.
+ *
+ * Other choices: the proposer also schedules its propose timeout (as CometBFT); after `decide` the
+ * height is over for the engine (no more actions until the next `startHeight`); each rule fires at most
+ * once per (round, step), each timeout is scheduled at most once per (kind, round). Conformance with
+ * the Quint model's traces, and the few deliberate differences: test/conformance/DIFFERENCES.md.
  */
 import { applyRoundInput, initialRoundState, type RoundInput, type RoundOutput } from './round-state.js';
 import {
@@ -267,8 +272,11 @@ export class TendermintEngine {
   // Votes and proposals -> round-state inputs
   // -------------------------------------------------------------------------------------------------
 
-  /** Count a vote of the current height; emits evidence on equivocation. Null when nothing changed. */
-  #countVote(v: EngineVote, currentRound: number): VoteKeeperOutput | null | undefined {
+  /**
+   * Count a vote of the current height (emits evidence on equivocation). Returns the threshold it
+   * reached, or null (nothing reached, a duplicate, or not a valid vote of this height).
+   */
+  #countVote(v: EngineVote, currentRound: number): VoteKeeperOutput | null {
     const vals = this.#validators!;
     if (!Number.isSafeInteger(v.round) || v.round < 0) return null;
     if (!Number.isInteger(v.validator) || v.validator < 0 || v.validator >= vals.size) return null;
@@ -280,8 +288,7 @@ export class TendermintEngine {
     if (res.status === 'conflict') {
       this.#out.push({ type: 'evidence', kind: 'duplicateVote', first: res.conflictsWith!, second: v });
     }
-    // undefined = counted, no threshold reached
-    return res.output ?? undefined;
+    return res.output;
   }
 
   #countCertificate(votes: readonly EngineVote[]): VoteKeeperOutput | null {
@@ -293,8 +300,7 @@ export class TendermintEngine {
     return res.output;
   }
 
-  #onPrevoteThreshold(out: VoteKeeperOutput | undefined): void {
-    if (out === undefined) return;
+  #onPrevoteThreshold(out: VoteKeeperOutput): void {
     const round = this.#state.round;
     switch (out.kind) {
       case 'polkaValue':
@@ -325,8 +331,7 @@ export class TendermintEngine {
     }
   }
 
-  #onPrecommitThreshold(out: VoteKeeperOutput | undefined, v: EngineVote): void {
-    if (out === undefined) return;
+  #onPrecommitThreshold(out: VoteKeeperOutput, v: EngineVote): void {
     const round = this.#state.round;
     switch (out.kind) {
       case 'precommitValue':
