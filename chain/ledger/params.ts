@@ -1,0 +1,50 @@
+/** Chain parameters (from genesis; consensus rules) and the initial state the ledger is built from. */
+import type { Address } from '../address.js';
+
+export interface ChainParams {
+  /** Gas price floor: txs paying less are refused. */
+  minGasPrice: bigint;
+  /** Max total gas of one block. */
+  maxBlockGas: bigint;
+  /** Max encoded bytes of one block (soft limit for proposers, checked by validators). */
+  maxBlockBytes: number;
+  /** Blocks per epoch: validator-set changes are computed at the last block of an epoch, effective H+2. */
+  epochLength: number;
+  /** Blocks until unstaked tokens return to the balance (evidence stays valid this long). */
+  unbondingPeriod: number;
+  minValidatorStake: bigint;
+  maxValidators: number;
+  /** Stake slashed for a double sign, in parts per million. */
+  slashFractionPpm: number;
+}
+
+export interface GenesisAccount {
+  address: Address;
+  balance: bigint;
+}
+
+export interface GenesisValidator {
+  publicKey: Uint8Array;
+  stake: bigint;
+  name?: string;
+}
+
+export interface GenesisState {
+  chainId: string;
+  /** Unix ms: the time of block 1 (and the earliest valid block time). */
+  genesisTime: number;
+  params: ChainParams;
+  accounts: GenesisAccount[];
+  validators: GenesisValidator[];
+}
+
+export const DEFAULT_PARAMS: ChainParams = {
+  minGasPrice: 1n,
+  maxBlockGas: 1_000_000_000n,
+  maxBlockBytes: 8 * 1024 * 1024,
+  epochLength: 100,
+  unbondingPeriod: 1000,
+  minValidatorStake: 1_000_000n,
+  maxValidators: 100,
+  slashFractionPpm: 50_000,
+};

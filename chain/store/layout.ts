@@ -1,0 +1,35 @@
+/**
+ * Key layout of the node's chain database (one classic-level DB, binary keys and values).
+ * Everything a block changes is written in ONE batch: block, commit, receipts, tx index, validator
+ * schedule, head pointer and the state-tree nodes (sublevel `s`, see chain/state/layout.ts).
+ *
+ *   m/head                 -> rlp([height, blockHash, time, stateRoot])   latest committed block
+ *   m/genesis              -> genesis hash (a DB is bound to one genesis; mismatch = refuse to start)
+ *   b/<height:u64be>       -> block bytes
+ *   c/<height:u64be>       -> commit bytes for that height (the seen commit; block h+1 carries it too)
+ *   r/<height:u64be>       -> rlp([receipt bytes...]) in tx order
+ *   h/<blockHash>          -> height (u64be)
+ *   t/<txHash>             -> rlp([height, index])
+ *   v/<height:u64be>       -> validator list effective from that height (written only when it changes)
+ *   s/...                  -> state tree (sublevel)
+ */
+import { concatBytes, u64be, utf8 } from '../../util/bytes.js';
+
+const p = (s: string) => utf8(s);
+
+export const KEY_HEAD = p('m/head');
+export const KEY_GENESIS = p('m/genesis');
+export const PREFIX_BLOCK = p('b/');
+export const PREFIX_COMMIT = p('c/');
+export const PREFIX_RECEIPTS = p('r/');
+export const PREFIX_HASH = p('h/');
+export const PREFIX_TX = p('t/');
+export const PREFIX_VALIDATORS = p('v/');
+export const STATE_SUBLEVEL = 's';
+
+export const blockKey = (h: number) => concatBytes(PREFIX_BLOCK, u64be(h));
+export const commitKey = (h: number) => concatBytes(PREFIX_COMMIT, u64be(h));
+export const receiptsKey = (h: number) => concatBytes(PREFIX_RECEIPTS, u64be(h));
+export const hashKey = (hash: Uint8Array) => concatBytes(PREFIX_HASH, hash);
+export const txKey = (hash: Uint8Array) => concatBytes(PREFIX_TX, hash);
+export const validatorsKey = (h: number) => concatBytes(PREFIX_VALIDATORS, u64be(h));

@@ -1,0 +1,571 @@
+/**
+ * The consensus driver: the one input loop around the pure engine. It checks signatures and block
+ * validity, writes every input to the WAL before the engine sees it, signs through the signer guard
+ * (own messages hit the disk before they leave), runs timers, and commits decided blocks. It knows no
+ * networking: peers' messages come in through onProposal/onVote and leave through the transport.
+ */
+import type { Address } from '../chain/address.js';
+import type { Block } from '../chain/block.js';
+import { Commit, CommitFlag, type CommitSig } from '../chain/commit.js';
+import type { PrivateKey } from '../chain/keys.js';
+import { Proposal, proposalSignBytes } from '../chain/proposal.js';
+import { sortValidators, type ValidatorInfo } from '../chain/validators.js';
+import { Vote, type VoteData, VoteType, voteSignBytes } from '../chain/vote.js';
+import { equalBytes } from '../util/bytes.js';
+import { PeerAction, VosError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import type {
+  Action,
+  EngineEvent,
+  EngineProposal,
+  EngineVote,
+  RoundState,
+  TimeoutKind,
+  ValueId,
+  WeightedValidators,
+} from './engine/types.js';
+import { valueKey } from './engine/types.js';
+import { decodeWalRecord, encodeWalRecord, type WalRecord } from './wal-records.js';
+
+/** What the driver needs of the pure engine (consensus/engine). */
+export interface EngineLike {
+  handle(event: EngineEvent): Action[];
+  readonly roundState: RoundState;
+}
+
+/** What the driver needs of the ledger + mempool (the node wires them). */
+export interface ConsensusApp {
+  readonly chainId: string;
+  headHeight(): number;
+  headTime(): number;
+  validatorsAt(height: number): Promise<ValidatorInfo[]>;
+  /** Build a block for `height` proposed by `proposer` (executes it; the app keeps the result). */
+  buildBlock(height: number, proposer: Address): Promise<Block>;
+  /** valid(v): the block extends the head and executes to the roots its header claims. */
+  validateBlock(block: Block): Promise<boolean>;
+  /** Persist a decided block with its commit (atomic). */
+  commitBlock(block: Block, commit: Commit): Promise<void>;
+  hasPendingTxs(): boolean;
+}
+
+export interface ConsensusTransport {
+  broadcastProposal(proposal: Proposal, block: Block): void;
+  broadcastVote(vote: Vote): void;
+}
+
+export interface ConsensusWal {
+  append(record: Uint8Array, opts: { sync: boolean }): Promise<void>;
+  endHeight(height: number): Promise<void>;
+  /** Records written since the last endHeight marker (the inputs of the height in progress). */
+  recordsOfCurrentHeight(): Promise<Uint8Array[]>;
+}
+
+export interface SignGuard {
+  sign(
+    hrs: { height: number; round: number; step: number },
+    signBytes: Uint8Array,
+    signFn: (b: Uint8Array) => Uint8Array,
+  ): Promise<Uint8Array>;
+}
+
+export interface Ticker {
+  schedule(ms: number, fn: () => void): () => void;
+}
+
+export const realTicker: Ticker = {
+  schedule(ms, fn) {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return () => clearTimeout(t);
+  },
+};
+
+export interface DriverConfig {
+  /** Without waiting txs, a proposer waits this long after the last block before proposing an empty one. */
+  emptyBlockIntervalMs: number;
+  maxBufferedFutureMessages: number;
+}
+
+export interface DriverMetrics {
+  onCommit(height: number, txs: number, round: number): void;
+  onRound(height: number, round: number): void;
+}
+
+export interface DriverDeps {
+  app: ConsensusApp;
+  /** null: a full node that follows but does not vote. */
+  key: PrivateKey | null;
+  createEngine: () => EngineLike;
+  /** proposer index of (height, round) for a canonical (sorted) validator list. */
+  proposerOf: (validators: readonly ValidatorInfo[], height: number, round: number) => number;
+  transport: ConsensusTransport;
+  wal: ConsensusWal;
+  guard: SignGuard;
+  ticker?: Ticker;
+  now?: () => number;
+  config: DriverConfig;
+  logger?: Logger;
+  metrics?: DriverMetrics | null;
+}
+
+const STEP_PROPOSE = 1;
+const STEP_PREVOTE = 2;
+const STEP_PRECOMMIT = 3;
+
+type Input =
+  | { kind: 'proposal'; proposal: Proposal; block: Block; replay: boolean }
+  | { kind: 'vote'; vote: Vote; replay: boolean }
+  | { kind: 'timeout'; timeout: TimeoutKind; height: number; round: number; replay: boolean }
+  | { kind: 'buildValue'; height: number; round: number };
+
+export class ConsensusError extends VosError<{ code: 'INVALID_CONSENSUS_MESSAGE'; reason: string }> {
+  constructor(reason: string, action: PeerAction = PeerAction.Reject) {
+    super({ code: 'INVALID_CONSENSUS_MESSAGE', reason }, `invalid consensus message: ${reason}`, {
+      peerAction: action,
+    });
+  }
+}
+
+class Powers implements WeightedValidators {
+  readonly size: number;
+  readonly totalPower: bigint;
+  constructor(private readonly list: readonly ValidatorInfo[]) {
+    this.size = list.length;
+    this.totalPower = list.reduce((s, v) => s + v.power, 0n);
+  }
+  powerOf(i: number): bigint {
+    return this.list[i]?.power ?? 0n;
+  }
+}
+
+export class ConsensusDriver {
+  readonly #d: DriverDeps;
+  readonly #ticker: Ticker;
+  readonly #now: () => number;
+  #engine!: EngineLike;
+  #height = 0;
+  #vals: ValidatorInfo[] = [];
+  #self: number | null = null;
+  #blocks = new Map<string, Block>();
+  #validity = new Map<string, boolean>();
+  #ownVotes = new Map<string, Vote>();
+  #ownProposals = new Map<string, { proposal: Proposal; block: Block }>();
+  #ownValues = new Map<string, Block>();
+  #pendingDecision: { round: number; valueId: ValueId; votes: EngineVote[] } | null = null;
+  #future: Input[] = [];
+  #timers = new Set<() => void>();
+  #queue: Promise<void> = Promise.resolve();
+  #stopped = false;
+  #replaying = false;
+  #waitingValue: { height: number; round: number } | null = null;
+  #lastCommitAt = 0;
+
+  constructor(deps: DriverDeps) {
+    this.#d = deps;
+    this.#ticker = deps.ticker ?? realTicker;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  get height(): number {
+    return this.#height;
+  }
+
+  get roundState(): RoundState | null {
+    return this.#engine?.roundState ?? null;
+  }
+
+  /** Start at head + 1, replaying the WAL of the height in progress (crash recovery). */
+  async start(): Promise<void> {
+    this.#lastCommitAt = this.#now();
+    await this.#enqueue(async () => {
+      await this.#startHeight(this.#d.app.headHeight() + 1);
+      const records = (await this.#d.wal.recordsOfCurrentHeight()).map(decodeWalRecord);
+      this.#indexOwn(records);
+      this.#replaying = true;
+      try {
+        for (const r of records) await this.#handle(this.#fromRecord(r));
+      } finally {
+        this.#replaying = false;
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const cancel of this.#timers) cancel();
+    this.#timers.clear();
+    await this.#queue.catch(() => undefined);
+  }
+
+  /** A proposal (with its block) from a peer. Resolves when handled; rejects with ConsensusError if invalid. */
+  onProposal(proposal: Proposal, block: Block): Promise<void> {
+    return this.#enqueue(() => this.#handle({ kind: 'proposal', proposal, block, replay: false }));
+  }
+
+  onVote(vote: Vote): Promise<void> {
+    return this.#enqueue(() => this.#handle({ kind: 'vote', vote, replay: false }));
+  }
+
+  /** The mempool has txs: a proposer waiting for them builds its block now. */
+  notifyTxs(): void {
+    const w = this.#waitingValue;
+    if (w !== null) void this.#enqueue(() => this.#handle({ kind: 'buildValue', ...w }));
+  }
+
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(() => (this.#stopped ? undefined : task()));
+    this.#queue = run.catch((err) => {
+      if (!(err instanceof ConsensusError))
+        this.#d.logger?.error({ err: String(err?.stack ?? err) }, 'consensus input failed');
+    });
+    return run;
+  }
+
+  #indexOwn(records: WalRecord[]): void {
+    const me = this.#d.key?.address;
+    if (me === undefined) return;
+    for (const r of records) {
+      if (r.kind === 'vote' && r.vote.validator.equals(me)) this.#ownVotes.set(voteSlot(r.vote), r.vote);
+      if (r.kind === 'proposal' && r.proposal.proposer.equals(me)) {
+        this.#ownProposals.set(`${r.proposal.height}/${r.proposal.round}`, {
+          proposal: r.proposal,
+          block: r.block,
+        });
+      }
+      if (r.kind === 'ownValue') this.#ownValues.set(`${r.height}/${r.round}`, r.block);
+    }
+  }
+
+  #fromRecord(r: WalRecord): Input {
+    switch (r.kind) {
+      case 'proposal':
+        return { kind: 'proposal', proposal: r.proposal, block: r.block, replay: true };
+      case 'vote':
+        return { kind: 'vote', vote: r.vote, replay: true };
+      case 'timeout':
+        return { kind: 'timeout', timeout: r.timeout, height: r.height, round: r.round, replay: true };
+      case 'ownValue':
+        return { kind: 'buildValue', height: r.height, round: r.round };
+    }
+  }
+
+  async #startHeight(height: number): Promise<void> {
+    for (const cancel of this.#timers) cancel();
+    this.#timers.clear();
+    this.#height = height;
+    this.#vals = sortValidators(await this.#d.app.validatorsAt(height));
+    const me = this.#d.key?.address;
+    const idx = me === undefined ? -1 : this.#vals.findIndex((v) => v.address.equals(me));
+    this.#self = idx === -1 ? null : idx;
+    this.#blocks.clear();
+    this.#validity.clear();
+    this.#pendingDecision = null;
+    this.#waitingValue = null;
+    for (const k of [...this.#ownVotes.keys()])
+      if (Number(k.split('/')[0]) < height) this.#ownVotes.delete(k);
+    this.#engine = this.#d.createEngine();
+    await this.#process(
+      this.#engine.handle({
+        type: 'startHeight',
+        height,
+        validators: new Powers(this.#vals),
+        self: this.#self,
+      }),
+    );
+    const future = this.#future;
+    this.#future = [];
+    for (const input of future) await this.#handle(input).catch(() => undefined);
+  }
+
+  async #handle(input: Input): Promise<void> {
+    switch (input.kind) {
+      case 'proposal':
+        return this.#handleProposal(input.proposal, input.block, input.replay);
+      case 'vote':
+        return this.#handleVote(input.vote, input.replay);
+      case 'timeout': {
+        if (input.height !== this.#height) return;
+        if (!input.replay)
+          await this.#wal(
+            { kind: 'timeout', timeout: input.timeout, height: input.height, round: input.round },
+            false,
+          );
+        return this.#process(
+          this.#engine.handle({
+            type: 'timeout',
+            kind: input.timeout,
+            height: input.height,
+            round: input.round,
+          }),
+        );
+      }
+      case 'buildValue':
+        return this.#buildValue(input.height, input.round);
+    }
+  }
+
+  #buffer(input: Input): void {
+    if (this.#future.length >= this.#d.config.maxBufferedFutureMessages)
+      throw new ConsensusError('too many future messages', PeerAction.Ignore);
+    this.#future.push(input);
+  }
+
+  async #handleProposal(p: Proposal, block: Block, replay: boolean): Promise<void> {
+    if (p.height < this.#height) return;
+    if (p.height > this.#height + 1)
+      throw new ConsensusError(`proposal for height ${p.height} is too far ahead`, PeerAction.Ignore);
+    if (p.height > this.#height) return this.#buffer({ kind: 'proposal', proposal: p, block, replay });
+    const idx = this.#vals.findIndex((v) => v.address.equals(p.proposer));
+    if (idx === -1) throw new ConsensusError('proposer is not a validator');
+    if (!p.verify(this.#d.app.chainId, this.#vals[idx].publicKey))
+      throw new ConsensusError('bad proposal signature');
+    if (!equalBytes(block.hash(), p.blockHash) || block.height !== p.height)
+      throw new ConsensusError('block does not match the proposal');
+    if (p.polRound >= p.round) throw new ConsensusError('polRound must be below round');
+    const key = valueKey(p.blockHash);
+    this.#blocks.set(key, block);
+    let valid = this.#validity.get(key);
+    if (valid === undefined) {
+      valid = await this.#d.app.validateBlock(block);
+      this.#validity.set(key, valid);
+    }
+    if (!replay) await this.#wal({ kind: 'proposal', proposal: p, block }, false);
+    const ep: EngineProposal = {
+      height: p.height,
+      round: p.round,
+      validRound: p.polRound,
+      valueId: p.blockHash,
+      proposer: idx,
+    };
+    await this.#process(this.#engine.handle({ type: 'proposal', proposal: ep, valid }));
+    const pending = this.#pendingDecision;
+    if (pending !== null && this.#blocks.has(valueKey(pending.valueId)))
+      await this.#commit(pending.round, pending.valueId, pending.votes);
+  }
+
+  async #handleVote(v: Vote, replay: boolean): Promise<void> {
+    if (v.height < this.#height) return;
+    if (v.height > this.#height + 1)
+      throw new ConsensusError(`vote for height ${v.height} is too far ahead`, PeerAction.Ignore);
+    if (v.height > this.#height) return this.#buffer({ kind: 'vote', vote: v, replay });
+    const idx = this.#vals.findIndex((x) => x.address.equals(v.validator));
+    if (idx === -1) throw new ConsensusError('vote from a non-validator');
+    if (!v.verify(this.#d.app.chainId, this.#vals[idx].publicKey))
+      throw new ConsensusError('bad vote signature');
+    if (!replay) await this.#wal({ kind: 'vote', vote: v }, false);
+    await this.#process(this.#engine.handle({ type: 'vote', vote: toEngineVote(v, idx) }));
+  }
+
+  async #process(actions: Action[]): Promise<void> {
+    for (const a of actions) {
+      if (this.#stopped) return;
+      switch (a.type) {
+        case 'scheduleTimeout': {
+          const cancel = this.#ticker.schedule(a.durationMs, () => {
+            this.#timers.delete(cancel);
+            void this.#enqueue(() =>
+              this.#handle({
+                kind: 'timeout',
+                timeout: a.kind,
+                height: a.height,
+                round: a.round,
+                replay: false,
+              }),
+            );
+          });
+          this.#timers.add(cancel);
+          break;
+        }
+        case 'requestValue':
+          await this.#requestValue(a.height, a.round);
+          break;
+        case 'broadcastProposal':
+          await this.#signAndSendProposal(a.proposal);
+          break;
+        case 'broadcastVote':
+          await this.#signAndSendVote(a.vote);
+          break;
+        case 'decide':
+          await this.#commit(a.round, a.valueId, a.commit);
+          break;
+        case 'evidence':
+          this.#d.logger?.warn(
+            { height: a.first.height, validator: a.first.validator },
+            'duplicate vote detected',
+          );
+          break;
+        case 'roundStarted':
+          this.#d.metrics?.onRound(a.height, a.round);
+          break;
+      }
+    }
+  }
+
+  /** getValue() (line 18): build now if txs wait, in later rounds, or once the empty-block interval passed. */
+  async #requestValue(height: number, round: number): Promise<void> {
+    const own = this.#ownValues.get(`${height}/${round}`);
+    if (own !== undefined) return this.#valueReady(height, round, own);
+    const wait = this.#lastCommitAt + this.#d.config.emptyBlockIntervalMs - this.#now();
+    if (round > 0 || height === 1 || this.#d.app.hasPendingTxs() || wait <= 0)
+      return this.#buildValue(height, round);
+    this.#waitingValue = { height, round };
+    const cancel = this.#ticker.schedule(wait, () => {
+      this.#timers.delete(cancel);
+      void this.#enqueue(() => this.#handle({ kind: 'buildValue', height, round }));
+    });
+    this.#timers.add(cancel);
+  }
+
+  async #buildValue(height: number, round: number): Promise<void> {
+    const w = this.#waitingValue;
+    if (height !== this.#height) return;
+    if (w !== null && (w.height !== height || w.round !== round)) return;
+    if (this.#engine.roundState.round !== round) return;
+    this.#waitingValue = null;
+    let block = this.#ownValues.get(`${height}/${round}`);
+    if (block === undefined) {
+      block = await this.#d.app.buildBlock(height, this.#d.key!.address);
+      this.#ownValues.set(`${height}/${round}`, block);
+      await this.#wal({ kind: 'ownValue', height, round, block }, false);
+    }
+    await this.#valueReady(height, round, block);
+  }
+
+  async #valueReady(height: number, round: number, block: Block): Promise<void> {
+    const key = valueKey(block.hash());
+    this.#blocks.set(key, block);
+    this.#validity.set(key, true);
+    await this.#process(this.#engine.handle({ type: 'valueReady', height, round, valueId: block.hash() }));
+  }
+
+  async #signAndSendProposal(ep: EngineProposal): Promise<void> {
+    const key = this.#d.key!;
+    const block = this.#blocks.get(valueKey(ep.valueId));
+    if (block === undefined) throw new Error('proposing a block the driver does not hold');
+    const slot = `${ep.height}/${ep.round}`;
+    let proposal = this.#ownProposals.get(slot)?.proposal;
+    if (proposal === undefined || !equalBytes(proposal.blockHash, ep.valueId)) {
+      const data = {
+        height: ep.height,
+        round: ep.round,
+        polRound: ep.validRound,
+        blockHash: ep.valueId,
+        time: this.#now(),
+        proposer: key.address,
+      };
+      const sig = await this.#guardSign(
+        ep.height,
+        ep.round,
+        STEP_PROPOSE,
+        proposalSignBytes(data, this.#d.app.chainId),
+      );
+      if (sig === null) return;
+      proposal = new Proposal(data, sig);
+      this.#ownProposals.set(slot, { proposal, block });
+      await this.#wal({ kind: 'proposal', proposal, block }, true);
+    }
+    this.#d.transport.broadcastProposal(proposal, block);
+    await this.#process(
+      this.#engine.handle({ type: 'proposal', proposal: { ...ep, proposer: this.#self! }, valid: true }),
+    );
+  }
+
+  async #signAndSendVote(ev: EngineVote): Promise<void> {
+    const key = this.#d.key!;
+    const data: VoteData = {
+      type: ev.type,
+      height: ev.height,
+      round: ev.round,
+      blockHash: ev.valueId,
+      time: Math.max(this.#now(), this.#d.app.headTime() + 1),
+      validator: key.address,
+    };
+    let vote = this.#ownVotes.get(voteSlot(data));
+    if (vote !== undefined && !sameHash(vote.blockHash, ev.valueId)) {
+      this.#d.logger?.error(
+        { height: ev.height, round: ev.round },
+        'engine asked for a conflicting own vote; refused',
+      );
+      return;
+    }
+    if (vote === undefined) {
+      const step = ev.type === VoteType.Prevote ? STEP_PREVOTE : STEP_PRECOMMIT;
+      const sig = await this.#guardSign(ev.height, ev.round, step, voteSignBytes(data, this.#d.app.chainId));
+      if (sig === null) return;
+      vote = new Vote(data, sig);
+      this.#ownVotes.set(voteSlot(vote), vote);
+      await this.#wal({ kind: 'vote', vote }, true);
+    }
+    this.#d.transport.broadcastVote(vote);
+    await this.#process(this.#engine.handle({ type: 'vote', vote: toEngineVote(vote, this.#self!) }));
+  }
+
+  async #guardSign(
+    height: number,
+    round: number,
+    step: number,
+    bytes: Uint8Array,
+  ): Promise<Uint8Array | null> {
+    try {
+      return await this.#d.guard.sign({ height, round, step }, bytes, (b) => this.#d.key!.sign(b));
+    } catch (err) {
+      this.#d.logger?.error({ height, round, step, err: String(err) }, 'signer guard refused to sign');
+      return null;
+    }
+  }
+
+  async #commit(round: number, valueId: ValueId, votes: EngineVote[]): Promise<void> {
+    const block = this.#blocks.get(valueKey(valueId));
+    if (block === undefined) {
+      this.#pendingDecision = { round, valueId, votes };
+      return;
+    }
+    this.#pendingDecision = null;
+    const byIndex = new Map(votes.map((v) => [v.validator, v]));
+    const sigs: CommitSig[] = this.#vals.map((_, i) => {
+      const v = byIndex.get(i);
+      if (
+        v === undefined ||
+        v.signature === undefined ||
+        v.time === undefined ||
+        !sameHash(v.valueId, valueId)
+      ) {
+        return { flag: CommitFlag.Absent, time: 0, signature: new Uint8Array(0) };
+      }
+      return { flag: CommitFlag.Commit, time: v.time, signature: v.signature };
+    });
+    const commit = new Commit(this.#height, round, valueId, sigs);
+    await this.#d.app.commitBlock(block, commit);
+    await this.#d.wal.endHeight(this.#height);
+    this.#lastCommitAt = this.#now();
+    this.#d.metrics?.onCommit(this.#height, block.txs.length, round);
+    this.#ownValues.clear();
+    this.#ownProposals.clear();
+    await this.#startHeight(this.#height + 1);
+  }
+
+  async #wal(record: WalRecord, sync: boolean): Promise<void> {
+    if (this.#replaying) return;
+    await this.#d.wal.append(encodeWalRecord(record), { sync });
+  }
+}
+
+function voteSlot(v: { height: number; round: number; type: VoteType }): string {
+  return `${v.height}/${v.round}/${v.type}`;
+}
+
+function sameHash(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a === null || b === null ? a === b : equalBytes(a, b);
+}
+
+export function toEngineVote(v: Vote, index: number): EngineVote {
+  return {
+    type: v.type,
+    height: v.height,
+    round: v.round,
+    validator: index,
+    valueId: v.blockHash,
+    time: v.time,
+    signature: v.signature,
+  };
+}

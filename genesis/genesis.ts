@@ -1,0 +1,195 @@
+/**
+ * Genesis file (JSON): parse, validate with clear errors, canonical hash, devnet generator.
+ * Amounts are decimal strings, keys 0x-hex, times ISO-8601 or Unix ms.
+ */
+import { readFile } from 'node:fs/promises';
+import { Address, addressFromPublicKey } from '../chain/address.js';
+import { sha256 } from '../chain/hash.js';
+import type { PrivateKey } from '../chain/keys.js';
+import { type ChainParams, DEFAULT_PARAMS, type GenesisState } from '../chain/ledger/params.js';
+import { CHAIN_ID_RE } from '../chain/signing.js';
+import { fromHex, toHex, utf8 } from '../util/bytes.js';
+import { VosError } from '../util/errors.js';
+
+export interface GenesisJSON {
+  chainId: string;
+  genesisTime: string;
+  params: Record<keyof ChainParams, string | number>;
+  accounts: { address: string; balance: string }[];
+  validators: { name?: string; address: string; publicKey: string; stake: string }[];
+}
+
+export class GenesisError extends VosError<{ code: 'INVALID_GENESIS'; field: string }> {
+  constructor(field: string, message: string) {
+    super({ code: 'INVALID_GENESIS', field }, `invalid genesis: ${field}: ${message}`);
+  }
+}
+
+const DEC_RE = /^(0|[1-9][0-9]{0,77})$/;
+
+function amount(v: unknown, field: string): bigint {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v !== 'string' || !DEC_RE.test(v)) throw new GenesisError(field, 'expected a decimal string');
+  const n = BigInt(v);
+  if (n >= 1n << 256n) throw new GenesisError(field, 'too large');
+  return n;
+}
+
+function int(v: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new GenesisError(field, `expected an integer in [${min}, ${max}]`);
+  }
+  return n;
+}
+
+export function parseGenesis(json: unknown): GenesisState {
+  if (typeof json !== 'object' || json === null) throw new GenesisError('$', 'expected an object');
+  const g = json as Partial<GenesisJSON>;
+  if (typeof g.chainId !== 'string' || !CHAIN_ID_RE.test(g.chainId)) {
+    throw new GenesisError('chainId', 'expected 1-50 chars of [a-z0-9-]');
+  }
+  const genesisTime = typeof g.genesisTime === 'number' ? g.genesisTime : Date.parse(String(g.genesisTime));
+  if (!Number.isSafeInteger(genesisTime) || genesisTime <= 0)
+    throw new GenesisError('genesisTime', 'expected an ISO date');
+  const p = (g.params ?? {}) as Record<string, unknown>;
+  const d = DEFAULT_PARAMS;
+  const params: ChainParams = {
+    minGasPrice: p.minGasPrice === undefined ? d.minGasPrice : amount(p.minGasPrice, 'params.minGasPrice'),
+    maxBlockGas: p.maxBlockGas === undefined ? d.maxBlockGas : amount(p.maxBlockGas, 'params.maxBlockGas'),
+    maxBlockBytes:
+      p.maxBlockBytes === undefined
+        ? d.maxBlockBytes
+        : int(p.maxBlockBytes, 'params.maxBlockBytes', 1024, 16 * 1024 * 1024),
+    epochLength: p.epochLength === undefined ? d.epochLength : int(p.epochLength, 'params.epochLength', 1),
+    unbondingPeriod:
+      p.unbondingPeriod === undefined
+        ? d.unbondingPeriod
+        : int(p.unbondingPeriod, 'params.unbondingPeriod', 1),
+    minValidatorStake:
+      p.minValidatorStake === undefined
+        ? d.minValidatorStake
+        : amount(p.minValidatorStake, 'params.minValidatorStake'),
+    maxValidators:
+      p.maxValidators === undefined
+        ? d.maxValidators
+        : int(p.maxValidators, 'params.maxValidators', 1, 10_000),
+    slashFractionPpm:
+      p.slashFractionPpm === undefined
+        ? d.slashFractionPpm
+        : int(p.slashFractionPpm, 'params.slashFractionPpm', 0, 1_000_000),
+  };
+  if (!Array.isArray(g.accounts)) throw new GenesisError('accounts', 'expected an array');
+  if (!Array.isArray(g.validators) || g.validators.length === 0) {
+    throw new GenesisError('validators', 'expected at least one validator');
+  }
+  const seen = new Set<string>();
+  const accounts = g.accounts.map((a, i) => {
+    let address: Address;
+    try {
+      address = Address.fromString(a?.address);
+    } catch {
+      throw new GenesisError(`accounts[${i}].address`, 'invalid address');
+    }
+    if (seen.has(address.toString())) throw new GenesisError(`accounts[${i}].address`, 'duplicate account');
+    seen.add(address.toString());
+    return { address, balance: amount(a.balance, `accounts[${i}].balance`) };
+  });
+  const seenVal = new Set<string>();
+  const validators = g.validators.map((v, i) => {
+    let publicKey: Uint8Array;
+    try {
+      publicKey = fromHex(v?.publicKey, 32);
+    } catch {
+      throw new GenesisError(`validators[${i}].publicKey`, 'expected 32 bytes of 0x-hex');
+    }
+    const addr = addressFromPublicKey(publicKey).toString();
+    if (v.address !== undefined && v.address !== addr) {
+      throw new GenesisError(`validators[${i}].address`, 'does not match the public key');
+    }
+    if (seenVal.has(addr)) throw new GenesisError(`validators[${i}]`, 'duplicate validator');
+    seenVal.add(addr);
+    const stake = amount(v.stake, `validators[${i}].stake`);
+    if (stake < params.minValidatorStake)
+      throw new GenesisError(`validators[${i}].stake`, 'below params.minValidatorStake');
+    return { publicKey, stake, name: v.name };
+  });
+  if (validators.length > params.maxValidators)
+    throw new GenesisError('validators', 'more than params.maxValidators');
+  return { chainId: g.chainId, genesisTime, params, accounts, validators };
+}
+
+export function genesisToJSON(g: GenesisState): GenesisJSON {
+  const p = g.params;
+  return {
+    chainId: g.chainId,
+    genesisTime: new Date(g.genesisTime).toISOString(),
+    params: {
+      minGasPrice: p.minGasPrice.toString(),
+      maxBlockGas: p.maxBlockGas.toString(),
+      maxBlockBytes: p.maxBlockBytes,
+      epochLength: p.epochLength,
+      unbondingPeriod: p.unbondingPeriod,
+      minValidatorStake: p.minValidatorStake.toString(),
+      maxValidators: p.maxValidators,
+      slashFractionPpm: p.slashFractionPpm,
+    },
+    accounts: g.accounts.map((a) => ({ address: a.address.toString(), balance: a.balance.toString() })),
+    validators: g.validators.map((v) => ({
+      ...(v.name === undefined ? {} : { name: v.name }),
+      address: addressFromPublicKey(v.publicKey).toString(),
+      publicKey: toHex(v.publicKey),
+      stake: v.stake.toString(),
+    })),
+  };
+}
+
+/** Hash of the canonical JSON (stable key order from genesisToJSON): identifies the chain's genesis. */
+export function genesisHash(g: GenesisState): Uint8Array {
+  return sha256(utf8(JSON.stringify(genesisToJSON(g))));
+}
+
+export async function loadGenesisFile(file: string): Promise<GenesisState> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new VosError(
+      { code: 'GENESIS_NOT_FOUND', file },
+      `cannot read genesis file ${file}: ${(err as Error).message}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new GenesisError('$', `not valid JSON (${(err as Error).message})`);
+  }
+  return parseGenesis(json);
+}
+
+export interface DevGenesisOptions {
+  chainId?: string;
+  genesisTime?: number;
+  /** Balance of each validator's own account. */
+  balance?: bigint;
+  stake?: bigint;
+  extraAccounts?: { address: Address; balance: bigint }[];
+  params?: Partial<ChainParams>;
+}
+
+/** A genesis where each key is a funded validator (devnets, tests). */
+export function createDevGenesis(keys: PrivateKey[], opts: DevGenesisOptions = {}): GenesisState {
+  const params = { ...DEFAULT_PARAMS, ...opts.params };
+  const stake = opts.stake ?? 10n * params.minValidatorStake;
+  return {
+    chainId: opts.chainId ?? 'vos-devnet',
+    genesisTime: opts.genesisTime ?? Date.now(),
+    params,
+    accounts: [
+      ...keys.map((k) => ({ address: k.address, balance: opts.balance ?? 1_000_000_000_000_000n })),
+      ...(opts.extraAccounts ?? []),
+    ],
+    validators: keys.map((k, i) => ({ publicKey: k.publicKey, stake, name: `node${i}` })),
+  };
+}

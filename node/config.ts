@@ -1,0 +1,159 @@
+/**
+ * Node configuration: `<home>/config.json`, overridden by environment (VOS_RPC_PORT, ...) and flags.
+ * Home layout:
+ *   config.json  genesis.json  key.json
+ *   data/chain/  (LevelDB)   data/wal/  (consensus WAL)   data/signer-state.json
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { VosError } from '../util/errors.js';
+
+export interface NodeConfig {
+  moniker: string;
+  rpc: { host: string; port: number; adminToken?: string; maxBodyBytes: number; maxBatch: number };
+  p2p: { host: string; port: number; seeds: string[] };
+  dns: { host: string; port: number };
+  log: { level: string; format: 'json' | 'pretty' };
+  consensus: {
+    timeoutProposeMs: number;
+    timeoutPrevoteMs: number;
+    timeoutPrecommitMs: number;
+    /** Added to each timeout per round. */
+    timeoutDeltaMs: number;
+    /** Empty blocks are made only this often; a block is proposed at once when txs wait. */
+    emptyBlockIntervalMs: number;
+    /** Max txs in one block (besides the gas and byte limits of the genesis). */
+    maxBlockTxs: number;
+  };
+  mempool: { maxTxs: number; maxBytes: number };
+}
+
+export const DEFAULT_RPC_PORT = 8545;
+
+export function defaultConfig(
+  overrides: { moniker?: string; rpcPort?: number; p2pPort?: number; dnsPort?: number } = {},
+): NodeConfig {
+  const rpcPort = overrides.rpcPort ?? DEFAULT_RPC_PORT;
+  return {
+    moniker: overrides.moniker ?? 'vos-node',
+    rpc: { host: '127.0.0.1', port: rpcPort, maxBodyBytes: 5 * 1024 * 1024, maxBatch: 10_000 },
+    p2p: { host: '127.0.0.1', port: overrides.p2pPort ?? rpcPort + 1, seeds: [] },
+    dns: { host: '127.0.0.1', port: overrides.dnsPort ?? rpcPort + 2 },
+    log: { level: 'info', format: 'json' },
+    consensus: {
+      timeoutProposeMs: 3000,
+      timeoutPrevoteMs: 1000,
+      timeoutPrecommitMs: 1000,
+      timeoutDeltaMs: 500,
+      emptyBlockIntervalMs: 1000,
+      maxBlockTxs: 10_000,
+    },
+    mempool: { maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 },
+  };
+}
+
+export interface HomePaths {
+  home: string;
+  config: string;
+  genesis: string;
+  key: string;
+  data: string;
+  chainDb: string;
+  wal: string;
+  signerState: string;
+}
+
+export function homePaths(home: string): HomePaths {
+  const h = resolve(home);
+  return {
+    home: h,
+    config: join(h, 'config.json'),
+    genesis: join(h, 'genesis.json'),
+    key: join(h, 'key.json'),
+    data: join(h, 'data'),
+    chainDb: join(h, 'data', 'chain'),
+    wal: join(h, 'data', 'wal'),
+    signerState: join(h, 'data', 'signer-state.json'),
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep-merge a parsed config over the defaults, rejecting unknown keys and wrong types. */
+function mergeChecked(base: Record<string, unknown>, over: Record<string, unknown>, path: string): void {
+  for (const [k, v] of Object.entries(over)) {
+    const where = path === '' ? k : `${path}.${k}`;
+    if (!(k in base)) {
+      if (k === 'adminToken' && typeof v === 'string') {
+        base[k] = v;
+        continue;
+      }
+      throw new VosError({ code: 'INVALID_CONFIG', field: where }, `invalid config: unknown key ${where}`);
+    }
+    const cur = base[k];
+    if (isObject(cur)) {
+      if (!isObject(v))
+        throw new VosError(
+          { code: 'INVALID_CONFIG', field: where },
+          `invalid config: ${where} must be an object`,
+        );
+      mergeChecked(cur, v, where);
+    } else if (typeof cur !== typeof v || Array.isArray(cur) !== Array.isArray(v)) {
+      throw new VosError(
+        { code: 'INVALID_CONFIG', field: where },
+        `invalid config: ${where} must be a ${typeof cur}`,
+      );
+    } else {
+      base[k] = v;
+    }
+  }
+}
+
+export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env): Promise<NodeConfig> {
+  const paths = homePaths(home);
+  let text: string;
+  try {
+    text = await readFile(paths.config, 'utf8');
+  } catch {
+    throw new VosError(
+      { code: 'NOT_INITIALISED', home: paths.home },
+      `no config in ${paths.home}: run \`vos init --home ${home}\` first`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new VosError(
+      { code: 'INVALID_CONFIG', field: '$' },
+      `invalid config ${paths.config}: ${(err as Error).message}`,
+    );
+  }
+  if (!isObject(json))
+    throw new VosError({ code: 'INVALID_CONFIG', field: '$' }, 'invalid config: expected an object');
+  const cfg = defaultConfig() as unknown as Record<string, unknown>;
+  mergeChecked(cfg, json, '');
+  const c = cfg as unknown as NodeConfig;
+  const port = (name: string, fallback: number) => {
+    const v = env[name];
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw new VosError({ code: 'INVALID_CONFIG', field: name }, `${name} must be a port`);
+    return n;
+  };
+  c.rpc.port = port('VOS_RPC_PORT', c.rpc.port);
+  c.p2p.port = port('VOS_P2P_PORT', c.p2p.port);
+  c.dns.port = port('VOS_DNS_PORT', c.dns.port);
+  if (env.VOS_LOG_LEVEL) c.log.level = env.VOS_LOG_LEVEL;
+  if (env.VOS_ADMIN_TOKEN) c.rpc.adminToken = env.VOS_ADMIN_TOKEN;
+  return c;
+}
+
+export async function writeConfig(home: string, cfg: NodeConfig): Promise<void> {
+  const paths = homePaths(home);
+  await mkdir(paths.home, { recursive: true });
+  await writeFile(paths.config, `${JSON.stringify(cfg, null, 2)}\n`);
+}
