@@ -206,6 +206,11 @@ export class ConsensusDriver {
     return this.#enqueue(() => this.#handle({ kind: 'vote', vote, replay: false }));
   }
 
+  /** Resolves when every input queued so far has been handled (simulator, tests). */
+  idle(): Promise<void> {
+    return this.#queue;
+  }
+
   /** The mempool has txs: a proposer waiting for them builds its block now. */
   notifyTxs(): void {
     const w = this.#waitingValue;
