@@ -97,6 +97,14 @@ export class BlockStore {
     return undefined;
   }
 
+  /** Every stored validator-set change (height it takes effect, list), in height order. */
+  async *validatorChanges(): AsyncGenerator<[number, ValidatorInfo[]]> {
+    const end = concatBytes(PREFIX_VALIDATORS, new Uint8Array(8).fill(0xff));
+    for await (const [key, value] of this.db.iterator({ gte: PREFIX_VALIDATORS, lte: end })) {
+      yield [Number(readU64be(key, PREFIX_VALIDATORS.length)), decodeValidators(value)];
+    }
+  }
+
   /** Ops that persist one committed block (the caller adds state-tree ops and writes one batch). */
   blockOps(block: Block, commit: Commit, receipts: readonly Receipt[], stateRoot: Uint8Array): BatchOp[] {
     const h = block.height;

@@ -1,0 +1,149 @@
+/** Test fixtures: a real ledger on a temp LevelDB with a real state tree, and real signed commits. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import type { Block } from '../../chain/block.js';
+import { Commit, CommitFlag, type CommitSig } from '../../chain/commit.js';
+import type { PrivateKey } from '../../chain/keys.js';
+import { type Execution, Ledger } from '../../chain/ledger/ledger.js';
+import type { ChainParams, GenesisState } from '../../chain/ledger/params.js';
+import { StateTree } from '../../chain/state/tree.js';
+import { STATE_SUBLEVEL } from '../../chain/store/layout.js';
+import type { Tx } from '../../chain/tx/tx.js';
+import { sortValidators } from '../../chain/validators.js';
+import { Vote, VoteType } from '../../chain/vote.js';
+import { createDevGenesis, genesisHash } from '../../genesis/genesis.js';
+
+export interface TestChain {
+  ledger: Ledger;
+  genesis: GenesisState;
+  keys: PrivateKey[];
+  dir: string;
+  db: ClassicLevel<Uint8Array, Uint8Array>;
+  tree: StateTree;
+  close(): Promise<void>;
+  /** Reopen the same data dir (restart). */
+  reopen(): Promise<TestChain>;
+}
+
+export async function openLedgerAt(
+  dir: string,
+  genesis: GenesisState,
+  keys: PrivateKey[],
+): Promise<TestChain> {
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'chain'), {
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+  });
+  await db.open();
+  const sub = db.sublevel<Uint8Array, Uint8Array>(STATE_SUBLEVEL, {
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+  });
+  const tree = await StateTree.open(sub);
+  const ledger = await Ledger.open({
+    db,
+    state: tree,
+    genesis,
+    genesisHash: genesisHash(genesis),
+    stateSublevel: sub,
+  });
+  const chain: TestChain = {
+    ledger,
+    genesis,
+    keys,
+    dir,
+    db,
+    tree,
+    async close() {
+      await tree.close();
+      await db.close();
+    },
+    async reopen() {
+      await tree.close();
+      await db.close();
+      const next = await openLedgerAt(dir, genesis, keys);
+      next.close = chain.close === next.close ? next.close : withCleanup(next, chain.close);
+      return next;
+    },
+  };
+  return chain;
+}
+
+export async function openTestChain(
+  keys: PrivateKey[],
+  opts: {
+    params?: Partial<ChainParams>;
+    extraAccounts?: GenesisState['accounts'];
+    genesisTime?: number;
+  } = {},
+): Promise<TestChain> {
+  const dir = await mkdtemp(join(tmpdir(), 'vos-ledger-'));
+  const genesis = createDevGenesis(keys, {
+    chainId: 'vos-test',
+    genesisTime: opts.genesisTime ?? 1_700_000_000_000,
+    params: opts.params,
+    extraAccounts: opts.extraAccounts,
+  });
+  const chain = await openLedgerAt(dir, genesis, keys);
+  const close = chain.close;
+  chain.close = async () => {
+    await close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return chain;
+}
+
+/** Keep the caller's cleanup (temp dir removal) when a chain is reopened. */
+function withCleanup(next: TestChain, previousClose: () => Promise<void>): () => Promise<void> {
+  const own = next.close;
+  return async () => {
+    await own();
+    await previousClose().catch(() => undefined);
+  };
+}
+
+/** A commit for `block` signed by every validator key (> 2/3 by construction). */
+export async function signCommit(chain: TestChain, block: Block, time: number): Promise<Commit> {
+  const vals = sortValidators(await chain.ledger.validatorsAt(block.height));
+  const byAddr = new Map(chain.keys.map((k) => [k.address.toString(), k]));
+  const sigs: CommitSig[] = vals.map((v) => {
+    const key = byAddr.get(v.address.toString());
+    if (key === undefined) return { flag: CommitFlag.Absent, time: 0, signature: new Uint8Array(0) };
+    const vote = Vote.sign(
+      {
+        type: VoteType.Precommit,
+        height: block.height,
+        round: 0,
+        blockHash: block.hash(),
+        time,
+        validator: v.address,
+      },
+      chain.ledger.chainId,
+      key,
+    );
+    return { flag: CommitFlag.Commit, time, signature: vote.signature };
+  });
+  return new Commit(block.height, 0, block.hash(), sigs);
+}
+
+/** Build the next block from `txs` with the first key as proposer, execute it as a validator would, commit. */
+export async function produceBlock(
+  chain: TestChain,
+  txs: Tx[],
+  lastCommit: Commit | null,
+): Promise<{ block: Block; commit: Commit; execution: Execution; dropped: { tx: Tx; error: unknown }[] }> {
+  const time = await chain.ledger.nextBlockTime(lastCommit);
+  const { block, execution, dropped } = await chain.ledger.buildBlock({
+    time,
+    proposer: chain.keys[0].address,
+    lastCommit,
+    candidates: txs,
+  });
+  const verified = await chain.ledger.executeBlock(block);
+  const commit = await signCommit(chain, block, time + 1000);
+  await chain.ledger.commitBlock(block, commit, verified);
+  void execution;
+  return { block, commit, execution: verified, dropped };
+}
