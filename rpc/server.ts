@@ -264,8 +264,7 @@ export class RpcServer {
 
   #drop(conn: WsConnection): void {
     if (!this.#connections.delete(conn)) return;
-    for (const [id, topic] of conn.subscriptions)
-      this.#topics.get(topic)?.forEach((s) => s.id === id && this.#topics.get(topic)?.delete(s));
+    for (const [id, topic] of conn.subscriptions) this.#removeSub(topic, id);
   }
 
   #subscribe(topic: string, ctx: CallContext): string {
@@ -280,7 +279,10 @@ export class RpcServer {
     const id = `0x${(++subCounter).toString(16)}${Math.floor(Math.random() * 0xffffff).toString(16)}`;
     conn.subscriptions.set(id, topic);
     let set = this.#topics.get(topic);
-    if (set === undefined) this.#topics.set(topic, (set = new Set()));
+    if (set === undefined) {
+      set = new Set();
+      this.#topics.set(topic, set);
+    }
     set.add({ conn, id });
     return id;
   }
@@ -290,9 +292,13 @@ export class RpcServer {
     const topic = conn?.subscriptions.get(id);
     if (conn === undefined || topic === undefined) return false;
     conn.subscriptions.delete(id);
+    this.#removeSub(topic, id);
+    return true;
+  }
+
+  #removeSub(topic: string, id: string): void {
     const set = this.#topics.get(topic);
     for (const s of set ?? []) if (s.id === id) set?.delete(s);
-    return true;
   }
 
   // ---- JSON-RPC ----
