@@ -1,0 +1,108 @@
+/**
+ * The ledger and mempool as the consensus driver sees them: build a block from the mempool, validate a
+ * proposed one (caching its execution so the commit does not execute twice), commit a decided one.
+ */
+import type { Address } from '../chain/address.js';
+import type { Block } from '../chain/block.js';
+import type { Commit } from '../chain/commit.js';
+import { BlockError, type Execution, type Ledger } from '../chain/ledger/ledger.js';
+import type { Mempool } from '../chain/mempool/mempool.js';
+import type { ValidatorInfo } from '../chain/validators.js';
+import type { ConsensusApp } from '../consensus/driver.js';
+import { toHex } from '../util/bytes.js';
+import type { Logger } from '../util/logger.js';
+
+export interface CommittedBlockEvent {
+  block: Block;
+  commit: Commit;
+  execution: Execution;
+}
+
+export class LedgerConsensusApp implements ConsensusApp {
+  readonly chainId: string;
+  readonly #executions = new Map<string, Execution>();
+  readonly #listeners = new Set<(e: CommittedBlockEvent) => void>();
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly mempool: Mempool,
+    private readonly opts: { maxBlockTxs: number; logger?: Logger },
+  ) {
+    this.chainId = ledger.chainId;
+  }
+
+  onCommitted(fn: (e: CommittedBlockEvent) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  headHeight(): number {
+    return this.ledger.head.height;
+  }
+
+  headTime(): number {
+    return this.ledger.head.time;
+  }
+
+  validatorsAt(height: number): Promise<ValidatorInfo[]> {
+    return this.ledger.validatorsAt(height);
+  }
+
+  hasPendingTxs(): boolean {
+    return this.mempool.size > 0;
+  }
+
+  async buildBlock(height: number, proposer: Address): Promise<Block> {
+    if (height !== this.ledger.head.height + 1)
+      throw new Error(`cannot build ${height} on head ${this.ledger.head.height}`);
+    const lastCommit = height === 1 ? null : ((await this.ledger.store.getCommit(height - 1)) ?? null);
+    const time = await this.ledger.nextBlockTime(lastCommit);
+    const p = this.ledger.params;
+    const candidates = this.mempool.reap({
+      maxTxs: this.opts.maxBlockTxs,
+      maxBytes: p.maxBlockBytes - 4096,
+      maxGas: p.maxBlockGas,
+    });
+    const { block, execution, dropped } = await this.ledger.buildBlock({
+      time,
+      proposer,
+      lastCommit,
+      candidates,
+    });
+    if (dropped.length > 0) {
+      this.opts.logger?.debug(
+        { height, dropped: dropped.length },
+        'dropped invalid txs while building a block',
+      );
+      this.mempool.remove(dropped.map((d) => d.tx));
+    }
+    this.#executions.set(toHex(block.hash()), execution);
+    return block;
+  }
+
+  async validateBlock(block: Block): Promise<boolean> {
+    const key = toHex(block.hash());
+    if (this.#executions.has(key)) return true;
+    try {
+      this.#executions.set(key, await this.ledger.executeBlock(block));
+      return true;
+    } catch (err) {
+      if (!(err instanceof BlockError)) throw err;
+      this.opts.logger?.warn(
+        { height: block.height, hash: key, reason: err.message },
+        'invalid block proposed',
+      );
+      return false;
+    }
+  }
+
+  async commitBlock(block: Block, commit: Commit): Promise<void> {
+    const key = toHex(block.hash());
+    const execution = this.#executions.get(key) ?? (await this.ledger.executeBlock(block));
+    await this.ledger.commitBlock(block, commit, execution);
+    this.#executions.clear();
+    await this.mempool.update(block.txs);
+    const event = { block, commit, execution };
+    for (const fn of this.#listeners) fn(event);
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * VosNode: the one composition root. Builds every part from a home directory, wires them by events,
+ * opens them in dependency order and closes them in reverse:
+ *   chain DB -> state tree -> ledger -> signature pool -> mempool -> WAL + signer guard -> consensus
+ *   -> RPC server (HTTP + WebSocket, /metrics, /healthz).
+ */
+import { mkdir } from 'node:fs/promises';
+import { ClassicLevel } from 'classic-level';
+import type { PrivateKey } from '../chain/keys.js';
+import { loadKey } from '../chain/keystore.js';
+import { Ledger } from '../chain/ledger/ledger.js';
+import type { GenesisState } from '../chain/ledger/params.js';
+import { Mempool } from '../chain/mempool/mempool.js';
+import { VerifyPool } from '../chain/mempool/verify-pool.js';
+import { StateTree } from '../chain/state/tree.js';
+import { STATE_SUBLEVEL } from '../chain/store/layout.js';
+import { ConsensusDriver } from '../consensus/driver.js';
+import { TendermintEngine } from '../consensus/engine/engine.js';
+import { ProposerSchedule } from '../consensus/proposer-schedule.js';
+import { SignerGuard } from '../consensus/signer-guard.js';
+import { Wal } from '../consensus/wal.js';
+import { genesisHash, loadGenesisFile } from '../genesis/genesis.js';
+import type { RpcServer } from '../rpc/server.js';
+import { assert } from '../util/errors.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { createMetrics, type Metrics } from '../util/metrics.js';
+import { type HomePaths, homePaths, loadConfig, type NodeConfig } from './config.js';
+import { LedgerConsensusApp } from './consensus-app.js';
+import { NodeEvents } from './events.js';
+import { createRpcServer } from './rpc.js';
+
+export interface VosNodeOptions {
+  home: string;
+  config?: NodeConfig;
+  genesis?: GenesisState;
+  key?: PrivateKey;
+  logger?: Logger;
+}
+
+export class VosNode {
+  readonly paths: HomePaths;
+  readonly config: NodeConfig;
+  readonly genesis: GenesisState;
+  readonly key: PrivateKey;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly events = new NodeEvents();
+  db!: ClassicLevel<Uint8Array, Uint8Array>;
+  tree!: StateTree;
+  ledger!: Ledger;
+  verifier!: VerifyPool;
+  mempool!: Mempool;
+  wal!: Wal;
+  guard!: SignerGuard;
+  app!: LedgerConsensusApp;
+  consensus!: ConsensusDriver;
+  rpc!: RpcServer;
+  rpcAddress!: { host: string; port: number };
+  #opened = false;
+  #closing: Promise<void> | undefined;
+  readonly startedAt = Date.now();
+
+  private constructor(o: Required<Omit<VosNodeOptions, 'logger'>> & { logger: Logger }) {
+    this.paths = homePaths(o.home);
+    this.config = o.config;
+    this.genesis = o.genesis;
+    this.key = o.key;
+    this.logger = o.logger;
+    this.metrics = createMetrics();
+  }
+
+  /** Load config, genesis and key from the home directory (explicit options win). */
+  static async create(o: VosNodeOptions): Promise<VosNode> {
+    const config = o.config ?? (await loadConfig(o.home));
+    const paths = homePaths(o.home);
+    const genesis = o.genesis ?? (await loadGenesisFile(paths.genesis));
+    const key = o.key ?? (await loadKey(paths.key));
+    const logger = o.logger ?? createLogger({ level: config.log.level, format: config.log.format });
+    return new VosNode({ home: o.home, config, genesis, key, logger });
+  }
+
+  async open(): Promise<void> {
+    assert(!this.#opened, 'node already opened');
+    this.#opened = true;
+    const log = this.logger;
+    await mkdir(this.paths.data, { recursive: true });
+    this.db = new ClassicLevel<Uint8Array, Uint8Array>(this.paths.chainDb, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+    });
+    await this.db.open();
+    const stateDb = this.db.sublevel<Uint8Array, Uint8Array>(STATE_SUBLEVEL, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+    });
+    this.tree = await StateTree.open(stateDb);
+    this.verifier = new VerifyPool();
+    this.ledger = await Ledger.open({
+      db: this.db,
+      state: this.tree,
+      genesis: this.genesis,
+      genesisHash: genesisHash(this.genesis),
+      verifier: this.verifier,
+      logger: log.child({ module: 'ledger' }),
+      stateSublevel: stateDb,
+    });
+    this.mempool = new Mempool({
+      chainId: this.genesis.chainId,
+      minGasPrice: this.genesis.params.minGasPrice,
+      maxBlockGas: this.genesis.params.maxBlockGas,
+      accounts: this.ledger,
+      verifier: this.verifier,
+      limits: { maxTxs: this.config.mempool.maxTxs, maxBytes: this.config.mempool.maxBytes },
+      logger: log.child({ module: 'mempool' }),
+    });
+    this.mempool.onAdded((tx) => {
+      this.ledger.markVerified(tx);
+      this.metrics.mempoolSize.set(this.mempool.size);
+      this.consensus?.notifyTxs();
+      this.events.emit('tx', tx);
+    });
+    this.wal = await Wal.open(this.paths.wal, { logger: log.child({ module: 'wal' }) });
+    this.guard = await SignerGuard.open(this.paths.signerState);
+    this.app = new LedgerConsensusApp(this.ledger, this.mempool, {
+      maxBlockTxs: this.config.consensus.maxBlockTxs,
+      logger: log.child({ module: 'consensus' }),
+    });
+    const schedule = new ProposerSchedule(await this.ledger.validatorsAt(1));
+    await this.#loadScheduleChanges(schedule);
+    let lastBlockAt = 0;
+    this.app.onCommitted(({ block, execution }) => {
+      if (execution.validatorChange !== null)
+        schedule.applyChange(block.height + 2, execution.validatorChange);
+      const now = Date.now();
+      if (lastBlockAt !== 0) this.metrics.blockInterval.observe((now - lastBlockAt) / 1000);
+      lastBlockAt = now;
+      this.metrics.consensusHeight.set(block.height);
+      this.metrics.blockTxs.set(block.txs.length);
+      this.metrics.txsTotal.inc(block.txs.length);
+      this.metrics.mempoolSize.set(this.mempool.size);
+      this.events.emit('block', { block, receipts: execution.receipts });
+    });
+    const c = this.config.consensus;
+    this.consensus = new ConsensusDriver({
+      app: this.app,
+      key: this.key,
+      createEngine: () =>
+        new TendermintEngine({
+          proposer: (h, r) => schedule.proposerAt(h, r),
+          config: {
+            timeouts: {
+              propose: c.timeoutProposeMs,
+              proposeDelta: c.timeoutDeltaMs,
+              prevote: c.timeoutPrevoteMs,
+              prevoteDelta: c.timeoutDeltaMs,
+              precommit: c.timeoutPrecommitMs,
+              precommitDelta: c.timeoutDeltaMs,
+            },
+          },
+        }),
+      proposerOf: (_vals, h, r) => schedule.proposerAt(h, r),
+      // No peers yet: the p2p reactor (issue 4) implements the transport. A single validator needs none.
+      transport: { broadcastProposal() {}, broadcastVote() {} },
+      wal: this.wal,
+      guard: this.guard,
+      config: { emptyBlockIntervalMs: c.emptyBlockIntervalMs, maxBufferedFutureMessages: 10_000 },
+      logger: log.child({ module: 'consensus' }),
+      metrics: { onCommit: () => {}, onRound: (_h, r) => this.metrics.consensusRound.set(r) },
+    });
+    this.metrics.consensusHeight.set(this.ledger.head.height);
+    this.rpc = createRpcServer(this);
+    this.rpcAddress = await this.rpc.listen();
+    await this.consensus.start();
+    log.info(
+      {
+        chainId: this.genesis.chainId,
+        height: this.ledger.head.height,
+        address: this.key.address.toString(),
+        rpc: this.rpcUrl,
+      },
+      'node started',
+    );
+  }
+
+  get rpcUrl(): string {
+    return `http://${this.rpcAddress.host}:${this.rpcAddress.port}`;
+  }
+
+  async #loadScheduleChanges(schedule: ProposerSchedule): Promise<void> {
+    // Every stored validator-set change after genesis, in height order (see chain/store/layout.ts v/).
+    for await (const [height, list] of this.ledger.store.validatorChanges()) {
+      if (height > 1) schedule.applyChange(height, list);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing === undefined) this.#closing = this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (!this.#opened) return;
+    await this.rpc?.close().catch(() => undefined);
+    await this.consensus?.stop();
+    await this.wal?.close();
+    await this.verifier?.close();
+    await this.tree?.close();
+    await this.db?.close();
+    this.logger.info({}, 'node stopped');
+  }
+}
