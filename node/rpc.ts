@@ -7,7 +7,7 @@ import { CodecError } from '../chain/codec.js';
 import { decodeValidatorRecord, validatorKey } from '../chain/ledger/accounts.js';
 import { proofToJSON } from '../chain/state/proof.js';
 import { TxError } from '../chain/tx/errors.js';
-import { createTxFromRlp, type Tx } from '../chain/tx/tx.js';
+import { createTxFromRlp, MAX_TX_BYTES, type Tx } from '../chain/tx/tx.js';
 import { validatorToJSON } from '../chain/validators.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import { RpcServer } from '../rpc/server.js';
@@ -15,7 +15,8 @@ import { fromHex, toHex } from '../util/bytes.js';
 import { isVosError } from '../util/errors.js';
 import type { VosNode } from './node.js';
 
-const TX_HEX_MAX = 2 + 2 * 64 * 1024 + 16;
+/** Hex params up to 4x the max tx size reach the decoder, which names the size problem. */
+const TX_HEX_MAX = 2 + 8 * MAX_TX_BYTES;
 
 export function mapError(err: unknown): RpcError | undefined {
   if (err instanceof TxError) return new RpcError(RpcCode.TxRejected, err.message, { code: err.code });
@@ -38,7 +39,10 @@ function parseAddress(s: unknown): Address {
 }
 
 function decodeTx(hex: unknown): Tx {
-  return createTxFromRlp(fromHex(hex as string));
+  const bytes = fromHex(hex as string);
+  if (bytes.length > MAX_TX_BYTES)
+    throw new TxError('TX_TOO_LARGE', `tx is ${bytes.length} bytes, max ${MAX_TX_BYTES}`);
+  return createTxFromRlp(bytes);
 }
 
 export function createRpcServer(node: VosNode): RpcServer {
