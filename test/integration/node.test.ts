@@ -160,13 +160,13 @@ describe('single-validator node', () => {
         headers: { 'content-type': 'application/json' },
         body: '{"jsonrpc":"2.0","method":',
       });
-      expect((await res.json()).error.code).toBe(RpcCode.ParseError);
+      expect(((await res.json()) as { error: { code: number } }).error.code).toBe(RpcCode.ParseError);
       const res2 = await fetch(node.rpcUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: '{"jsonrpc":"2.0","id":1,"method":"tx_send","params":[42]}',
       });
-      expect((await res2.json()).error.code).toBe(RpcCode.InvalidParams);
+      expect(((await res2.json()) as { error: { code: number } }).error.code).toBe(RpcCode.InvalidParams);
     });
   });
 
@@ -184,7 +184,7 @@ describe('single-validator node', () => {
   });
 
   it('serves /healthz and /metrics', async () => {
-    const health = await (await fetch(`${node.rpcUrl}/healthz`)).json();
+    const health = (await (await fetch(`${node.rpcUrl}/healthz`)).json()) as { status: string };
     expect(health.status).toBe('ok');
     const metrics = await (await fetch(`${node.rpcUrl}/metrics`)).text();
     for (const name of [
