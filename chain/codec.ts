@@ -3,7 +3,7 @@
  * (non-minimal lengths, leading zeros in integers, prefixed single bytes) and trailing bytes.
  */
 import RLP, { type Input } from 'rlp';
-import { bigintToBytes, bytesToBigint, fromUtf8, utf8 } from '../util/bytes.js';
+import { bigintToBytes, bytesToBigint, fromUtf8, numberToBytes, utf8 } from '../util/bytes.js';
 import { PeerAction, VosError } from '../util/errors.js';
 
 export type RlpItem = Uint8Array | RlpItem[];
@@ -31,7 +31,7 @@ function normalize(input: RlpInput): Input {
   if (typeof input === 'string') return utf8(input);
   if (typeof input === 'number') {
     if (!Number.isSafeInteger(input) || input < 0) throw new Error(`cannot encode number ${input}`);
-    return bigintToBytes(BigInt(input));
+    return numberToBytes(input);
   }
   return bigintToBytes(input);
 }

@@ -27,6 +27,9 @@ export interface TxEvent {
 }
 
 export class Receipt {
+  #serialized: Uint8Array | undefined;
+  #hash: Uint8Array | undefined;
+
   constructor(
     readonly status: ReceiptStatus,
     readonly gasUsed: bigint,
@@ -43,12 +46,15 @@ export class Receipt {
     ];
   }
 
+  /** Memoised: a receipt is immutable, and it is hashed (receipts root) and then stored. */
   serialize(): Uint8Array {
-    return encodeRlp(this.raw());
+    if (this.#serialized === undefined) this.#serialized = encodeRlp(this.raw());
+    return this.#serialized;
   }
 
   hash(): Uint8Array {
-    return sha256(this.serialize());
+    if (this.#hash === undefined) this.#hash = sha256(this.serialize());
+    return this.#hash;
   }
 
   toJSON() {

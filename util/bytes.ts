@@ -49,7 +49,7 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(asBuffer(a), asBuffer(b));
+  return Buffer.compare(a, b);
 }
 
 /** A Buffer view on the same memory (no copy). */
@@ -61,13 +61,30 @@ export function asBuffer(b: Uint8Array): Buffer {
 export function bigintToBytes(n: bigint): Uint8Array {
   if (n < 0n) throw new VosError({ code: 'NEGATIVE_INTEGER' }, 'negative integer');
   if (n === 0n) return EMPTY;
+  if (n <= 0xffffffffffffn) return numberToBytes(Number(n));
   let hex = n.toString(16);
   if (hex.length % 2) hex = `0${hex}`;
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
+/** Minimal big-endian bytes of a safe non-negative integer (PERF: no string round trip). */
+export function numberToBytes(n: number): Uint8Array {
+  if (n === 0) return EMPTY;
+  let len = 0;
+  for (let v = n; v > 0; v = Math.floor(v / 256)) len++;
+  const out = new Uint8Array(len);
+  for (let i = len - 1, v = n; i >= 0; i--, v = Math.floor(v / 256)) out[i] = v % 256;
+  return out;
+}
+
 export function bytesToBigint(b: Uint8Array): bigint {
   if (b.length === 0) return 0n;
+  if (b.length <= 6) {
+    // PERF: account balances and nonces are decoded for every tx; skip the hex round trip.
+    let n = 0;
+    for (let i = 0; i < b.length; i++) n = n * 256 + b[i];
+    return BigInt(n);
+  }
   return BigInt(`0x${asBuffer(b).toString('hex')}`);
 }
 
@@ -86,7 +103,8 @@ const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
 
 export function utf8(s: string): Uint8Array {
-  return enc.encode(s);
+  // PERF: Buffer.from slices a shared pool for short strings; TextEncoder allocates each time.
+  return s.length < 256 ? Buffer.from(s, 'utf8') : enc.encode(s);
 }
 
 export function fromUtf8(b: Uint8Array): string {

@@ -116,13 +116,15 @@ export class StateTree {
     return this.#lookup(isZero(root) ? null : root, sha256(key));
   }
 
+  // PERF: awaits only when a node must be read from disk; cached paths resolve without microtasks.
   async #lookup(start: Child, keyHash: Uint8Array): Promise<Uint8Array | undefined> {
-    let node = start;
+    let node: Node | null = start instanceof Uint8Array ? await this.#load(start) : start;
     for (let depth = 0; depth <= MAX_DEPTH; depth++) {
       if (node === null) return undefined;
-      const n = node instanceof Uint8Array ? await this.#load(node) : node;
-      if (n instanceof Leaf) return equal(n.keyHash, keyHash) ? n.value : undefined;
-      node = await this.#child(n, bitAt(keyHash, depth));
+      if (node instanceof Leaf) return equal(node.keyHash, keyHash) ? node.value : undefined;
+      const bit = bitAt(keyHash, depth);
+      const c: Child = bit === 0 ? node.left : node.right;
+      node = c instanceof Uint8Array ? ((await this.#child(node, bit)) as Node) : (c as Node | null);
     }
     throw new VosError({ code: 'STATE_CORRUPT' }, 'state tree deeper than 256');
   }
