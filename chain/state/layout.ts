@@ -15,5 +15,11 @@ export const NODE_PREFIX = 0x6e; // 'n'
 export const ROOT_PREFIX = 0x72; // 'r'
 export const KEY_LATEST = new Uint8Array([0x6d]); // 'm'
 
-export const nodeKey = (hash: Uint8Array) => concatBytes(new Uint8Array([NODE_PREFIX]), hash);
+// PERF: pooled small buffer; one per node written.
+export const nodeKey = (hash: Uint8Array): Uint8Array => {
+  const k = Buffer.allocUnsafe(1 + hash.length);
+  k[0] = NODE_PREFIX;
+  k.set(hash, 1);
+  return k;
+};
 export const rootKey = (version: number) => concatBytes(new Uint8Array([ROOT_PREFIX]), u64be(version));

@@ -12,8 +12,8 @@ import type { AbstractSublevel } from 'abstract-level';
 import type { ClassicLevel } from 'classic-level';
 import { readU64be, u64be } from '../../util/bytes.js';
 import { VosError } from '../../util/errors.js';
-import { sha256 } from '../hash.js';
-import { bitAt, internalHash, LEAF_TAG, leafHash, MAX_DEPTH, ZERO } from './hashing.js';
+import { sha256, sha256One } from '../hash.js';
+import { bitAt, INTERNAL_TAG, LEAF_TAG, leafHash, MAX_DEPTH, ZERO } from './hashing.js';
 import { KEY_LATEST, nodeKey, rootKey } from './layout.js';
 import { ProofKind, type StateProof } from './proof.js';
 
@@ -23,13 +23,22 @@ export type StateDb =
   | AbstractSublevel<any, any, Uint8Array, Uint8Array>;
 
 class Leaf {
-  hash: Uint8Array;
+  readonly hash: Uint8Array;
+  #valueHash: Uint8Array | null;
+  /** `hash` is passed when the leaf is read back from its content-addressed record. */
   constructor(
     readonly keyHash: Uint8Array,
     readonly value: Uint8Array,
-    readonly valueHash: Uint8Array = sha256(value),
+    hash?: Uint8Array,
   ) {
-    this.hash = leafHash(sha256, keyHash, this.valueHash);
+    this.#valueHash = hash === undefined ? sha256One(value) : null;
+    this.hash = hash ?? leafHash(sha256, keyHash, this.#valueHash!);
+  }
+
+  // PERF: lazy for leaves loaded from disk; only proofs of absence need it.
+  get valueHash(): Uint8Array {
+    if (this.#valueHash === null) this.#valueHash = sha256One(this.value);
+    return this.#valueHash;
   }
 }
 
@@ -172,8 +181,10 @@ export class StateTree {
     const ops: StagedUpdate['ops'] = [];
     for (const n of newNodes) {
       if (n instanceof Internal) {
-        n.hash = internalHash(sha256, hashOf(n.left), hashOf(n.right));
-        ops.push({ type: 'put', key: nodeKey(n.hash), value: encodeInternal(n) });
+        // PERF: the record is 0x01 || left || right, so its one-shot hash is the node hash.
+        const rec = encodeInternal(n);
+        n.hash = sha256One(rec);
+        ops.push({ type: 'put', key: nodeKey(n.hash), value: rec });
       } else {
         ops.push({ type: 'put', key: nodeKey(n.hash), value: encodeLeaf(n) });
       }
@@ -301,7 +312,7 @@ export class StateTree {
 }
 
 function encodeLeaf(n: Leaf): Uint8Array {
-  const out = new Uint8Array(33 + n.value.length);
+  const out = Buffer.allocUnsafe(33 + n.value.length); // PERF: pooled, see chain/hash.ts
   out[0] = 0;
   out.set(n.keyHash, 1);
   out.set(n.value, 33);
@@ -309,8 +320,8 @@ function encodeLeaf(n: Leaf): Uint8Array {
 }
 
 function encodeInternal(n: Internal): Uint8Array {
-  const out = new Uint8Array(65);
-  out[0] = 1;
+  const out = Buffer.allocUnsafe(65);
+  out[0] = INTERNAL_TAG[0];
   out.set(hashOf(n.left), 1);
   out.set(hashOf(n.right), 33);
   return out;
@@ -318,7 +329,7 @@ function encodeInternal(n: Internal): Uint8Array {
 
 function decodeNode(rec: Uint8Array, hash: Uint8Array): Node {
   if (rec[0] === LEAF_TAG[0] && rec.length >= 33) {
-    return new Leaf(rec.slice(1, 33), rec.slice(33));
+    return new Leaf(rec.slice(1, 33), rec.slice(33), hash);
   }
   if (rec[0] === 1 && rec.length === 65) {
     const l = rec.slice(1, 33);
