@@ -30,6 +30,31 @@ export function compareHrs(a: Hrs, b: Hrs): number {
   return a.height - b.height || a.round - b.round || a.step - b.step;
 }
 
+/**
+ * The guard's rule, pure (also used by the simulator's in-memory guard): 'sign' when (hrs) is past the
+ * last signed step, 'reuse' for the identical bytes at the same step; throws for anything else.
+ */
+export function checkSignRequest(
+  last: { height: number; round: number; step: number; signBytes: Uint8Array } | null,
+  hrs: Hrs,
+  signBytes: Uint8Array,
+): 'sign' | 'reuse' {
+  if (last === null) return 'sign';
+  const c = compareHrs(hrs, last);
+  if (c < 0) {
+    throw new SignerGuardError(
+      { code: 'SIGN_REGRESSION', ...hrs },
+      `refusing to sign ${fmt(hrs)}: already signed at ${fmt(last)}`,
+    );
+  }
+  if (c > 0) return 'sign';
+  if (equalBytes(signBytes, last.signBytes)) return 'reuse';
+  throw new SignerGuardError(
+    { code: 'DOUBLE_SIGN_REFUSED', ...hrs },
+    `refusing to sign different bytes at ${fmt(hrs)} (double sign)`,
+  );
+}
+
 export class SignerGuard {
   readonly file: string;
   #last: LastSigned | null;
@@ -67,22 +92,7 @@ export class SignerGuard {
     signFn: (bytes: Uint8Array) => Uint8Array,
   ): Promise<Uint8Array> {
     const last = this.#last;
-    if (last !== null) {
-      const c = compareHrs(hrs, last);
-      if (c < 0) {
-        throw new SignerGuardError(
-          { code: 'SIGN_REGRESSION', ...hrs },
-          `refusing to sign ${fmt(hrs)}: already signed at ${fmt(last)}`,
-        );
-      }
-      if (c === 0) {
-        if (equalBytes(signBytes, last.signBytes)) return last.signature;
-        throw new SignerGuardError(
-          { code: 'DOUBLE_SIGN_REFUSED', ...hrs },
-          `refusing to sign different bytes at ${fmt(hrs)} (double sign)`,
-        );
-      }
-    }
+    if (checkSignRequest(last, hrs, signBytes) === 'reuse') return last!.signature;
     const signature = signFn(signBytes);
     const next: LastSigned = { ...hrs, signBytes: Uint8Array.from(signBytes), signature };
     await this.#persist(next);

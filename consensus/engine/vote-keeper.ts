@@ -265,6 +265,16 @@ export class VoteKeeper {
   votesFor(round: number, type: VoteType, value: ValueId | null): EngineVote[] {
     return this.#rounds.get(round)?.count(type).votesFor(value) ?? [];
   }
+
+  /** Each validator's first prevote and precommit of `round`: what gossip relays to a peer in that round. */
+  heldVotes(round: number): EngineVote[] {
+    const rv = this.#rounds.get(round);
+    if (rv === undefined) return [];
+    const out: EngineVote[] = [];
+    for (const c of [rv.prevotes, rv.precommits])
+      for (const held of c.byValidator.values()) out.push(held.votes[0]);
+    return out;
+  }
 }
 
 function thresholdOutput(vote: EngineVote, count: VoteCount, total: bigint): VoteKeeperOutput | null {
