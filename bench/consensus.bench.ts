@@ -24,7 +24,8 @@ function runOnce(n: number, heights: number) {
   });
   const seconds = (performance.now() - t0) / 1000;
   const decided = Math.min(...r.honest.map((name) => r.decisions.get(name)?.length ?? 0));
-  if (decided < heights) throw new Error(`only ${decided} of ${heights} heights decided with ${n} validators`);
+  if (decided < heights)
+    throw new Error(`only ${decided} of ${heights} heights decided with ${n} validators`);
   return {
     heightsPerSec: Math.round(decided / seconds),
     commitLatencyMessageDelays: Number((r.timeMs / decided).toFixed(2)),
