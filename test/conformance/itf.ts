@@ -14,7 +14,10 @@ import { utf8 } from '../../util/bytes.js';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The traces live beside the clone (CI has shared/ next to it); they are not copied into the repo. */
-export const TRACES_DIR = path.resolve(REPO_ROOT, '../shared/conformance/tendermint-itf');
+/** The shared traces beside the checkout (or VOS_CONFORMANCE_DIR); they are not copied into the repo. */
+export const TRACES_DIR = process.env.VOS_CONFORMANCE_DIR
+  ? path.resolve(process.env.VOS_CONFORMANCE_DIR)
+  : path.resolve(REPO_ROOT, '../shared/conformance/tendermint-itf');
 
 export function tracesAvailable(): { ok: true } | { ok: false; reason: string } {
   if (!existsSync(TRACES_DIR)) return { ok: false, reason: `conformance traces not found at ${TRACES_DIR}` };
