@@ -15,3 +15,11 @@ export function signBytes(tag: SignTag, chainId: string, rlpBody: Uint8Array): U
 
 /** chainId: 1-50 chars of [a-z0-9-] (so it can never contain the separator). */
 export const CHAIN_ID_RE = /^[a-z0-9][a-z0-9-]{0,49}$/;
+
+/** The RLP body of sign bytes made by signBytes(tag, chainId, body), or null if they are not such bytes. */
+export function signBytesBody(bytes: Uint8Array, tag: SignTag, chainId: string): Uint8Array | null {
+  const prefix = signBytes(tag, chainId, new Uint8Array(0));
+  if (bytes.length < prefix.length) return null;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return null;
+  return bytes.subarray(prefix.length);
+}

@@ -17,7 +17,7 @@ import {
 } from './codec.js';
 import { sha256 } from './hash.js';
 import { type PrivateKey, SIGNATURE_LENGTH, verifySignature } from './keys.js';
-import { SignTag, signBytes } from './signing.js';
+import { SignTag, signBytes, signBytesBody } from './signing.js';
 
 export enum VoteType {
   Prevote = 1,
@@ -99,6 +99,21 @@ function voteBody(v: VoteData): RlpInput[] {
 
 export function voteSignBytes(v: VoteData, chainId: string): Uint8Array {
   return signBytes(SignTag.Vote, chainId, encodeRlp(voteBody(v)));
+}
+
+/**
+ * The vote whose sign bytes and signature the signer guard persisted (crash recovery: the vote was
+ * signed but may never have reached the WAL). Null if the bytes are not a vote of this chain.
+ */
+export function voteFromSignBytes(bytes: Uint8Array, signature: Uint8Array, chainId: string): Vote | null {
+  const body = signBytesBody(bytes, SignTag.Vote, chainId);
+  if (body === null) return null;
+  try {
+    const fields = asList(decodeRlp(body, 'vote'), 'vote', 6);
+    return createVoteFromValues([...fields, signature]);
+  } catch {
+    return null;
+  }
 }
 
 export function createVoteFromRlp(bytes: Uint8Array): Vote {

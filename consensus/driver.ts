@@ -7,10 +7,11 @@
 import type { Address } from '../chain/address.js';
 import type { Block } from '../chain/block.js';
 import { Commit, CommitFlag, type CommitSig } from '../chain/commit.js';
+import { DuplicateVoteEvidence, type Evidence } from '../chain/evidence.js';
 import type { PrivateKey } from '../chain/keys.js';
 import { Proposal, proposalSignBytes } from '../chain/proposal.js';
 import { sortValidators, type ValidatorInfo } from '../chain/validators.js';
-import { Vote, type VoteData, VoteType, voteSignBytes } from '../chain/vote.js';
+import { Vote, type VoteData, VoteType, voteFromSignBytes, voteSignBytes } from '../chain/vote.js';
 import { equalBytes } from '../util/bytes.js';
 import { PeerAction, VosError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -46,11 +47,14 @@ export interface ConsensusApp {
   /** Persist a decided block with its commit (atomic). */
   commitBlock(block: Block, commit: Commit): Promise<void>;
   hasPendingTxs(): boolean;
+  /** Evidence detected here or gossiped: true when it is valid and new (then it is gossiped on). */
+  addEvidence?(ev: Evidence): Promise<boolean>;
 }
 
 export interface ConsensusTransport {
   broadcastProposal(proposal: Proposal, block: Block): void;
   broadcastVote(vote: Vote): void;
+  broadcastEvidence?(ev: Evidence): void;
 }
 
 export interface ConsensusWal {
@@ -61,6 +65,14 @@ export interface ConsensusWal {
 }
 
 export interface SignGuard {
+  /** The last signed step with its bytes and signature (persisted), for crash recovery. */
+  readonly lastSigned?: {
+    height: number;
+    round: number;
+    step: number;
+    signBytes: Uint8Array;
+    signature: Uint8Array;
+  } | null;
   sign(
     hrs: { height: number; round: number; step: number },
     signBytes: Uint8Array,
@@ -187,6 +199,38 @@ export class ConsensusDriver {
       } finally {
         this.#replaying = false;
       }
+      await this.#recoverLastSignedVote();
+    });
+  }
+
+  /**
+   * A crash after the signer guard persisted a vote but before the WAL did loses that vote from the
+   * WAL. Re-signing is refused (the time in the sign bytes differs), so without this the node could
+   * never vote at that step again. The guard holds the exact bytes and signature: rebuild the vote,
+   * write it to the WAL, send it and count it - the same signed vote, never a double sign.
+   * (A lost own proposal is not recovered: that round's proposer stays silent and the round times out.)
+   */
+  async #recoverLastSignedVote(): Promise<void> {
+    const last = this.#d.guard.lastSigned;
+    const me = this.#d.key;
+    if (!last || me === null || last.height !== this.#height || last.step === STEP_PROPOSE) return;
+    const vote = voteFromSignBytes(last.signBytes, last.signature, this.#d.app.chainId);
+    if (vote === null || !vote.validator.equals(me.address) || this.#ownVotes.has(voteSlot(vote))) return;
+    if (this.#self === null) return;
+    this.#d.logger?.warn(
+      { height: vote.height, round: vote.round, type: vote.type },
+      'recovered own vote from the signer guard',
+    );
+    this.#ownVotes.set(voteSlot(vote), vote);
+    await this.#wal({ kind: 'vote', vote }, true);
+    this.#d.transport.broadcastVote(vote);
+    await this.#process(this.#engine.handle({ type: 'vote', vote: toEngineVote(vote, this.#self) }));
+  }
+
+  /** Evidence from a peer: pooled if valid and new, then gossiped on. */
+  onEvidence(ev: Evidence): Promise<void> {
+    return this.#enqueue(async () => {
+      if (await this.#d.app.addEvidence?.(ev)) this.#d.transport.broadcastEvidence?.(ev);
     });
   }
 
@@ -394,16 +438,36 @@ export class ConsensusDriver {
           await this.#commit(a.round, a.valueId, a.commit);
           break;
         case 'evidence':
-          this.#d.logger?.warn(
-            { height: a.first.height, validator: a.first.validator },
-            'duplicate vote detected',
-          );
+          await this.#reportEvidence(a.first, a.second);
           break;
         case 'roundStarted':
           this.#d.metrics?.onRound(a.height, a.round);
           break;
       }
     }
+  }
+
+  /** The engine saw two signed votes of one validator for one step: evidence for the pool and peers. */
+  async #reportEvidence(a: EngineVote, b: EngineVote): Promise<void> {
+    const chainVote = (v: EngineVote): Vote | null => {
+      const val = this.#vals[v.validator];
+      if (val === undefined || v.signature === undefined || v.time === undefined) return null;
+      const data = {
+        type: v.type,
+        height: v.height,
+        round: v.round,
+        blockHash: v.valueId,
+        time: v.time,
+        validator: val.address,
+      };
+      return new Vote(data, v.signature);
+    };
+    const x = chainVote(a);
+    const y = chainVote(b);
+    if (x === null || y === null) return;
+    const ev = new DuplicateVoteEvidence(x, y);
+    this.#d.logger?.warn({ height: ev.height, validator: x.validator.toString() }, 'duplicate vote detected');
+    if (await this.#d.app.addEvidence?.(ev)) this.#d.transport.broadcastEvidence?.(ev);
   }
 
   /** getValue() (line 18): build now if txs wait, in later rounds, or once the empty-block interval passed. */

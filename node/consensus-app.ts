@@ -5,10 +5,12 @@
 import type { Address } from '../chain/address.js';
 import type { Block } from '../chain/block.js';
 import type { Commit } from '../chain/commit.js';
+import type { Evidence } from '../chain/evidence.js';
 import { BlockError, type Execution, type Ledger } from '../chain/ledger/ledger.js';
 import type { Mempool } from '../chain/mempool/mempool.js';
 import type { ValidatorInfo } from '../chain/validators.js';
 import type { ConsensusApp } from '../consensus/driver.js';
+import { EvidencePool } from '../consensus/evidence-pool.js';
 import { toHex } from '../util/bytes.js';
 import type { Logger } from '../util/logger.js';
 
@@ -18,10 +20,13 @@ export interface CommittedBlockEvent {
   execution: Execution;
 }
 
+const MAX_EVIDENCE_PER_BLOCK = 50;
+
 export class LedgerConsensusApp implements ConsensusApp {
   readonly chainId: string;
   readonly #executions = new Map<string, Execution>();
   readonly #listeners = new Set<(e: CommittedBlockEvent) => void>();
+  readonly evidence: EvidencePool;
 
   constructor(
     private readonly ledger: Ledger,
@@ -29,6 +34,28 @@ export class LedgerConsensusApp implements ConsensusApp {
     private readonly opts: { maxBlockTxs: number; logger?: Logger },
   ) {
     this.chainId = ledger.chainId;
+    this.evidence = new EvidencePool({ maxPending: 1000, expiryHeights: ledger.params.unbondingPeriod });
+  }
+
+  /** Detected or gossiped evidence: checked by the ledger, then pooled for the next blocks. */
+  async addEvidence(ev: Evidence): Promise<boolean> {
+    if (this.evidence.has(ev)) return false;
+    try {
+      await this.ledger.checkEvidence(ev);
+    } catch (err) {
+      this.opts.logger?.warn(
+        { height: ev.height, reason: String((err as Error).message) },
+        'evidence rejected',
+      );
+      return false;
+    }
+    const added = this.evidence.add(ev);
+    if (added)
+      this.opts.logger?.warn(
+        { height: ev.height, validator: ev.voteA.validator.toString() },
+        'duplicate-vote evidence pooled',
+      );
+    return added;
   }
 
   onCommitted(fn: (e: CommittedBlockEvent) => void): () => void {
@@ -67,6 +94,7 @@ export class LedgerConsensusApp implements ConsensusApp {
       time,
       proposer,
       lastCommit,
+      evidence: this.evidence.forBlock(height, MAX_EVIDENCE_PER_BLOCK),
       candidates,
     });
     if (dropped.length > 0) {
@@ -101,6 +129,7 @@ export class LedgerConsensusApp implements ConsensusApp {
     const execution = this.#executions.get(key) ?? (await this.ledger.executeBlock(block));
     await this.ledger.commitBlock(block, commit, execution);
     this.#executions.clear();
+    this.evidence.update(block.height, block.evidence);
     await this.mempool.update(block.txs);
     const event = { block, commit, execution };
     for (const fn of this.#listeners) fn(event);

@@ -14,7 +14,7 @@ import { Mempool } from '../chain/mempool/mempool.js';
 import { VerifyPool } from '../chain/mempool/verify-pool.js';
 import { StateTree } from '../chain/state/tree.js';
 import { STATE_SUBLEVEL } from '../chain/store/layout.js';
-import { ConsensusDriver } from '../consensus/driver.js';
+import { ConsensusDriver, type ConsensusTransport } from '../consensus/driver.js';
 import { TendermintEngine } from '../consensus/engine/engine.js';
 import { ProposerSchedule } from '../consensus/proposer-schedule.js';
 import { SignerGuard } from '../consensus/signer-guard.js';
@@ -35,6 +35,10 @@ export interface VosNodeOptions {
   genesis?: GenesisState;
   key?: PrivateKey;
   logger?: Logger;
+  /** Consensus messages to peers; default none (one validator). The P2P reactor or a LocalHub plug in here. */
+  transport?: ConsensusTransport;
+  /** Signature worker threads (default: one per core; 0 = verify on the main thread). */
+  verifyWorkers?: number;
 }
 
 export class VosNode {
@@ -60,7 +64,15 @@ export class VosNode {
   #closing: Promise<void> | undefined;
   readonly startedAt = Date.now();
 
-  private constructor(o: Required<Omit<VosNodeOptions, 'logger'>> & { logger: Logger }) {
+  readonly #transport: ConsensusTransport | undefined;
+  readonly #verifyWorkers: number | undefined;
+
+  private constructor(
+    o: Required<Omit<VosNodeOptions, 'logger' | 'transport' | 'verifyWorkers'>> &
+      Pick<VosNodeOptions, 'transport' | 'verifyWorkers'> & { logger: Logger },
+  ) {
+    this.#transport = o.transport;
+    this.#verifyWorkers = o.verifyWorkers;
     this.paths = homePaths(o.home);
     this.config = o.config;
     this.genesis = o.genesis;
@@ -76,7 +88,15 @@ export class VosNode {
     const genesis = o.genesis ?? (await loadGenesisFile(paths.genesis));
     const key = o.key ?? (await loadKey(paths.key));
     const logger = o.logger ?? createLogger({ level: config.log.level, format: config.log.format });
-    return new VosNode({ home: o.home, config, genesis, key, logger });
+    return new VosNode({
+      home: o.home,
+      config,
+      genesis,
+      key,
+      logger,
+      transport: o.transport,
+      verifyWorkers: o.verifyWorkers,
+    });
   }
 
   async open(): Promise<void> {
@@ -94,7 +114,7 @@ export class VosNode {
       valueEncoding: 'view',
     });
     this.tree = await StateTree.open(stateDb);
-    this.verifier = new VerifyPool();
+    this.verifier = new VerifyPool(this.#verifyWorkers);
     this.ledger = await Ledger.open({
       db: this.db,
       state: this.tree,
@@ -159,8 +179,8 @@ export class VosNode {
           },
         }),
       proposerOf: (_vals, h, r) => schedule.proposerAt(h, r),
-      // No peers yet: the p2p reactor (issue 4) implements the transport. A single validator needs none.
-      transport: { broadcastProposal() {}, broadcastVote() {} },
+      // Until the P2P reactor exists the default is no peers (a single validator needs none).
+      transport: this.#transport ?? { broadcastProposal() {}, broadcastVote() {} },
       wal: this.wal,
       guard: this.guard,
       config: { emptyBlockIntervalMs: c.emptyBlockIntervalMs, maxBufferedFutureMessages: 10_000 },

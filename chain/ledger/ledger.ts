@@ -462,6 +462,17 @@ export class Ledger {
     return bad;
   }
 
+  /**
+   * Check evidence a node detected or a peer gossiped before it enters the evidence pool: well formed,
+   * signed by a validator of its height, not expired for the next block (or a later one, for evidence
+   * of the height in progress). Throws INVALID_EVIDENCE.
+   */
+  async checkEvidence(ev: Evidence): Promise<void> {
+    if (ev.height > this.#head.height + 1)
+      throw new VosError({ code: 'INVALID_EVIDENCE' }, `evidence of future height ${ev.height}`);
+    await this.#verifyEvidence(Math.max(this.#head.height + 1, ev.height + 1), [ev]);
+  }
+
   async #verifyEvidence(height: number, evidence: readonly Evidence[]): Promise<void> {
     const seen = new Set<string>();
     for (const ev of evidence) {

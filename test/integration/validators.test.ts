@@ -1,0 +1,258 @@
+/**
+ * Several validators in one process, each a full VosNode (LevelDB, ledger, mempool, WAL, signer guard,
+ * consensus driver), connected by the in-process LocalHub instead of P2P: they commit blocks with real
+ * transactions from their mempools and agree on every block; stake and unstake change the validator set
+ * only at an epoch boundary (effective two heights later); a validator that double signs is caught by
+ * the engines, the evidence is gossiped, committed, and the validator is slashed and jailed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PrivateKey } from '../../chain/keys.js';
+import { decodeValidatorRecord, validatorKey } from '../../chain/ledger/accounts.js';
+import { Tx, TxKind, type TxPayload } from '../../chain/tx/index.js';
+import { validatorsHash } from '../../chain/validators.js';
+import { Vote, VoteType, voteSignBytes } from '../../chain/vote.js';
+import { LocalHub } from '../../consensus/sim/local-hub.js';
+import { createDevGenesis } from '../../genesis/genesis.js';
+import { defaultConfig } from '../../node/config.js';
+import { VosNode } from '../../node/node.js';
+import { toHex } from '../../util/bytes.js';
+import { silentLogger } from '../../util/logger.js';
+
+const CHAIN = 'vos-net';
+const EPOCH = 10;
+const STAKE = 10_000_000n;
+
+interface Net {
+  keys: PrivateKey[];
+  nodes: VosNode[];
+  hub: LocalHub;
+  homes: string[];
+}
+
+async function startNet(n: number, seedBase: number, extra: PrivateKey[]): Promise<Net> {
+  const keys = Array.from({ length: n }, (_, i) =>
+    PrivateKey.fromSeed(new Uint8Array(32).fill(seedBase + i)),
+  );
+  const genesis = createDevGenesis(keys, {
+    chainId: CHAIN,
+    genesisTime: Date.now(),
+    stake: STAKE,
+    params: { epochLength: EPOCH, unbondingPeriod: 40 },
+    extraAccounts: extra.map((k) => ({ address: k.address, balance: 1_000_000_000_000n })),
+  });
+  const config = defaultConfig({ rpcPort: 0 });
+  Object.assign(config.consensus, {
+    timeoutProposeMs: 500,
+    timeoutPrevoteMs: 200,
+    timeoutPrecommitMs: 200,
+    timeoutDeltaMs: 100,
+    emptyBlockIntervalMs: 50,
+  });
+  const hub = new LocalHub();
+  const nodes: VosNode[] = [];
+  const homes: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const home = await mkdtemp(join(tmpdir(), `vos-val${i}-`));
+    homes.push(home);
+    const node = await VosNode.create({
+      home,
+      config,
+      genesis,
+      key: keys[i],
+      logger: silentLogger(),
+      transport: hub.transportFor(`v${i}`),
+      verifyWorkers: 0,
+    });
+    // Joined before it opens; messages that arrive before its consensus starts are rejected, as from a peer.
+    hub.join(`v${i}`, {
+      onProposal: (p, b) => node.consensus?.onProposal(p, b) ?? Promise.resolve(),
+      onVote: (v) => node.consensus?.onVote(v) ?? Promise.resolve(),
+      onEvidence: (e) => node.consensus?.onEvidence(e) ?? Promise.resolve(),
+    });
+    nodes.push(node);
+  }
+  await Promise.all(nodes.map((x) => x.open()));
+  return { keys, nodes, hub, homes };
+}
+
+async function stopNet(net: Net | undefined): Promise<void> {
+  if (net === undefined) return;
+  await Promise.all(net.nodes.map((x) => x.close()));
+  await Promise.all(net.homes.map((h) => rm(h, { recursive: true, force: true })));
+}
+
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const minHeight = (net: Net) => Math.min(...net.nodes.map((x) => x.ledger.head.height));
+
+function signTx(from: PrivateKey, nonce: bigint, payload: TxPayload): Tx {
+  return Tx.sign(
+    { chainId: CHAIN, nonce, kind: payload.kind, payload, gasLimit: 100_000n, gasPrice: 1n },
+    from,
+  );
+}
+
+/** Submit to every node's mempool (tx gossip arrives with P2P). */
+async function submit(net: Net, txs: Tx[]): Promise<void> {
+  await Promise.all(net.nodes.map((x) => x.mempool.addMany(txs)));
+}
+
+async function expectSameChain(net: Net, upTo: number): Promise<void> {
+  for (let h = 1; h <= upTo; h++) {
+    const hashes = await Promise.all(
+      net.nodes.map(async (x) => toHex((await x.ledger.store.getBlock(h))!.hash())),
+    );
+    expect(new Set(hashes).size).toBe(1);
+  }
+}
+
+describe('4 in-process validators', () => {
+  const sender = PrivateKey.fromSeed(new Uint8Array(32).fill(90));
+  const newcomer = PrivateKey.fromSeed(new Uint8Array(32).fill(91));
+  const bob = PrivateKey.fromSeed(new Uint8Array(32).fill(92));
+  let net: Net;
+
+  beforeAll(async () => {
+    net = await startNet(4, 60, [sender, newcomer]);
+  });
+  afterAll(() => stopNet(net));
+
+  it('commit blocks with transactions from their mempools, the same block at every height', async () => {
+    const txs = Array.from({ length: 60 }, (_, i) =>
+      signTx(sender, BigInt(i), { kind: TxKind.Transfer, body: { to: bob.address, amount: 5n } }),
+    );
+    await submit(net, txs);
+    await waitFor('all transfers committed everywhere', async () => {
+      const accts = await Promise.all(net.nodes.map((x) => x.ledger.getAccount(sender.address)));
+      return accts.every((a) => a.nonce === 60n);
+    });
+    const bobBalances = await Promise.all(net.nodes.map((x) => x.ledger.getAccount(bob.address)));
+    for (const b of bobBalances) expect(b.balance).toBe(300n);
+    let withTxs = 0;
+    for (let h = 1; h <= minHeight(net); h++) {
+      withTxs += (await net.nodes[0].ledger.store.getBlock(h))!.txs.length > 0 ? 1 : 0;
+    }
+    expect(withTxs).toBeGreaterThan(0);
+    await expectSameChain(net, minHeight(net));
+    // Every block after the first carries a commit signed by more than 2/3 of the power.
+    const h = minHeight(net);
+    const commit = await net.nodes[1].ledger.store.getCommit(h);
+    expect(commit?.signatures.filter((s) => s.signature.length > 0).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('stake and unstake change the validator set at the epoch boundary, effective at H+2', async () => {
+    const before = await net.nodes[0].ledger.validatorsAt(minHeight(net) + 1);
+    expect(before).toHaveLength(4);
+    const unstaker = net.keys[3];
+    const unstakerNonce = (await net.nodes[0].ledger.getAccount(unstaker.address)).nonce;
+    await submit(net, [
+      signTx(newcomer, 0n, { kind: TxKind.Stake, body: { amount: 2_000_000n } }),
+      signTx(unstaker, unstakerNonce, { kind: TxKind.Unstake, body: { amount: 4_000_000n } }),
+    ]);
+    await waitFor('both txs committed', async () => {
+      const [a, b] = await Promise.all([
+        net.nodes[0].ledger.getAccount(newcomer.address),
+        net.nodes[0].ledger.getAccount(unstaker.address),
+      ]);
+      return a.nonce === 1n && b.nonce === unstakerNonce + 1n;
+    });
+    const committedAt = net.nodes[0].ledger.head.height;
+    const boundary = Math.ceil((committedAt + 1) / EPOCH) * EPOCH;
+    await waitFor('the epoch boundary + 2', () => minHeight(net) >= boundary + 1);
+    for (const node of net.nodes) {
+      // Unchanged through boundary + 1, changed from boundary + 2.
+      const old = await node.ledger.validatorsAt(boundary + 1);
+      expect(toHex(validatorsHash(old))).toBe(toHex(validatorsHash(before)));
+      const next = await node.ledger.validatorsAt(boundary + 2);
+      expect(next).toHaveLength(5);
+      expect(next.find((v) => v.address.equals(newcomer.address))?.power).toBe(2_000_000n);
+      expect(next.find((v) => v.address.equals(unstaker.address))?.power).toBe(STAKE - 4_000_000n);
+    }
+    await waitFor('blocks after the change', () => minHeight(net) >= boundary + 4);
+    await expectSameChain(net, minHeight(net));
+  });
+
+  it('a validator that double signs is detected, the evidence committed, and it is slashed and jailed', async () => {
+    const cheater = net.keys[1];
+    const stakeBefore = decodeValidatorRecord(
+      (await net.nodes[0].ledger.getState(validatorKey(cheater.address)))!,
+    ).stake;
+    // Its node stays honest; we sign, with its key, a second prevote for another block at the height in
+    // progress and hand it to everyone as if the cheater had sent it.
+    let evidenceHeight = 0;
+    await waitFor(
+      'evidence in a block',
+      async () => {
+        const head = net.nodes[0].ledger.head.height;
+        for (let h = Math.max(1, head - 3); h <= head; h++) {
+          const block = await net.nodes[0].ledger.store.getBlock(h);
+          if ((block?.evidence.length ?? 0) > 0) {
+            evidenceHeight = h;
+            return true;
+          }
+        }
+        const data = {
+          type: VoteType.Prevote,
+          height: head + 1,
+          round: 0,
+          blockHash: randomBytes(32),
+          time: Date.now(),
+          validator: cheater.address,
+        };
+        const vote = new Vote(data, cheater.sign(voteSignBytes(data, CHAIN)));
+        net.hub.send('v1', { kind: 'vote', vote });
+        return false;
+      },
+      30_000,
+    );
+    // Detected by the engines of the other validators and gossiped to every node's evidence pool.
+    expect(net.hub.delivered.evidence).toBeGreaterThan(0);
+    const block = await net.nodes[2].ledger.store.getBlock(evidenceHeight);
+    expect(block!.evidence[0].voteA.validator.equals(cheater.address)).toBe(true);
+    for (const node of net.nodes) {
+      const rec = decodeValidatorRecord((await node.ledger.getState(validatorKey(cheater.address)))!);
+      expect(rec.jailed).toBe(true);
+      expect(rec.stake).toBe(stakeBefore - (stakeBefore * 50_000n) / 1_000_000n);
+    }
+    // Jailed validators leave the set at the next epoch boundary.
+    const boundary = Math.ceil((evidenceHeight + 1) / EPOCH) * EPOCH;
+    await waitFor('the next epoch', () => minHeight(net) >= boundary + 1);
+    const after = await net.nodes[0].ledger.validatorsAt(boundary + 2);
+    expect(after.some((v) => v.address.equals(cheater.address))).toBe(false);
+    await waitFor('blocks without the cheater', () => minHeight(net) >= boundary + 4);
+    await expectSameChain(net, minHeight(net));
+  });
+});
+
+describe('7 in-process validators', () => {
+  const sender = PrivateKey.fromSeed(new Uint8Array(32).fill(93));
+  const bob = PrivateKey.fromSeed(new Uint8Array(32).fill(94));
+  let net: Net | undefined;
+  afterAll(() => stopNet(net));
+
+  it('commit blocks with transactions, the same block at every height', async () => {
+    net = await startNet(7, 70, [sender]);
+    const txs = Array.from({ length: 30 }, (_, i) =>
+      signTx(sender, BigInt(i), { kind: TxKind.Transfer, body: { to: bob.address, amount: 7n } }),
+    );
+    await submit(net, txs);
+    const n = net;
+    await waitFor('transfers committed everywhere', async () => {
+      const accts = await Promise.all(n.nodes.map((x) => x.ledger.getAccount(sender.address)));
+      return accts.every((a) => a.nonce === 30n);
+    });
+    await waitFor('height 8', () => minHeight(n) >= 8);
+    await expectSameChain(n, minHeight(n));
+  });
+});
