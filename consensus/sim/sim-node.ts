@@ -80,6 +80,7 @@ export class SimNode {
   #crashLandsWrite = false;
   #onCrash: (() => void) | null = null;
   #ownSent: SimMessage[] = [];
+  #future: { from: number; msg: SimMessage }[] = [];
   #proposals = new Map<string, EngineProposal>();
   /** Own signed messages of this height by step slot (rebuilt from the WAL, like the driver's). */
   #own = new Map<string, SimMessage>();
@@ -133,6 +134,7 @@ export class SimNode {
     this.#incarnation++;
     this.#crashAtWrite = -1;
     this.#ownSent = [];
+    this.#future = [];
     this.#proposals.clear();
     const cb = this.#onCrash;
     this.#onCrash = null;
@@ -243,6 +245,13 @@ export class SimNode {
   }
 
   #receive(from: number, msg: SimMessage): void {
+    // As the driver does: a message of the next height waits in a volatile buffer and reaches the WAL
+    // only when that height starts (the WAL holds the inputs of the height in progress, no others).
+    const h = heightOf(msg);
+    if (h !== null && h !== this.#height) {
+      if (h === this.#height + 1 && this.#future.length < MAX_FUTURE) this.#future.push({ from, msg });
+      return;
+    }
     switch (msg.kind) {
       case 'status':
         this.peerHeights.set(from, Math.max(this.peerHeights.get(from) ?? 0, msg.height));
@@ -429,6 +438,9 @@ export class SimNode {
       validators: this.#o.validators,
       self: this.#o.index,
     });
+    const future = this.#future;
+    this.#future = [];
+    for (const f of future) if (this.#height === height + 1) this.#receive(f.from, f.msg);
   }
 
   /** The proposal the engine decided on (it holds every proposal it accepted). */
@@ -444,6 +456,23 @@ export class SimNode {
       throw new Crash();
     }
     this.#wal.push(r);
+  }
+}
+
+const MAX_FUTURE = 10_000;
+
+function heightOf(msg: SimMessage): number | null {
+  switch (msg.kind) {
+    case 'proposal':
+      return msg.proposal.height;
+    case 'vote':
+      return msg.vote.height;
+    case 'certificate':
+      return msg.votes[0]?.height ?? null;
+    case 'catchup':
+      return msg.height;
+    case 'status':
+      return null;
   }
 }
 
