@@ -37,8 +37,9 @@ export function defaultConfig(
   return {
     moniker: overrides.moniker ?? 'vos-node',
     rpc: { host: '127.0.0.1', port: rpcPort, maxBodyBytes: 5 * 1024 * 1024, maxBatch: 10_000 },
-    p2p: { host: '127.0.0.1', port: overrides.p2pPort ?? rpcPort + 1, seeds: [] },
-    dns: { host: '127.0.0.1', port: overrides.dnsPort ?? rpcPort + 2 },
+    // Port 0 (tests): every listener takes an ephemeral port.
+    p2p: { host: '127.0.0.1', port: overrides.p2pPort ?? (rpcPort === 0 ? 0 : rpcPort + 1), seeds: [] },
+    dns: { host: '127.0.0.1', port: overrides.dnsPort ?? (rpcPort === 0 ? 0 : rpcPort + 2) },
     log: { level: 'info', format: 'json' },
     consensus: {
       timeoutProposeMs: 3000,

@@ -17,9 +17,11 @@ import { STATE_SUBLEVEL } from '../chain/store/layout.js';
 import { ConsensusDriver, type ConsensusTransport } from '../consensus/driver.js';
 import { TendermintEngine } from '../consensus/engine/engine.js';
 import { ProposerSchedule } from '../consensus/proposer-schedule.js';
+import { ConsensusReactor } from '../consensus/reactor.js';
 import { SignerGuard } from '../consensus/signer-guard.js';
 import { Wal } from '../consensus/wal.js';
 import { genesisHash, loadGenesisFile } from '../genesis/genesis.js';
+import { createHost, type VosHost } from '../p2p/host.js';
 import type { RpcServer } from '../rpc/server.js';
 import { assert } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -35,7 +37,7 @@ export interface VosNodeOptions {
   genesis?: GenesisState;
   key?: PrivateKey;
   logger?: Logger;
-  /** Consensus messages to peers; default none (one validator). The P2P reactor or a LocalHub plug in here. */
+  /** Consensus messages to peers; default: a libp2p host with the consensus reactor. Tests inject a LocalHub. */
   transport?: ConsensusTransport;
   /** Signature worker threads (default: one per core; 0 = verify on the main thread). */
   verifyWorkers?: number;
@@ -59,6 +61,9 @@ export class VosNode {
   app!: LedgerConsensusApp;
   consensus!: ConsensusDriver;
   rpc!: RpcServer;
+  /** The libp2p host and consensus reactor (absent when a transport was injected). */
+  host: VosHost | undefined;
+  reactor: ConsensusReactor | undefined;
   rpcAddress!: { host: string; port: number };
   #opened = false;
   #closing: Promise<void> | undefined;
@@ -161,6 +166,22 @@ export class VosNode {
       this.events.emit('block', { block, receipts: execution.receipts });
     });
     const c = this.config.consensus;
+    let transport = this.#transport;
+    if (transport === undefined) {
+      const p = this.config.p2p;
+      this.host = await createHost({
+        key: this.key,
+        chainId: this.genesis.chainId,
+        listen: [`/ip4/${p.host}/tcp/${p.port}`],
+      });
+      this.reactor = new ConsensusReactor({
+        host: this.host,
+        chainId: this.genesis.chainId,
+        seeds: p.seeds,
+        logger: log.child({ module: 'p2p' }),
+      });
+      transport = this.reactor;
+    }
     this.consensus = new ConsensusDriver({
       app: this.app,
       key: this.key,
@@ -179,8 +200,7 @@ export class VosNode {
           },
         }),
       proposerOf: (_vals, h, r) => schedule.proposerAt(h, r),
-      // Until the P2P reactor exists the default is no peers (a single validator needs none).
-      transport: this.#transport ?? { broadcastProposal() {}, broadcastVote() {} },
+      transport,
       wal: this.wal,
       guard: this.guard,
       config: { emptyBlockIntervalMs: c.emptyBlockIntervalMs, maxBufferedFutureMessages: 10_000 },
@@ -190,6 +210,7 @@ export class VosNode {
     this.metrics.consensusHeight.set(this.ledger.head.height);
     this.rpc = createRpcServer(this);
     this.rpcAddress = await this.rpc.listen();
+    await this.reactor?.start(this.consensus);
     await this.consensus.start();
     log.info(
       {
@@ -221,7 +242,9 @@ export class VosNode {
   async #close(): Promise<void> {
     if (!this.#opened) return;
     await this.rpc?.close().catch(() => undefined);
+    await this.reactor?.stop();
     await this.consensus?.stop();
+    await Promise.resolve(this.host?.stop()).catch(() => undefined);
     await this.wal?.close();
     await this.verifier?.close();
     await this.tree?.close();

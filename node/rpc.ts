@@ -84,7 +84,7 @@ export function createRpcServer(node: VosNode): RpcServer {
         latestBlockHash: toHex(head.hash),
         latestBlockTime: new Date(head.time).toISOString(),
         latestStateRoot: toHex(head.stateRoot),
-        peers: 0,
+        peers: node.host?.getConnections().length ?? 0,
         syncing: false,
         validator: me ? { address: me.address.toString(), power: me.power.toString() } : null,
         address: node.key.address.toString(),

@@ -2,9 +2,8 @@
  * End of block: release matured unbondings; at the last block of an epoch recompute the validator set
  * (effective at height + 2). Evidence: slash and jail.
  */
-import { compareBytes, equalBytes, u64be } from '../../util/bytes.js';
+import { equalBytes, u64be } from '../../util/bytes.js';
 import type { Logger } from '../../util/logger.js';
-import { addressFromPublicKey } from '../address.js';
 import type { Evidence } from '../evidence.js';
 import { sha256 } from '../hash.js';
 import { sortValidators, type ValidatorInfo, validatorsHash } from '../validators.js';

@@ -17,9 +17,10 @@ import { bitAt, INTERNAL_TAG, LEAF_TAG, leafHash, MAX_DEPTH, ZERO } from './hash
 import { KEY_LATEST, nodeKey, rootKey } from './layout.js';
 import { ProofKind, type StateProof } from './proof.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: a sublevel of any parent database works.
+/** A sublevel of any parent database works. */
 export type StateDb =
   | ClassicLevel<Uint8Array, Uint8Array>
+  // biome-ignore lint/suspicious/noExplicitAny: the parent database's type does not matter here.
   | AbstractSublevel<any, any, Uint8Array, Uint8Array>;
 
 class Leaf {

@@ -10,8 +10,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { PrivateKey } from '../../chain/keys.js';
+import { loadKey } from '../../chain/keystore.js';
 import { createDevGenesis, genesisToJSON } from '../../genesis/genesis.js';
 import { homePaths } from '../../node/config.js';
+import { peerIdOf } from '../../p2p/host.js';
 import { RpcClient } from '../../rpc/client.js';
 import { CliError, emit } from '../output.js';
 import { initHome } from './init.js';
@@ -49,6 +51,9 @@ async function ensureHomes(
     await mkdir(dir, { recursive: true });
     const genesisFile = join(dir, 'genesis.json');
     await writeFile(genesisFile, `${JSON.stringify(genesisToJSON(genesis), null, 2)}\n`);
+    const addrs = await Promise.all(
+      keys.map(async (k, i) => `/ip4/127.0.0.1/tcp/${devnetPorts(base, i).p2p}/p2p/${await peerIdOf(k)}`),
+    );
     for (let i = 0; i < n; i++) {
       await initHome({
         home: homes[i],
@@ -58,6 +63,11 @@ async function ensureHomes(
         plainKeyReason: 'devnet key: stored unencrypted on purpose, never use it on a real network',
         ...portsOf(devnetPorts(base, i)),
       });
+      // Every validator dials every other one (a full mesh on loopback).
+      const cfgFile = homePaths(homes[i]).config;
+      const cfg = JSON.parse(await readFile(cfgFile, 'utf8'));
+      cfg.p2p.seeds = addrs.filter((_, j) => j !== i);
+      await writeFile(cfgFile, `${JSON.stringify(cfg, null, 2)}\n`);
     }
     return { chainId: genesis.chainId, homes };
   }
@@ -107,11 +117,6 @@ export function registerDevnet(program: Command): void {
     .action(async (o) => {
       const n = o.validators as number;
       if (!Number.isInteger(n) || n < 1 || n > 32) throw new CliError('--validators must be 1..32', 2);
-      if (n > 1) {
-        throw new CliError(
-          `a ${n}-validator devnet needs the P2P layer, which this build does not have yet; run --validators 1 (see README)`,
-        );
-      }
       const dir = resolve(o.dir as string);
       const base = o.basePort as number;
       const { chainId, homes } = await ensureHomes(dir, n, base);
@@ -130,7 +135,7 @@ export function registerDevnet(program: Command): void {
           home: homes[i],
           pid: child.pid ?? -1,
           rpc: `http://${cfg.rpc.host}:${cfg.rpc.port}`,
-          p2p: `/ip4/${cfg.p2p.host}/tcp/${cfg.p2p.port}`,
+          p2p: `/ip4/${cfg.p2p.host}/tcp/${cfg.p2p.port}/p2p/${await peerIdOf(await loadKey(homePaths(homes[i]).key))}`,
           dns: `${cfg.dns.host}:${cfg.dns.port}`,
           address: key.address,
         });

@@ -1,0 +1,209 @@
+/**
+ * The consensus reactor: the only consensus file that knows the P2P layer. It implements the driver's
+ * ConsensusTransport over libp2p: protocol `/vos/<chainId>/consensus/1`, one long-lived stream per peer
+ * and direction, length-prefixed protobuf envelopes carrying the canonical RLP of a proposal (+ block),
+ * vote or evidence. Direct fan-out to every connected peer; a peer that connects late gets the recent
+ * messages of the height in progress. Invalid data lowers the peer's score; below the threshold the
+ * peer is disconnected and refused for a while. Nothing a peer sends can crash the node.
+ */
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import { multiaddr } from '@multiformats/multiaddr';
+import protobuf from 'protobufjs';
+import { type Block, createBlockFromRlp } from '../chain/block.js';
+import { decodeRlp, encodeRlp } from '../chain/codec.js';
+import { createEvidenceFromRlp, type Evidence } from '../chain/evidence.js';
+import { createProposalFromRlp, type Proposal } from '../chain/proposal.js';
+import { createVoteFromRlp, type Vote } from '../chain/vote.js';
+import { frame, readFrames } from '../p2p/framing.js';
+import type { VosHost } from '../p2p/host.js';
+import { PeerAction, VosError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import type { ConsensusDriver, ConsensusTransport } from './driver.js';
+
+enum Kind {
+  Proposal = 1,
+  Vote = 2,
+  Evidence = 3,
+}
+
+const Envelope = new protobuf.Type('Envelope')
+  .add(new protobuf.Field('kind', 1, 'uint32'))
+  .add(new protobuf.Field('payload', 2, 'bytes'));
+
+/** A block of 10,000 transfers is ~2 MiB; leave room. */
+const MAX_FRAME = 8 * 1024 * 1024;
+const RECENT = 512;
+const BAN_SCORE = -30;
+const BAN_MS = 60_000;
+
+export interface ReactorOptions {
+  host: VosHost;
+  chainId: string;
+  seeds: string[];
+  logger?: Logger;
+}
+
+export class ConsensusReactor implements ConsensusTransport {
+  readonly protocol: string;
+  readonly #o: ReactorOptions;
+  #driver: ConsensusDriver | null = null;
+  readonly #out = new Map<string, Stream>();
+  readonly #opening = new Map<string, Promise<Stream | null>>();
+  readonly #score = new Map<string, number>();
+  readonly #banned = new Map<string, number>();
+  readonly #recent: Uint8Array[] = [];
+  #dialer: NodeJS.Timeout | null = null;
+  #stopped = false;
+
+  constructor(o: ReactorOptions) {
+    this.#o = o;
+    this.protocol = `/vos/${o.chainId}/consensus/1`;
+  }
+
+  async start(driver: ConsensusDriver): Promise<void> {
+    this.#driver = driver;
+    const host = this.#o.host;
+    await host.handle(this.protocol, (stream, conn) => void this.#inbound(stream, conn), {
+      maxInboundStreams: 4,
+      maxOutboundStreams: 4,
+    });
+    host.addEventListener('peer:connect', (evt) => void this.#greet(evt.detail));
+    host.addEventListener('peer:disconnect', (evt) => this.#out.delete(evt.detail.toString()));
+    const dial = () => {
+      for (const addr of this.#o.seeds) {
+        const id = addr.split('/p2p/')[1];
+        if (id !== undefined && host.getConnections().some((c) => c.remotePeer.toString() === id)) continue;
+        host.dial(multiaddr(addr)).catch(() => undefined);
+      }
+    };
+    dial();
+    this.#dialer = setInterval(dial, 2000);
+    this.#dialer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#dialer !== null) clearInterval(this.#dialer);
+    await this.#o.host.unhandle(this.protocol).catch(() => undefined);
+  }
+
+  broadcastProposal(proposal: Proposal, block: Block): void {
+    this.#broadcast(Kind.Proposal, encodeRlp([proposal.serialize(), block.serialize()]));
+  }
+
+  broadcastVote(vote: Vote): void {
+    this.#broadcast(Kind.Vote, vote.serialize());
+  }
+
+  broadcastEvidence(ev: Evidence): void {
+    this.#broadcast(Kind.Evidence, ev.serialize());
+  }
+
+  #broadcast(kind: Kind, payload: Uint8Array): void {
+    const bytes = frame(Envelope.encode(Envelope.create({ kind, payload })).finish());
+    this.#recent.push(bytes);
+    if (this.#recent.length > RECENT) this.#recent.shift();
+    for (const conn of this.#o.host.getConnections()) void this.#send(conn.remotePeer, bytes);
+  }
+
+  /** A new peer gets the recent messages (the height in progress). */
+  async #greet(peer: PeerId): Promise<void> {
+    for (const bytes of [...this.#recent]) await this.#send(peer, bytes);
+  }
+
+  async #send(peer: PeerId, bytes: Uint8Array): Promise<void> {
+    const stream = await this.#streamTo(peer);
+    if (stream === null) return;
+    try {
+      if (!stream.send(bytes)) await stream.onDrain({ signal: AbortSignal.timeout(5000) });
+    } catch {
+      this.#out.delete(peer.toString());
+      stream.abort(new Error('send failed'));
+    }
+  }
+
+  #streamTo(peer: PeerId): Promise<Stream | null> {
+    const key = peer.toString();
+    const open = this.#out.get(key);
+    if (open !== undefined && open.status === 'open') return Promise.resolve(open);
+    let p = this.#opening.get(key);
+    if (p === undefined) {
+      p = this.#o.host
+        .dialProtocol(peer, this.protocol, { signal: AbortSignal.timeout(5000) })
+        .then((s) => {
+          this.#out.set(key, s);
+          return s;
+        })
+        .catch(() => null)
+        .finally(() => this.#opening.delete(key));
+      this.#opening.set(key, p);
+    }
+    return p;
+  }
+
+  async #inbound(stream: Stream, conn: Connection): Promise<void> {
+    const peer = conn.remotePeer.toString();
+    if ((this.#banned.get(peer) ?? 0) > Date.now()) {
+      stream.abort(new Error('banned'));
+      return;
+    }
+    try {
+      for await (const bytes of readFrames(stream, MAX_FRAME)) {
+        if (this.#stopped) break;
+        await this.#handle(bytes).catch((err) => this.#penalise(peer, conn, err));
+      }
+    } catch (err) {
+      this.#penalise(peer, conn, err);
+      stream.abort(err as Error);
+    }
+  }
+
+  async #handle(bytes: Uint8Array): Promise<void> {
+    const driver = this.#driver;
+    if (driver === null) return;
+    let env: { kind: number; payload: Uint8Array };
+    try {
+      env = Envelope.decode(bytes) as unknown as { kind: number; payload: Uint8Array };
+    } catch (err) {
+      throw new VosError({ code: 'BAD_ENVELOPE' }, 'undecodable envelope', {
+        cause: err,
+        peerAction: PeerAction.Reject,
+      });
+    }
+    switch (env.kind) {
+      case Kind.Proposal: {
+        const parts = decodeRlp(env.payload, 'proposal message');
+        if (!Array.isArray(parts) || parts.length !== 2 || Array.isArray(parts[0]) || Array.isArray(parts[1]))
+          throw new VosError({ code: 'BAD_ENVELOPE' }, 'bad proposal message', {
+            peerAction: PeerAction.Reject,
+          });
+        return driver.onProposal(createProposalFromRlp(parts[0]), createBlockFromRlp(parts[1]));
+      }
+      case Kind.Vote:
+        return driver.onVote(createVoteFromRlp(env.payload));
+      case Kind.Evidence:
+        return driver.onEvidence(createEvidenceFromRlp(env.payload));
+      default:
+        throw new VosError({ code: 'BAD_ENVELOPE' }, `unknown kind ${env.kind}`, {
+          peerAction: PeerAction.Reject,
+        });
+    }
+  }
+
+  #penalise(peer: string, conn: Connection, err: unknown): void {
+    const action = err instanceof VosError ? err.peerAction : PeerAction.Reject;
+    if (action === PeerAction.Ignore) return;
+    const score = (this.#score.get(peer) ?? 0) - 10;
+    this.#score.set(peer, score);
+    this.#o.logger?.debug(
+      { peer, score, err: String((err as Error)?.message ?? err) },
+      'invalid consensus data from peer',
+    );
+    if (score <= BAN_SCORE) {
+      this.#o.logger?.warn({ peer }, 'disconnecting a peer that keeps sending invalid data');
+      this.#banned.set(peer, Date.now() + BAN_MS);
+      this.#score.delete(peer);
+      void conn.close().catch(() => undefined);
+    }
+  }
+}
