@@ -47,6 +47,8 @@ export interface ConsensusApp {
   /** Persist a decided block with its commit (atomic). */
   commitBlock(block: Block, commit: Commit): Promise<void>;
   hasPendingTxs(): boolean;
+  /** Block sync: verify `commit` for `block` (2/3+ of the power of its height), execute and persist. */
+  commitSynced?(block: Block, commit: Commit): Promise<void>;
   /** Evidence detected here or gossiped: true when it is valid and new (then it is gossiped on). */
   addEvidence?(ev: Evidence): Promise<boolean>;
 }
@@ -225,6 +227,27 @@ export class ConsensusDriver {
     await this.#wal({ kind: 'vote', vote }, true);
     this.#d.transport.broadcastVote(vote);
     await this.#process(this.#engine.handle({ type: 'vote', vote: toEngineVote(vote, this.#self) }));
+  }
+
+  /**
+   * A block the network decided and this node missed, with its commit (block sync). Applied only if it
+   * is the block of the height in progress; the app verifies the commit. The height's consensus state
+   * (and WAL) is dropped and the next height starts. Resolves true when applied.
+   */
+  applySyncedBlock(block: Block, commit: Commit): Promise<boolean> {
+    let applied = false;
+    return this.#enqueue(async () => {
+      const commitSynced = this.#d.app.commitSynced;
+      if (commitSynced === undefined || block.height !== this.#height) return;
+      await commitSynced.call(this.#d.app, block, commit);
+      await this.#d.wal.endHeight(this.#height);
+      this.#lastCommitAt = this.#now();
+      this.#d.metrics?.onCommit(this.#height, block.txs.length, commit.round);
+      this.#ownValues.clear();
+      this.#ownProposals.clear();
+      applied = true;
+      await this.#startHeight(this.#height + 1);
+    }).then(() => applied);
   }
 
   /** Evidence from a peer: pooled if valid and new, then gossiped on. */

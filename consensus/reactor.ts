@@ -16,6 +16,7 @@ import { createProposalFromRlp, type Proposal } from '../chain/proposal.js';
 import { createVoteFromRlp, type Vote } from '../chain/vote.js';
 import { frame, readFrames } from '../p2p/framing.js';
 import type { VosHost } from '../p2p/host.js';
+import type { PeerScorer } from '../p2p/peer-scorer.js';
 import { PeerAction, VosError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { ConsensusDriver, ConsensusTransport } from './driver.js';
@@ -33,13 +34,12 @@ const Envelope = new protobuf.Type('Envelope')
 /** A block of 10,000 transfers is ~2 MiB; leave room. */
 const MAX_FRAME = 8 * 1024 * 1024;
 const RECENT = 512;
-const BAN_SCORE = -30;
-const BAN_MS = 60_000;
 
 export interface ReactorOptions {
   host: VosHost;
   chainId: string;
   seeds: string[];
+  scorer: PeerScorer;
   logger?: Logger;
 }
 
@@ -49,8 +49,6 @@ export class ConsensusReactor implements ConsensusTransport {
   #driver: ConsensusDriver | null = null;
   readonly #out = new Map<string, Stream>();
   readonly #opening = new Map<string, Promise<Stream | null>>();
-  readonly #score = new Map<string, number>();
-  readonly #banned = new Map<string, number>();
   readonly #recent: Uint8Array[] = [];
   #dialer: NodeJS.Timeout | null = null;
   #stopped = false;
@@ -142,18 +140,19 @@ export class ConsensusReactor implements ConsensusTransport {
   }
 
   async #inbound(stream: Stream, conn: Connection): Promise<void> {
-    const peer = conn.remotePeer.toString();
-    if ((this.#banned.get(peer) ?? 0) > Date.now()) {
+    const peer = conn.remotePeer;
+    const scorer = this.#o.scorer;
+    if (scorer.isBanned(peer)) {
       stream.abort(new Error('banned'));
       return;
     }
     try {
       for await (const bytes of readFrames(stream, MAX_FRAME)) {
         if (this.#stopped) break;
-        await this.#handle(bytes).catch((err) => this.#penalise(peer, conn, err));
+        await this.#handle(bytes).catch((err) => scorer.penalise(peer, err, this.protocol));
       }
     } catch (err) {
-      this.#penalise(peer, conn, err);
+      scorer.penalise(peer, err, this.protocol);
       stream.abort(err as Error);
     }
   }
@@ -187,23 +186,6 @@ export class ConsensusReactor implements ConsensusTransport {
         throw new VosError({ code: 'BAD_ENVELOPE' }, `unknown kind ${env.kind}`, {
           peerAction: PeerAction.Reject,
         });
-    }
-  }
-
-  #penalise(peer: string, conn: Connection, err: unknown): void {
-    const action = err instanceof VosError ? err.peerAction : PeerAction.Reject;
-    if (action === PeerAction.Ignore) return;
-    const score = (this.#score.get(peer) ?? 0) - 10;
-    this.#score.set(peer, score);
-    this.#o.logger?.debug(
-      { peer, score, err: String((err as Error)?.message ?? err) },
-      'invalid consensus data from peer',
-    );
-    if (score <= BAN_SCORE) {
-      this.#o.logger?.warn({ peer }, 'disconnecting a peer that keeps sending invalid data');
-      this.#banned.set(peer, Date.now() + BAN_MS);
-      this.#score.delete(peer);
-      void conn.close().catch(() => undefined);
     }
   }
 }

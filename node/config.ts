@@ -148,6 +148,15 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
   c.rpc.port = port('VOS_RPC_PORT', c.rpc.port);
   c.p2p.port = port('VOS_P2P_PORT', c.p2p.port);
   c.dns.port = port('VOS_DNS_PORT', c.dns.port);
+  if (env.VOS_EMPTY_BLOCK_INTERVAL_MS !== undefined) {
+    const ms = Number(env.VOS_EMPTY_BLOCK_INTERVAL_MS);
+    if (!Number.isInteger(ms) || ms < 0 || ms > 3_600_000)
+      throw new VosError(
+        { code: 'INVALID_CONFIG', field: 'VOS_EMPTY_BLOCK_INTERVAL_MS' },
+        'VOS_EMPTY_BLOCK_INTERVAL_MS must be 0..3600000 (ms)',
+      );
+    c.consensus.emptyBlockIntervalMs = ms;
+  }
   if (env.VOS_LOG_LEVEL) c.log.level = env.VOS_LOG_LEVEL;
   if (env.VOS_ADMIN_TOKEN) c.rpc.adminToken = env.VOS_ADMIN_TOKEN;
   return c;

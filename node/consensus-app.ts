@@ -5,8 +5,10 @@
 import type { Address } from '../chain/address.js';
 import type { Block } from '../chain/block.js';
 import type { Commit } from '../chain/commit.js';
+import { verifyCommit } from '../chain/commit-verify.js';
 import type { Evidence } from '../chain/evidence.js';
 import { BlockError, type Execution, type Ledger } from '../chain/ledger/ledger.js';
+import type { SignatureVerifier } from '../chain/ledger/verifier.js';
 import type { Mempool } from '../chain/mempool/mempool.js';
 import type { ValidatorInfo } from '../chain/validators.js';
 import type { ConsensusApp } from '../consensus/driver.js';
@@ -31,7 +33,7 @@ export class LedgerConsensusApp implements ConsensusApp {
   constructor(
     private readonly ledger: Ledger,
     private readonly mempool: Mempool,
-    private readonly opts: { maxBlockTxs: number; logger?: Logger },
+    private readonly opts: { maxBlockTxs: number; verifier: SignatureVerifier; logger?: Logger },
   ) {
     this.chainId = ledger.chainId;
     this.evidence = new EvidencePool({ maxPending: 1000, expiryHeights: ledger.params.unbondingPeriod });
@@ -122,6 +124,21 @@ export class LedgerConsensusApp implements ConsensusApp {
       );
       return false;
     }
+  }
+
+  async commitSynced(block: Block, commit: Commit): Promise<void> {
+    const h = block.height;
+    if (h !== this.ledger.head.height + 1)
+      throw new Error(`synced block ${h} does not extend head ${this.ledger.head.height}`);
+    await verifyCommit(
+      this.chainId,
+      await this.ledger.validatorsAt(h),
+      commit,
+      h,
+      block.hash(),
+      this.opts.verifier,
+    );
+    await this.commitBlock(block, commit);
   }
 
   async commitBlock(block: Block, commit: Commit): Promise<void> {

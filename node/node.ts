@@ -21,7 +21,9 @@ import { ConsensusReactor } from '../consensus/reactor.js';
 import { SignerGuard } from '../consensus/signer-guard.js';
 import { Wal } from '../consensus/wal.js';
 import { genesisHash, loadGenesisFile } from '../genesis/genesis.js';
+import { BlockSync } from '../p2p/blocksync.js';
 import { createHost, type VosHost } from '../p2p/host.js';
+import { PeerScorer } from '../p2p/peer-scorer.js';
 import type { RpcServer } from '../rpc/server.js';
 import { assert } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -64,6 +66,8 @@ export class VosNode {
   /** The libp2p host and consensus reactor (absent when a transport was injected). */
   host: VosHost | undefined;
   reactor: ConsensusReactor | undefined;
+  scorer: PeerScorer | undefined;
+  sync: BlockSync | undefined;
   rpcAddress!: { host: string; port: number };
   #opened = false;
   #closing: Promise<void> | undefined;
@@ -148,6 +152,7 @@ export class VosNode {
     this.guard = await SignerGuard.open(this.paths.signerState);
     this.app = new LedgerConsensusApp(this.ledger, this.mempool, {
       maxBlockTxs: this.config.consensus.maxBlockTxs,
+      verifier: this.verifier,
       logger: log.child({ module: 'consensus' }),
     });
     const schedule = new ProposerSchedule(await this.ledger.validatorsAt(1));
@@ -174,10 +179,12 @@ export class VosNode {
         chainId: this.genesis.chainId,
         listen: [`/ip4/${p.host}/tcp/${p.port}`],
       });
+      this.scorer = new PeerScorer(this.host, log.child({ module: 'p2p' }));
       this.reactor = new ConsensusReactor({
         host: this.host,
         chainId: this.genesis.chainId,
         seeds: p.seeds,
+        scorer: this.scorer,
         logger: log.child({ module: 'p2p' }),
       });
       transport = this.reactor;
@@ -212,6 +219,23 @@ export class VosNode {
     this.rpcAddress = await this.rpc.listen();
     await this.reactor?.start(this.consensus);
     await this.consensus.start();
+    if (this.host !== undefined) {
+      const ledger = this.ledger;
+      const scorer = this.scorer!;
+      this.sync = new BlockSync({
+        host: this.host,
+        chainId: this.genesis.chainId,
+        source: {
+          headHeight: () => ledger.head.height,
+          getBlockBytes: (h) => ledger.store.getBlockBytes(h),
+          getCommit: (h) => ledger.store.getCommit(h),
+        },
+        apply: (block, commit) => this.consensus.applySyncedBlock(block, commit),
+        onPeerFault: (peer, err) => scorer.penalise(peer, err, 'blocksync'),
+        logger: log.child({ module: 'sync' }),
+      });
+      await this.sync.start();
+    }
     log.info(
       {
         chainId: this.genesis.chainId,
@@ -242,6 +266,7 @@ export class VosNode {
   async #close(): Promise<void> {
     if (!this.#opened) return;
     await this.rpc?.close().catch(() => undefined);
+    await this.sync?.stop();
     await this.reactor?.stop();
     await this.consensus?.stop();
     await Promise.resolve(this.host?.stop()).catch(() => undefined);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../node/config.js';
 import { VosNode } from '../../node/node.js';
 import { createLogger } from '../../util/logger.js';
 import { CliError } from '../output.js';
@@ -12,16 +13,17 @@ export interface StartOptions {
 
 /** Run a node until SIGINT/SIGTERM; resolves after a clean shutdown. */
 export async function runNode(o: StartOptions): Promise<void> {
+  const config = await loadConfig(o.home);
   if (o.join !== undefined) {
-    throw new CliError(
-      '--join needs the P2P layer, which this build does not have yet (see README, "What works now")',
-    );
+    if (!/^\/(ip4|ip6|dns4|dns6|dns)\/[^/]+\/tcp\/\d+\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(o.join))
+      throw new CliError(`--join wants /ip4/<host>/tcp/<port>/p2p/<peer id>, got ${o.join}`, 2);
+    config.p2p.seeds = [...config.p2p.seeds.filter((s) => s !== o.join), o.join];
   }
   const logger =
     o.logFormat || o.logLevel
       ? createLogger({ format: o.logFormat, level: o.logLevel ?? 'info' })
       : undefined;
-  const node = await VosNode.create({ home: o.home, logger });
+  const node = await VosNode.create({ home: o.home, config, logger });
   await node.open();
   process.stderr.write(
     `vos: node ${node.key.address} serving RPC at ${node.rpcUrl} (chain ${node.genesis.chainId})\n`,
@@ -42,7 +44,7 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run a node from its home directory')
     .requiredOption('--home <dir>', 'node home (made by `vos init`)')
-    .option('--join <multiaddr>', 'peer to join (needs P2P)')
+    .option('--join <multiaddr>', 'a peer to connect to and sync from (/ip4/.../tcp/PORT/p2p/ID)')
     .option('--log-format <format>', 'json or pretty')
     .option('--log-level <level>', 'log level (info, debug, ...)')
     .action(async (o) => {

@@ -48,11 +48,13 @@ export async function startDevnet(
   dir: string,
   validators: number,
   basePort: number,
+  env: Record<string, string> = {},
 ): Promise<{ proc: ChildProcess; info: DevnetInfo }> {
   const proc = spawn(
     process.execPath,
     [BIN, 'devnet', '--validators', String(validators), '--dir', dir, '--base-port', String(basePort)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Explicit env: jest's sandboxed process.env does not reach child processes.
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   let stderr = '';
   proc.stderr?.on('data', (d) => {

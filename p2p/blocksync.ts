@@ -1,0 +1,200 @@
+/**
+ * Block sync over `/vos/<chainId>/blocksync/1`: a node that is behind fetches blocks with their commits
+ * from the peer with the highest head, verifies each commit against the validator set of its height and
+ * applies it through the consensus driver (which drops the height's consensus state and moves on).
+ *
+ * Wire (one request per stream, RLP in length-prefixed frames):
+ *   request  [1]                  -> response [head height]
+ *   request  [2, from, count]     -> response one frame per block: [block rlp, commit rlp], then end
+ * A peer that serves garbage or a block that does not verify is penalised by the caller's scorer.
+ */
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import { type Block, createBlockFromRlp } from '../chain/block.js';
+import { asList, asNumber, decodeRlp, encodeRlp } from '../chain/codec.js';
+import { type Commit, createCommitFromRlp } from '../chain/commit.js';
+import { PeerAction, VosError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import { frame, readFrames } from './framing.js';
+import type { VosHost } from './host.js';
+
+const MAX_REQUEST = 64;
+const MAX_RESPONSE_FRAME = 8 * 1024 * 1024;
+/** Blocks per request. */
+export const SYNC_BATCH = 200;
+
+export interface BlockSource {
+  headHeight(): number;
+  getBlockBytes(height: number): Promise<Uint8Array | undefined>;
+  getCommit(height: number): Promise<Commit | undefined>;
+}
+
+export interface BlockSyncOptions {
+  host: VosHost;
+  chainId: string;
+  source: BlockSource;
+  /** Apply a fetched block; false when it was not the next one (consensus got there first). */
+  apply: (block: Block, commit: Commit) => Promise<boolean>;
+  onPeerFault?: (peer: PeerId, err: unknown) => void;
+  logger?: Logger;
+  intervalMs?: number;
+}
+
+export class BlockSync {
+  readonly protocol: string;
+  readonly #o: BlockSyncOptions;
+  #timer: NodeJS.Timeout | null = null;
+  #running = false;
+  #stopped = false;
+  /** Blocks applied by sync since start (metrics, tests). */
+  synced = 0;
+
+  constructor(o: BlockSyncOptions) {
+    this.#o = o;
+    this.protocol = `/vos/${o.chainId}/blocksync/1`;
+  }
+
+  async start(): Promise<void> {
+    await this.#o.host.handle(this.protocol, (stream, conn) => void this.#serve(stream, conn), {
+      maxInboundStreams: 8,
+      maxOutboundStreams: 8,
+    });
+    this.#timer = setInterval(() => void this.tick(), this.#o.intervalMs ?? 500);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    await this.#o.host.unhandle(this.protocol).catch(() => undefined);
+  }
+
+  /** Ask the peers for their heads; while one is ahead, fetch and apply blocks from it. */
+  async tick(): Promise<void> {
+    if (this.#running || this.#stopped) return;
+    this.#running = true;
+    try {
+      const peers = this.#o.host.getConnections().map((c) => c.remotePeer);
+      const heads = await Promise.all(
+        peers.map((p) =>
+          this.#status(p).then(
+            (h) => ({ p, h }),
+            () => ({ p, h: -1 }),
+          ),
+        ),
+      );
+      heads.sort((a, b) => b.h - a.h);
+      const best = heads[0];
+      while (best !== undefined && !this.#stopped && best.h > this.#o.source.headHeight()) {
+        const from = this.#o.source.headHeight() + 1;
+        const count = Math.min(SYNC_BATCH, best.h - from + 1);
+        const n = await this.#fetch(best.p, from, count);
+        if (n === 0) break;
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #status(peer: PeerId): Promise<number> {
+    const [first] = await this.#request(peer, [1], 1);
+    return asNumber(decodeRlp(first, 'sync status'), 'sync status');
+  }
+
+  /** Fetch and apply [from, from + count); returns how many were applied. */
+  async #fetch(peer: PeerId, from: number, count: number): Promise<number> {
+    let applied = 0;
+    try {
+      const frames = await this.#request(peer, [2, from, count], count);
+      for (const f of frames) {
+        const parts = asList(decodeRlp(f, 'sync block'), 'sync block', 2);
+        if (Array.isArray(parts[0]) || Array.isArray(parts[1]))
+          throw new VosError({ code: 'BAD_SYNC_RESPONSE' }, 'bad block frame', {
+            peerAction: PeerAction.Reject,
+          });
+        const block = createBlockFromRlp(parts[0]);
+        const commit = createCommitFromRlp(parts[1]);
+        if (block.height !== from + applied)
+          throw new VosError(
+            { code: 'BAD_SYNC_RESPONSE' },
+            `expected block ${from + applied}, got ${block.height}`,
+            {
+              peerAction: PeerAction.Reject,
+            },
+          );
+        if (!(await this.#o.apply(block, commit))) {
+          // Consensus committed this height meanwhile: skip ahead to what we now need.
+          if (this.#o.source.headHeight() < block.height) break;
+          continue;
+        }
+        applied++;
+        this.synced++;
+      }
+    } catch (err) {
+      this.#o.logger?.debug(
+        { peer: peer.toString(), err: String((err as Error)?.message ?? err) },
+        'block sync failed',
+      );
+      this.#o.onPeerFault?.(peer, err);
+    }
+    return applied;
+  }
+
+  async #request(peer: PeerId, req: (number | bigint)[], maxFrames: number): Promise<Uint8Array[]> {
+    const stream = await this.#o.host.dialProtocol(peer, this.protocol, {
+      signal: AbortSignal.timeout(5000),
+    });
+    try {
+      stream.send(frame(encodeRlp(req)));
+      await stream.close({ signal: AbortSignal.timeout(5000) });
+      const out: Uint8Array[] = [];
+      for await (const f of readFrames(stream, MAX_RESPONSE_FRAME)) {
+        out.push(Uint8Array.from(f));
+        if (out.length > maxFrames)
+          throw new VosError({ code: 'BAD_SYNC_RESPONSE' }, 'too many frames', {
+            peerAction: PeerAction.Reject,
+          });
+      }
+      return out;
+    } catch (err) {
+      stream.abort(err as Error);
+      throw err;
+    }
+  }
+
+  async #serve(stream: Stream, conn: Connection): Promise<void> {
+    try {
+      let req: Uint8Array | undefined;
+      for await (const f of readFrames(stream, MAX_REQUEST)) {
+        req = f;
+        break;
+      }
+      if (req === undefined)
+        throw new VosError({ code: 'BAD_SYNC_REQUEST' }, 'empty request', { peerAction: PeerAction.Reject });
+      const fields = asList(decodeRlp(req, 'sync request'), 'sync request');
+      const kind = asNumber(fields[0], 'sync request kind');
+      const src = this.#o.source;
+      if (kind === 1) {
+        stream.send(frame(encodeRlp(src.headHeight())));
+      } else if (kind === 2) {
+        const from = asNumber(fields[1], 'from');
+        const count = Math.min(asNumber(fields[2], 'count'), SYNC_BATCH);
+        const to = Math.min(src.headHeight(), from + count - 1);
+        for (let h = Math.max(1, from); h <= to; h++) {
+          const [block, commit] = await Promise.all([src.getBlockBytes(h), src.getCommit(h)]);
+          if (block === undefined || commit === undefined) break;
+          // PERF: the stored block bytes go out as they are; no decode and re-encode.
+          if (!stream.send(frame(encodeRlp([block, commit.serialize()]))))
+            await stream.onDrain({ signal: AbortSignal.timeout(10_000) });
+        }
+      } else {
+        throw new VosError({ code: 'BAD_SYNC_REQUEST' }, `unknown request ${kind}`, {
+          peerAction: PeerAction.Reject,
+        });
+      }
+      await stream.close({ signal: AbortSignal.timeout(10_000) });
+    } catch (err) {
+      this.#o.onPeerFault?.(conn.remotePeer, err);
+      stream.abort(err as Error);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Peer scores: every protocol reports invalid data here. A rejected message costs 10 points; at -30 the
+ * peer is disconnected and refused for a minute. Errors marked PeerAction.Ignore cost nothing.
+ */
+import type { PeerId } from '@libp2p/interface';
+import { PeerAction, VosError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import type { VosHost } from './host.js';
+
+const PENALTY = 10;
+const BAN_SCORE = -30;
+const BAN_MS = 60_000;
+
+export class PeerScorer {
+  readonly #score = new Map<string, number>();
+  readonly #banned = new Map<string, number>();
+  /** Peers disconnected for bad behaviour (metrics, tests). */
+  disconnects = 0;
+
+  constructor(
+    private readonly host: VosHost,
+    private readonly logger?: Logger,
+  ) {}
+
+  isBanned(peer: PeerId): boolean {
+    const until = this.#banned.get(peer.toString());
+    return until !== undefined && until > Date.now();
+  }
+
+  penalise(peer: PeerId, err: unknown, protocol: string): void {
+    const action = err instanceof VosError ? err.peerAction : PeerAction.Reject;
+    if (action === PeerAction.Ignore) return;
+    const key = peer.toString();
+    const score = (this.#score.get(key) ?? 0) - PENALTY;
+    this.#score.set(key, score);
+    this.logger?.debug(
+      { peer: key, protocol, score, err: String((err as Error)?.message ?? err) },
+      'invalid data from peer',
+    );
+    if (score > BAN_SCORE) return;
+    this.logger?.warn({ peer: key, protocol }, 'disconnecting a peer that keeps sending invalid data');
+    this.#banned.set(key, Date.now() + BAN_MS);
+    this.#score.delete(key);
+    this.disconnects++;
+    void this.host.hangUp(peer).catch(() => undefined);
+  }
+}
