@@ -6,7 +6,6 @@
  * messages of the height in progress. Invalid data lowers the peer's score; below the threshold the
  * peer is disconnected and refused for a while. Nothing a peer sends can crash the node.
  */
-import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import protobuf from 'protobufjs';
 import { type Block, createBlockFromRlp } from '../chain/block.js';
@@ -14,7 +13,8 @@ import { decodeRlp, encodeRlp } from '../chain/codec.js';
 import { createEvidenceFromRlp, type Evidence } from '../chain/evidence.js';
 import { createProposalFromRlp, type Proposal } from '../chain/proposal.js';
 import { createVoteFromRlp, type Vote } from '../chain/vote.js';
-import { frame, readFrames } from '../p2p/framing.js';
+import { Fanout } from '../p2p/fanout.js';
+import { frame } from '../p2p/framing.js';
 import type { VosHost } from '../p2p/host.js';
 import type { PeerScorer } from '../p2p/peer-scorer.js';
 import { PeerAction, VosError } from '../util/errors.js';
@@ -46,27 +46,33 @@ export interface ReactorOptions {
 export class ConsensusReactor implements ConsensusTransport {
   readonly protocol: string;
   readonly #o: ReactorOptions;
+  readonly #fanout: Fanout;
   #driver: ConsensusDriver | null = null;
-  readonly #out = new Map<string, Stream>();
-  readonly #opening = new Map<string, Promise<Stream | null>>();
   readonly #recent: Uint8Array[] = [];
   #dialer: NodeJS.Timeout | null = null;
-  #stopped = false;
 
   constructor(o: ReactorOptions) {
     this.#o = o;
     this.protocol = `/vos/${o.chainId}/consensus/1`;
+    this.#fanout = new Fanout({
+      host: o.host,
+      protocol: this.protocol,
+      maxFrameBytes: MAX_FRAME,
+      scorer: o.scorer,
+      onFrame: (bytes) => this.#handle(bytes),
+      // A new peer gets the recent messages (the height in progress).
+      onPeer: (peer) => {
+        void (async () => {
+          for (const bytes of [...this.#recent]) await this.#fanout.sendFramed(peer, bytes);
+        })();
+      },
+    });
   }
 
   async start(driver: ConsensusDriver): Promise<void> {
     this.#driver = driver;
+    await this.#fanout.start();
     const host = this.#o.host;
-    await host.handle(this.protocol, (stream, conn) => void this.#inbound(stream, conn), {
-      maxInboundStreams: 4,
-      maxOutboundStreams: 4,
-    });
-    host.addEventListener('peer:connect', (evt) => void this.#greet(evt.detail));
-    host.addEventListener('peer:disconnect', (evt) => this.#out.delete(evt.detail.toString()));
     const dial = () => {
       for (const addr of this.#o.seeds) {
         const id = addr.split('/p2p/')[1];
@@ -80,9 +86,8 @@ export class ConsensusReactor implements ConsensusTransport {
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
     if (this.#dialer !== null) clearInterval(this.#dialer);
-    await this.#o.host.unhandle(this.protocol).catch(() => undefined);
+    await this.#fanout.stop();
   }
 
   broadcastProposal(proposal: Proposal, block: Block): void {
@@ -98,63 +103,10 @@ export class ConsensusReactor implements ConsensusTransport {
   }
 
   #broadcast(kind: Kind, payload: Uint8Array): void {
-    const bytes = frame(Envelope.encode(Envelope.create({ kind, payload })).finish());
-    this.#recent.push(bytes);
+    const env = Envelope.encode(Envelope.create({ kind, payload })).finish();
+    this.#recent.push(frame(env));
     if (this.#recent.length > RECENT) this.#recent.shift();
-    for (const conn of this.#o.host.getConnections()) void this.#send(conn.remotePeer, bytes);
-  }
-
-  /** A new peer gets the recent messages (the height in progress). */
-  async #greet(peer: PeerId): Promise<void> {
-    for (const bytes of [...this.#recent]) await this.#send(peer, bytes);
-  }
-
-  async #send(peer: PeerId, bytes: Uint8Array): Promise<void> {
-    const stream = await this.#streamTo(peer);
-    if (stream === null) return;
-    try {
-      if (!stream.send(bytes)) await stream.onDrain({ signal: AbortSignal.timeout(5000) });
-    } catch {
-      this.#out.delete(peer.toString());
-      stream.abort(new Error('send failed'));
-    }
-  }
-
-  #streamTo(peer: PeerId): Promise<Stream | null> {
-    const key = peer.toString();
-    const open = this.#out.get(key);
-    if (open !== undefined && open.status === 'open') return Promise.resolve(open);
-    let p = this.#opening.get(key);
-    if (p === undefined) {
-      p = this.#o.host
-        .dialProtocol(peer, this.protocol, { signal: AbortSignal.timeout(5000) })
-        .then((s) => {
-          this.#out.set(key, s);
-          return s;
-        })
-        .catch(() => null)
-        .finally(() => this.#opening.delete(key));
-      this.#opening.set(key, p);
-    }
-    return p;
-  }
-
-  async #inbound(stream: Stream, conn: Connection): Promise<void> {
-    const peer = conn.remotePeer;
-    const scorer = this.#o.scorer;
-    if (scorer.isBanned(peer)) {
-      stream.abort(new Error('banned'));
-      return;
-    }
-    try {
-      for await (const bytes of readFrames(stream, MAX_FRAME)) {
-        if (this.#stopped) break;
-        await this.#handle(bytes).catch((err) => scorer.penalise(peer, err, this.protocol));
-      }
-    } catch (err) {
-      scorer.penalise(peer, err, this.protocol);
-      stream.abort(err as Error);
-    }
+    this.#fanout.broadcast(env);
   }
 
   async #handle(bytes: Uint8Array): Promise<void> {

@@ -24,6 +24,7 @@ import { genesisHash, loadGenesisFile } from '../genesis/genesis.js';
 import { BlockSync } from '../p2p/blocksync.js';
 import { createHost, type VosHost } from '../p2p/host.js';
 import { PeerScorer } from '../p2p/peer-scorer.js';
+import { TxGossip } from '../p2p/tx-gossip.js';
 import type { RpcServer } from '../rpc/server.js';
 import { assert } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -68,6 +69,7 @@ export class VosNode {
   reactor: ConsensusReactor | undefined;
   scorer: PeerScorer | undefined;
   sync: BlockSync | undefined;
+  txGossip: TxGossip | undefined;
   rpcAddress!: { host: string; port: number };
   #opened = false;
   #closing: Promise<void> | undefined;
@@ -218,6 +220,15 @@ export class VosNode {
     this.rpc = createRpcServer(this);
     this.rpcAddress = await this.rpc.listen();
     await this.reactor?.start(this.consensus);
+    if (this.host !== undefined) {
+      this.txGossip = new TxGossip({
+        host: this.host,
+        chainId: this.genesis.chainId,
+        mempool: this.mempool,
+        scorer: this.scorer!,
+      });
+      await this.txGossip.start();
+    }
     await this.consensus.start();
     if (this.host !== undefined) {
       const ledger = this.ledger;
@@ -267,6 +278,7 @@ export class VosNode {
     if (!this.#opened) return;
     await this.rpc?.close().catch(() => undefined);
     await this.sync?.stop();
+    await this.txGossip?.stop();
     await this.reactor?.stop();
     await this.consensus?.stop();
     await Promise.resolve(this.host?.stop()).catch(() => undefined);

@@ -5,10 +5,14 @@
  */
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { PrivateKey } from '../../chain/keys.js';
+import { Tx, TxKind } from '../../chain/tx/index.js';
+import { RpcClient } from '../../rpc/client.js';
+import { fromHex, toHex } from '../../util/bytes.js';
 import {
   blockHashAt,
   type DevnetInfo,
@@ -45,6 +49,51 @@ describe('vos devnet (4 validator processes over libp2p)', () => {
       expect(new Set(hashes).size).toBe(1);
     }
   }, 120_000);
+
+  it('txs sent to one node are gossiped: other proposers include them', async () => {
+    const from = info.nodes[3];
+    const keyFile = JSON.parse(await readFile(join(from.home, 'key.json'), 'utf8'));
+    const key = PrivateKey.fromSeed(fromHex(keyFile.insecure.privateKey));
+    const rpc3 = new RpcClient(from.rpc);
+    const start = BigInt(((await rpc3.call('chain_getAccount', [from.address])) as { nonce: string }).nonce);
+    const to = PrivateKey.generate().address;
+    const txs = Array.from({ length: 40 }, (_, i) =>
+      Tx.sign(
+        {
+          chainId: info.chainId,
+          nonce: start + BigInt(i),
+          kind: TxKind.Transfer,
+          payload: { kind: TxKind.Transfer, body: { to, amount: 1n } },
+          gasLimit: 100_000n,
+          gasPrice: 1n,
+        },
+        key,
+      ),
+    );
+    // In 8 rounds of 5, each committed before the next: without gossip only node3's blocks could carry
+    // them, and 8 blocks in a row all proposed by node3 are practically impossible.
+    const rpc0 = new RpcClient(info.nodes[0].rpc);
+    const first = await heightOf(info.nodes[0].rpc);
+    for (let round = 0; round < 8; round++) {
+      const batch = txs.slice(round * 5, round * 5 + 5);
+      const res = await rpc3.batch(batch.map((t) => ({ method: 'tx_send', params: [toHex(t.serialize())] })));
+      for (const r of res) expect(r).not.toBeInstanceOf(Error);
+      await waitFor(
+        `round ${round} committed`,
+        async () =>
+          BigInt(((await rpc0.call('chain_getAccount', [to.toString()])) as { balance: string }).balance) ===
+          BigInt(round * 5 + 5),
+        60_000,
+      );
+    }
+    const last = await heightOf(info.nodes[0].rpc);
+    const proposers = new Set<string>();
+    for (let h = first; h <= last; h++) {
+      const b = (await rpc0.call('chain_getBlock', [h])) as { header: { proposer: string }; txs: unknown[] };
+      if (b.txs.length > 0) proposers.add(b.header.proposer);
+    }
+    expect([...proposers].some((p) => p !== from.address)).toBe(true);
+  }, 90_000);
 
   it('stopping the supervisor stops every node', async () => {
     const pids = info.nodes.map((n) => n.pid);

@@ -1,0 +1,93 @@
+/**
+ * Tx gossip over `/vos/<chainId>/tx/1`: every tx a node admits to its mempool (from RPC or a peer) is
+ * sent to its peers, batched: one frame = rlp([tx, tx, ...]) of the txs admitted within a few ms.
+ * Receivers admit them through the same mempool checks; a tx already known is not admitted again, so
+ * it is not re-sent (the flood stops). A malformed batch or a tx with a bad signature costs the sender
+ * score; stale nonces and full mempools are normal races and cost nothing.
+ */
+import type { PeerId } from '@libp2p/interface';
+import { asList, decodeRlp, encodeRlp } from '../chain/codec.js';
+import type { Mempool } from '../chain/mempool/mempool.js';
+import { createTxFromRlp, type Tx } from '../chain/tx/tx.js';
+import { PeerAction, VosError } from '../util/errors.js';
+import { Fanout } from './fanout.js';
+import type { VosHost } from './host.js';
+import type { PeerScorer } from './peer-scorer.js';
+
+const MAX_BATCH_TXS = 1000;
+const MAX_FRAME = 80 * 1024 * 1024;
+const FLUSH_MS = 5;
+/** Errors that prove the sender relayed garbage (it must have checked the tx before relaying). */
+const FAULTS = new Set(['TX_INVALID_SIGNATURE', 'TX_MALFORMED', 'TX_WRONG_CHAIN', 'TX_TOO_LARGE']);
+
+export class TxGossip {
+  readonly protocol: string;
+  readonly #fanout: Fanout;
+  readonly #mempool: Mempool;
+  #pending: Uint8Array[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #unsubscribe: (() => void) | null = null;
+  /** Txs received from peers and admitted (metrics, tests). */
+  received = 0;
+
+  constructor(o: { host: VosHost; chainId: string; mempool: Mempool; scorer: PeerScorer }) {
+    this.protocol = `/vos/${o.chainId}/tx/1`;
+    this.#mempool = o.mempool;
+    this.#fanout = new Fanout({
+      host: o.host,
+      protocol: this.protocol,
+      maxFrameBytes: MAX_FRAME,
+      scorer: o.scorer,
+      onFrame: (bytes, from) => this.#onBatch(bytes, from),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#fanout.start();
+    this.#unsubscribe = this.#mempool.onAdded((tx) => this.#queue(tx));
+  }
+
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    await this.#fanout.stop();
+  }
+
+  #queue(tx: Tx): void {
+    this.#pending.push(tx.serialize());
+    if (this.#pending.length >= MAX_BATCH_TXS) this.#flush();
+    else if (this.#timer === null) this.#timer = setTimeout(() => this.#flush(), FLUSH_MS);
+  }
+
+  #flush(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#fanout.broadcast(encodeRlp(batch));
+  }
+
+  async #onBatch(bytes: Uint8Array, _from: PeerId): Promise<void> {
+    const items = asList(decodeRlp(bytes, 'tx batch'), 'tx batch');
+    if (items.length > MAX_BATCH_TXS)
+      throw new VosError({ code: 'BAD_TX_BATCH' }, 'tx batch too large', { peerAction: PeerAction.Reject });
+    const txs = items.map((it) => {
+      if (Array.isArray(it))
+        throw new VosError({ code: 'BAD_TX_BATCH' }, 'tx batch item is a list', {
+          peerAction: PeerAction.Reject,
+        });
+      return createTxFromRlp(it);
+    });
+    const results = await this.#mempool.addMany(txs);
+    let faults = 0;
+    for (const r of results) {
+      if ('hash' in r) this.received++;
+      else if (FAULTS.has(r.error.code)) faults++;
+    }
+    if (faults > 0)
+      throw new VosError({ code: 'BAD_TX_BATCH' }, `${faults} invalid txs relayed`, {
+        peerAction: PeerAction.Reject,
+      });
+  }
+}
