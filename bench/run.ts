@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   'state-tree': () => import('./state-tree.bench.js') as Promise<BenchModule>,
   throughput: () => import('./throughput.bench.js') as Promise<BenchModule>,
   consensus: () => import('./consensus.bench.js') as Promise<BenchModule>,
+  devnet: () => import('./devnet.bench.js') as Promise<BenchModule>,
 };
 
 export const RESULTS_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'results');

@@ -21,9 +21,9 @@ import { RpcResponseError } from '../rpc/errors.js';
 import { toHex } from '../util/bytes.js';
 import { measureVerifyRates } from './verify.bench.js';
 
-const BIN = fileURLToPath(new URL('../../bin/vos.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/vos.js', import.meta.url));
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -34,7 +34,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitForRpc(client: RpcClient, child: ChildProcess, ms: number): Promise<void> {
+export async function waitForRpc(client: RpcClient, child: ChildProcess, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (child.exitCode !== null) throw new Error(`node exited with code ${child.exitCode}`);
@@ -48,7 +48,7 @@ async function waitForRpc(client: RpcClient, child: ChildProcess, ms: number): P
   throw new Error('node RPC did not come up');
 }
 
-async function peakRssBytes(pid: number): Promise<{ rss: number; hwm: number }> {
+export async function peakRssBytes(pid: number): Promise<{ rss: number; hwm: number }> {
   const text = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };

@@ -148,10 +148,14 @@ export class Wal {
     });
   }
 
-  /** Mark `height` as committed: replay after a restart starts after this marker. */
+  /**
+   * Mark `height` as committed: replay after a restart starts after this marker. Not fsynced (PERF: one
+   * fsync less per block): the block is already durable in the chain DB, and if a crash loses the marker
+   * the replay feeds that height's records again, which the driver ignores as stale.
+   */
   endHeight(height: number): Promise<void> {
     return this.#serial(async () => {
-      await this.#write(concatBytes(new Uint8Array([END_HEIGHT_TAG]), u64be(height)), true);
+      await this.#write(concatBytes(new Uint8Array([END_HEIGHT_TAG]), u64be(height)), false);
       this.#lastEndHeight = height;
       if (this.#size >= SEGMENT_BYTES) {
         await this.#newSegment(height + 1);
