@@ -87,6 +87,8 @@ export async function run() {
       const cfgFile = homePaths(home).config;
       const cfg = JSON.parse(await readFile(cfgFile, 'utf8'));
       cfg.p2p.seeds = addrs.filter((_, j) => j !== i);
+      if (process.env.VOS_BENCH_MAX_BLOCK_TXS)
+        cfg.consensus.maxBlockTxs = Number(process.env.VOS_BENCH_MAX_BLOCK_TXS);
       await writeFile(cfgFile, JSON.stringify(cfg));
       procs.push(startNode(home));
       rpcs.push(`http://127.0.0.1:${ports[i].rpc}`);
@@ -119,11 +121,15 @@ export async function run() {
     // (a) Throughput under load from a separate process.
     let committed = 0;
     let lastCommitAt = 0;
+    let blocksWithTxs = 0;
+    let maxTxsPerBlock = 0;
     const ws = await RpcClient.connectWs(rpcs[0].replace('http', 'ws'));
     await ws.subscribe('newHeads', (h: unknown) => {
       const n = (h as { txs: number }).txs;
       if (n > 0) {
         committed += n;
+        blocksWithTxs++;
+        maxTxsPerBlock = Math.max(maxTxsPerBlock, n);
         lastCommitAt = performance.now();
       }
     });
@@ -153,6 +159,7 @@ export async function run() {
       nonceBase: perSender,
     });
 
+    if (!(lat.committed > 0)) throw new Error(`latency run measured nothing: ${JSON.stringify(lat)}`);
     const tps = Math.round(committed / loadSeconds);
     return {
       validators: 4,
@@ -162,6 +169,8 @@ export async function run() {
       loadRejected: load.rejected,
       committedTxs: committed,
       committedTxPerSec: tps,
+      blocksWithTxs,
+      maxTxsPerBlock,
       baselinePoolVerifyPerSec: poolVerifyPerSec,
       baselineSingleCoreVerifyPerSec: singleCoreVerifyPerSec,
       verifyBoundDiv4: Math.round(poolVerifyPerSec / 4),

@@ -22,8 +22,16 @@ export interface NodeConfig {
     timeoutDeltaMs: number;
     /** Empty blocks are made only this often; a block is proposed at once when txs wait. */
     emptyBlockIntervalMs: number;
-    /** Max txs in one block (besides the gas and byte limits of the genesis). */
+    /**
+     * Max txs in one block (besides the gas and byte limits of the genesis). 3,000 measured best for
+     * 4 validators on 2 cores: larger blocks take the others too long to check (bench/devnet.bench.ts).
+     */
     maxBlockTxs: number;
+    /**
+     * The proposer stops adding txs after executing them for this long: every validator executes the
+     * block before it prevotes, so a block must be checkable well within the propose timeout.
+     */
+    maxBlockBuildMs: number;
   };
   mempool: { maxTxs: number; maxBytes: number };
 }
@@ -47,7 +55,8 @@ export function defaultConfig(
       timeoutPrecommitMs: 1000,
       timeoutDeltaMs: 500,
       emptyBlockIntervalMs: 1000,
-      maxBlockTxs: 10_000,
+      maxBlockTxs: 3000,
+      maxBlockBuildMs: 500,
     },
     mempool: { maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 },
   };

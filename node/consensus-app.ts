@@ -33,7 +33,12 @@ export class LedgerConsensusApp implements ConsensusApp {
   constructor(
     private readonly ledger: Ledger,
     private readonly mempool: Mempool,
-    private readonly opts: { maxBlockTxs: number; verifier: SignatureVerifier; logger?: Logger },
+    private readonly opts: {
+      maxBlockTxs: number;
+      maxBlockBuildMs: number;
+      verifier: SignatureVerifier;
+      logger?: Logger;
+    },
   ) {
     this.chainId = ledger.chainId;
     this.evidence = new EvidencePool({ maxPending: 1000, expiryHeights: ledger.params.unbondingPeriod });
@@ -98,6 +103,7 @@ export class LedgerConsensusApp implements ConsensusApp {
       lastCommit,
       evidence: this.evidence.forBlock(height, MAX_EVIDENCE_PER_BLOCK),
       candidates,
+      maxBuildMs: this.opts.maxBlockBuildMs,
     });
     if (dropped.length > 0) {
       this.opts.logger?.debug(

@@ -154,6 +154,7 @@ export class VosNode {
     this.guard = await SignerGuard.open(this.paths.signerState);
     this.app = new LedgerConsensusApp(this.ledger, this.mempool, {
       maxBlockTxs: this.config.consensus.maxBlockTxs,
+      maxBlockBuildMs: this.config.consensus.maxBlockBuildMs,
       verifier: this.verifier,
       logger: log.child({ module: 'consensus' }),
     });

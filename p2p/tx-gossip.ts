@@ -26,6 +26,8 @@ export class TxGossip {
   readonly #mempool: Mempool;
   #pending: Uint8Array[] = [];
   #timer: NodeJS.Timeout | null = null;
+  /** Hashes of txs being admitted from a peer: not sent on (see the file comment). */
+  readonly #fromPeers = new Set<string>();
   #unsubscribe: (() => void) | null = null;
   /** Txs received from peers and admitted (metrics, tests). */
   received = 0;
@@ -54,6 +56,7 @@ export class TxGossip {
   }
 
   #queue(tx: Tx): void {
+    if (this.#fromPeers.delete(Buffer.from(tx.hash()).toString('latin1'))) return;
     this.#pending.push(tx.serialize());
     if (this.#pending.length >= MAX_BATCH_TXS) this.#flush();
     else if (this.#timer === null) this.#timer = setTimeout(() => this.#flush(), FLUSH_MS);
@@ -79,7 +82,14 @@ export class TxGossip {
         });
       return createTxFromRlp(it);
     });
-    const results = await this.#mempool.addMany(txs);
+    const keys = txs.map((t) => Buffer.from(t.hash()).toString('latin1'));
+    for (const k of keys) this.#fromPeers.add(k);
+    let results: Awaited<ReturnType<Mempool['addMany']>>;
+    try {
+      results = await this.#mempool.addMany(txs);
+    } finally {
+      for (const k of keys) this.#fromPeers.delete(k);
+    }
     let faults = 0;
     for (const r of results) {
       if ('hash' in r) this.received++;

@@ -90,6 +90,8 @@ export interface BuildArgs {
   evidence?: Evidence[];
   candidates: Iterable<Tx>;
   maxTxs?: number;
+  /** Stop adding txs once executing them took this long (the proposer's choice; validators re-execute). */
+  maxBuildMs?: number;
 }
 
 export class Ledger {
@@ -242,8 +244,11 @@ export class Ledger {
     for (const tx of all)
       if (!this.#verifiedTxs.has(Buffer.from(tx.hash()).toString('latin1'))) unverified.push(tx);
     const badSig = await this.#badSignatures(unverified);
+    const deadline = performance.now() + (args.maxBuildMs ?? Number.POSITIVE_INFINITY);
     for (const tx of all) {
       if (txs.length >= maxTxs) break;
+      // PERF: the clock is read every 64 txs.
+      if ((txs.length & 63) === 63 && performance.now() > deadline) break;
       if (bytes + tx.size + 8 > this.params.maxBlockBytes) break;
       if (badSig.has(tx)) {
         dropped.push({ tx, error: new TxError('TX_INVALID_SIGNATURE', 'invalid signature') });
