@@ -59,6 +59,8 @@ export class ConsensusReactor implements ConsensusTransport {
       protocol: this.protocol,
       maxFrameBytes: MAX_FRAME,
       scorer: o.scorer,
+      // Votes of up to 100 validators over a few rounds per second, with room for a catch-up burst.
+      rateLimit: { perSec: 2000, burst: 4000 },
       onFrame: (bytes) => this.#handle(bytes),
       // A new peer gets the recent messages (the height in progress).
       onPeer: (peer) => {

@@ -4,9 +4,19 @@
  * peer (PeerScorer); banned peers' streams are refused. Used by consensus (votes, proposals) and txs.
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import { PeerAction, VosError } from '../util/errors.js';
 import { frame, readFrames } from './framing.js';
 import type { VosHost } from './host.js';
 import type { PeerScorer } from './peer-scorer.js';
+import { PeerRateLimiter } from './rate-limit.js';
+
+class RateLimitError extends VosError<{ code: 'PEER_RATE_LIMITED'; protocol: string }> {
+  constructor(protocol: string) {
+    super({ code: 'PEER_RATE_LIMITED', protocol }, `over the message rate of ${protocol}`, {
+      peerAction: PeerAction.Reject,
+    });
+  }
+}
 
 export interface FanoutOptions {
   host: VosHost;
@@ -17,6 +27,8 @@ export interface FanoutOptions {
   onFrame: (payload: Uint8Array, from: PeerId) => Promise<void>;
   /** Called for each new peer (e.g. to send it recent messages). */
   onPeer?: (peer: PeerId) => void;
+  /** Frames per second a peer may send (sustained, and burst). */
+  rateLimit: { perSec: number; burst: number };
 }
 
 export class Fanout {
@@ -24,9 +36,11 @@ export class Fanout {
   readonly #out = new Map<string, Stream>();
   readonly #opening = new Map<string, Promise<Stream | null>>();
   #stopped = false;
+  readonly #limiter: PeerRateLimiter;
 
   constructor(o: FanoutOptions) {
     this.#o = o;
+    this.#limiter = new PeerRateLimiter(o.rateLimit.perSec, o.rateLimit.burst);
   }
 
   async start(): Promise<void> {
@@ -92,8 +106,13 @@ export class Fanout {
       return;
     }
     try {
+      const key = peer.toString();
       for await (const bytes of readFrames(stream, this.#o.maxFrameBytes)) {
         if (this.#stopped) break;
+        if (!this.#limiter.take(key)) {
+          scorer.penalise(peer, new RateLimitError(this.#o.protocol), this.#o.protocol);
+          continue;
+        }
         await this.#o.onFrame(bytes, peer).catch((err) => scorer.penalise(peer, err, this.#o.protocol));
       }
     } catch (err) {

@@ -40,6 +40,8 @@ export class TxGossip {
       protocol: this.protocol,
       maxFrameBytes: MAX_FRAME,
       scorer: o.scorer,
+      // Batches of up to 1,000 txs.
+      rateLimit: { perSec: 200, burst: 400 },
       onFrame: (bytes, from) => this.#onBatch(bytes, from),
     });
   }
