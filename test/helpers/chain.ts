@@ -128,16 +128,22 @@ export async function signCommit(chain: TestChain, block: Block, time: number): 
   return new Commit(block.height, 0, block.hash(), sigs);
 }
 
-/** Build the next block from `txs` with the first key as proposer, execute it as a validator would, commit. */
+/**
+ * Build the next block from `txs` with the first of our keys that is in the height's validator set as
+ * proposer (random stake/unstake sequences can take keys[0] out of the set), execute it as a validator
+ * would, commit.
+ */
 export async function produceBlock(
   chain: TestChain,
   txs: Tx[],
   lastCommit: Commit | null,
 ): Promise<{ block: Block; commit: Commit; execution: Execution; dropped: { tx: Tx; error: unknown }[] }> {
   const time = await chain.ledger.nextBlockTime(lastCommit);
+  const vals = await chain.ledger.validatorsAt(chain.ledger.head.height + 1);
+  const proposer = chain.keys.find((k) => vals.some((v) => v.address.equals(k.address))) ?? chain.keys[0];
   const { block, execution, dropped } = await chain.ledger.buildBlock({
     time,
-    proposer: chain.keys[0].address,
+    proposer: proposer.address,
     lastCommit,
     candidates: txs,
   });
