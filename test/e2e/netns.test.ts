@@ -24,6 +24,27 @@ function whyNot(): string | null {
   } catch {
     return 'iproute2 (`ip`) is not installed';
   }
+  // Root in a container may still lack CAP_NET_ADMIN: probe with a namespace and a veth pair.
+  const probe = `vosprobe${process.pid % 100_000}`;
+  try {
+    execFileSync('ip', ['netns', 'add', probe], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'add', `${probe}a`, 'type', 'veth', 'peer', 'name', `${probe}b`], {
+      stdio: 'ignore',
+    });
+  } catch {
+    return 'cannot create network namespaces or veth pairs here (no CAP_NET_ADMIN?)';
+  } finally {
+    try {
+      execFileSync('ip', ['link', 'del', `${probe}a`], { stdio: 'ignore' });
+    } catch {
+      // not created
+    }
+    try {
+      execFileSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
+    } catch {
+      // not created
+    }
+  }
   return null;
 }
 
