@@ -22,7 +22,8 @@ import { SignerGuard } from '../consensus/signer-guard.js';
 import { Wal } from '../consensus/wal.js';
 import { genesisHash, loadGenesisFile } from '../genesis/genesis.js';
 import { BlockSync } from '../p2p/blocksync.js';
-import { createHost, type VosHost } from '../p2p/host.js';
+import { QuicKeeper } from '../p2p/connections.js';
+import { createHost, listenAddrs, type VosHost } from '../p2p/host.js';
 import { PeerScorer } from '../p2p/peer-scorer.js';
 import { TxGossip } from '../p2p/tx-gossip.js';
 import type { RpcServer } from '../rpc/server.js';
@@ -76,6 +77,7 @@ export class VosNode {
   readonly startedAt = Date.now();
 
   readonly #transport: ConsensusTransport | undefined;
+  #quicKeeper: QuicKeeper | undefined;
   readonly #verifyWorkers: number | undefined;
 
   private constructor(
@@ -180,8 +182,10 @@ export class VosNode {
       this.host = await createHost({
         key: this.key,
         chainId: this.genesis.chainId,
-        listen: [`/ip4/${p.host}/tcp/${p.port}`],
+        listen: listenAddrs(p.host, p.port),
       });
+      this.#quicKeeper = new QuicKeeper(this.host);
+      this.#quicKeeper.start();
       this.scorer = new PeerScorer(this.host, log.child({ module: 'p2p' }));
       this.reactor = new ConsensusReactor({
         host: this.host,
@@ -282,6 +286,7 @@ export class VosNode {
     await this.txGossip?.stop();
     await this.reactor?.stop();
     await this.consensus?.stop();
+    this.#quicKeeper?.stop();
     await Promise.resolve(this.host?.stop()).catch(() => undefined);
     await this.wal?.close();
     await this.verifier?.close();

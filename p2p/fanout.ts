@@ -5,6 +5,7 @@
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { PeerAction, VosError } from '../util/errors.js';
+import { kindOf, kindOfAddr, openStream, pickConnection, type TransportKind } from './connections.js';
 import { frame, readFrames } from './framing.js';
 import type { VosHost } from './host.js';
 import type { PeerScorer } from './peer-scorer.js';
@@ -29,11 +30,14 @@ export interface FanoutOptions {
   onPeer?: (peer: PeerId) => void;
   /** Frames per second a peer may send (sustained, and burst). */
   rateLimit: { perSec: number; burst: number };
+  /** The connection kind outbound streams prefer (connections.ts); a send may override it. */
+  transport: TransportKind;
 }
 
 export class Fanout {
   readonly #o: FanoutOptions;
-  readonly #out = new Map<string, Stream>();
+  /** Outbound streams by `<peer> <preferred kind>`, with the kind of connection they run on. */
+  readonly #out = new Map<string, { stream: Stream; kind: TransportKind }>();
   readonly #opening = new Map<string, Promise<Stream | null>>();
   #stopped = false;
   readonly #limiter: PeerRateLimiter;
@@ -49,8 +53,14 @@ export class Fanout {
       maxInboundStreams: 4,
       maxOutboundStreams: 4,
     });
-    host.addEventListener('peer:connect', (evt) => this.#o.onPeer?.(evt.detail));
-    host.addEventListener('peer:disconnect', (evt) => this.#out.delete(evt.detail.toString()));
+    // A new TCP (or relayed) connection is a new peer or a restarted one (QUIC ones follow TCP).
+    host.addEventListener('connection:open', (evt) => {
+      if (kindOf(evt.detail) !== 'quic') this.#o.onPeer?.(evt.detail.remotePeer);
+    });
+    host.addEventListener('peer:disconnect', (evt) => {
+      const peer = evt.detail.toString();
+      for (const kind of ['tcp', 'quic', 'relay']) this.#out.delete(`${peer} ${kind}`);
+    });
   }
 
   async stop(): Promise<void> {
@@ -59,37 +69,46 @@ export class Fanout {
   }
 
   /** Frame `payload` once and send it to every connected peer (or only `to`). */
-  broadcast(payload: Uint8Array, except?: PeerId): void {
+  broadcast(payload: Uint8Array, except?: PeerId, transport = this.#o.transport): void {
     const bytes = frame(payload);
+    const seen = new Set<string>();
     for (const conn of this.#o.host.getConnections()) {
-      if (except !== undefined && conn.remotePeer.equals(except)) continue;
-      void this.sendFramed(conn.remotePeer, bytes);
+      const peer = conn.remotePeer;
+      if (except !== undefined && peer.equals(except)) continue;
+      // A peer may have a TCP and a QUIC connection: send once.
+      if (seen.has(peer.toString())) continue;
+      seen.add(peer.toString());
+      void this.sendFramed(peer, bytes, transport);
     }
   }
 
-  async sendFramed(peer: PeerId, bytes: Uint8Array): Promise<void> {
+  async sendFramed(peer: PeerId, bytes: Uint8Array, transport = this.#o.transport): Promise<void> {
     if (this.#stopped) return;
-    const stream = await this.#streamTo(peer);
+    const key = `${peer.toString()} ${transport}`;
+    const stream = await this.#streamTo(peer, key, transport);
     if (stream === null) return;
     try {
       if (!stream.send(bytes)) await stream.onDrain({ signal: AbortSignal.timeout(5000) });
     } catch {
-      this.#out.delete(peer.toString());
+      this.#out.delete(key);
       stream.abort(new Error('send failed'));
     }
   }
 
-  #streamTo(peer: PeerId): Promise<Stream | null> {
-    const key = peer.toString();
+  #streamTo(peer: PeerId, key: string, transport: TransportKind): Promise<Stream | null> {
     const open = this.#out.get(key);
-    if (open !== undefined && open.status === 'open') return Promise.resolve(open);
+    if (open !== undefined && open.stream.status === 'open') {
+      // Opened on a fallback connection: move to the preferred kind once that connection exists.
+      const better = open.kind !== transport && pickConnection(this.#o.host, peer, transport)?.remoteAddr;
+      if (!better || kindOfAddr(better) !== transport) return Promise.resolve(open.stream);
+      void open.stream.close().catch(() => undefined);
+    }
     let p = this.#opening.get(key);
     if (p === undefined) {
-      p = this.#o.host
-        .dialProtocol(peer, this.#o.protocol, { signal: AbortSignal.timeout(5000) })
-        .then((s) => {
-          this.#out.set(key, s);
-          return s;
+      p = openStream(this.#o.host, peer, this.#o.protocol, transport, AbortSignal.timeout(5000))
+        .then(({ stream, kind }) => {
+          this.#out.set(key, { stream, kind });
+          return stream;
         })
         .catch(() => null)
         .finally(() => this.#opening.delete(key));
