@@ -183,6 +183,7 @@ export class VosNode {
         key: this.key,
         chainId: this.genesis.chainId,
         listen: listenAddrs(p.host, p.port),
+        isBanned: (peer) => this.scorer?.isBanned(peer) ?? false,
       });
       this.#quicKeeper = new QuicKeeper(this.host);
       this.#quicKeeper.start();

@@ -11,7 +11,7 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { identify } from '@libp2p/identify';
-import type { Libp2p } from '@libp2p/interface';
+import type { Libp2p, PeerId } from '@libp2p/interface';
 import { type KadDHT, kadDHT } from '@libp2p/kad-dht';
 import { ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
@@ -25,6 +25,8 @@ export interface HostOptions {
   listen: string[];
   /** Relay for others (default true). */
   relayServer?: boolean;
+  /** Peers refused at the connection level, in and out (the peer scorer's bans). */
+  isBanned?: (peer: PeerId) => boolean;
 }
 
 export type VosHost = Libp2p<{ dht: KadDHT } & Record<string, unknown>>;
@@ -65,6 +67,11 @@ export async function createHost(o: HostOptions): Promise<VosHost> {
     streamMuxers: [yamux()],
     services: services as never,
     connectionManager: { maxConnections: 200 },
+    connectionGater: {
+      denyDialPeer: (peer) => o.isBanned?.(peer) ?? false,
+      denyInboundEncryptedConnection: (peer) => o.isBanned?.(peer) ?? false,
+      denyOutboundEncryptedConnection: (peer) => o.isBanned?.(peer) ?? false,
+    },
   })) as unknown as VosHost;
 }
 
