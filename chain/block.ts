@@ -47,6 +47,11 @@ export class Block {
     return this.#serialized;
   }
 
+  /** The decoder's input, kept as the serialization (canonical RLP: identical to a re-encoding). */
+  cacheSerialized(bytes: Uint8Array): void {
+    this.#serialized ??= bytes;
+  }
+
   toJSON() {
     return {
       hash: toHex(this.hash()),
@@ -85,5 +90,7 @@ export function createBlockFromRlp(bytes: Uint8Array): Block {
   if (evItems.length > MAX_EVIDENCE_PER_BLOCK)
     throw new CodecError('INVALID_FIELD', 'block.evidence', 'too much evidence');
   const block = new Block(header, txs, lastCommit, evItems.map(createEvidenceFromValues));
+  // The decoder accepts only canonical RLP, so a re-encoding would give back exactly `bytes`.
+  block.cacheSerialized(Uint8Array.from(bytes)); // a copy: `bytes` may view a reused network buffer
   return block;
 }

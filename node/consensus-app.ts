@@ -4,13 +4,13 @@
  */
 import type { Address } from '../chain/address.js';
 import type { Block } from '../chain/block.js';
-import type { Commit } from '../chain/commit.js';
+import { type Commit, CommitFlag } from '../chain/commit.js';
 import { verifyCommit } from '../chain/commit-verify.js';
 import type { Evidence } from '../chain/evidence.js';
 import { BlockError, type Execution, type Ledger } from '../chain/ledger/ledger.js';
-import type { SignatureVerifier } from '../chain/ledger/verifier.js';
+import type { SignatureVerifier, VerifyItem } from '../chain/ledger/verifier.js';
 import type { Mempool } from '../chain/mempool/mempool.js';
-import type { ValidatorInfo } from '../chain/validators.js';
+import { sortValidators, type ValidatorInfo } from '../chain/validators.js';
 import type { ConsensusApp } from '../consensus/driver.js';
 import { EvidencePool } from '../consensus/evidence-pool.js';
 import { toHex } from '../util/bytes.js';
@@ -132,6 +132,39 @@ export class LedgerConsensusApp implements ConsensusApp {
     }
   }
 
+  /**
+   * Block sync hands a fetched batch here before applying it: the signatures of its commits (and of the
+   * blocks' last commits) are checked in the worker pool at once, so applying each block finds them in
+   * the verifier's cache. The validator set is taken as the latest known one; where a batch crosses a
+   * set change the guess misses and that commit is checked when applied. Results are only cached.
+   */
+  async prewarmCommits(batch: readonly { block: Block; commit: Commit }[]): Promise<void> {
+    const vals = sortValidators(await this.ledger.validatorsAt(this.ledger.head.height + 1));
+    const items: VerifyItem[] = [];
+    // A block's last commit mostly repeats the stored commit of the height before (same precommits):
+    // send each signature once.
+    const seen = new Set<string>();
+    const add = (c: Commit | null) => {
+      if (c === null || c.signatures.length !== vals.length) return;
+      c.signatures.forEach((s, i) => {
+        if (s.flag === CommitFlag.Absent) return;
+        const key = Buffer.from(s.signature).toString('latin1');
+        if (seen.has(key)) return;
+        seen.add(key);
+        items.push({
+          publicKey: vals[i].publicKey,
+          message: c.voteSignBytes(i, vals[i].address, this.chainId),
+          signature: s.signature,
+        });
+      });
+    };
+    for (const { block, commit } of batch) {
+      add(block.lastCommit);
+      add(commit);
+    }
+    await this.opts.verifier.verifyBatch(items);
+  }
+
   async commitSynced(block: Block, commit: Commit): Promise<void> {
     const h = block.height;
     if (h !== this.ledger.head.height + 1)
@@ -144,13 +177,14 @@ export class LedgerConsensusApp implements ConsensusApp {
       block.hash(),
       this.opts.verifier,
     );
-    await this.commitBlock(block, commit);
+    // A synced block's write need not land before the next block runs (see Ledger.commitBlock).
+    await this.commitBlock(block, commit, { deferWrite: true });
   }
 
-  async commitBlock(block: Block, commit: Commit): Promise<void> {
+  async commitBlock(block: Block, commit: Commit, opts: { deferWrite?: boolean } = {}): Promise<void> {
     const key = toHex(block.hash());
     const execution = this.#executions.get(key) ?? (await this.ledger.executeBlock(block));
-    await this.ledger.commitBlock(block, commit, execution);
+    await this.ledger.commitBlock(block, commit, execution, opts);
     this.#executions.clear();
     this.evidence.update(block.height, block.evidence);
     await this.mempool.update(block.txs);

@@ -10,6 +10,7 @@ import type { PrivateKey } from '../chain/keys.js';
 import { loadKey } from '../chain/keystore.js';
 import { Ledger } from '../chain/ledger/ledger.js';
 import type { GenesisState } from '../chain/ledger/params.js';
+import { CachingVerifier } from '../chain/ledger/verifier.js';
 import { Mempool } from '../chain/mempool/mempool.js';
 import { VerifyPool } from '../chain/mempool/verify-pool.js';
 import { StateTree } from '../chain/state/tree.js';
@@ -59,6 +60,8 @@ export class VosNode {
   tree!: StateTree;
   ledger!: Ledger;
   verifier!: VerifyPool;
+  /** Commits (block sync pre-verifies them in the pool; applying the block then hits the cache). */
+  commitVerifier!: CachingVerifier;
   mempool!: Mempool;
   wal!: Wal;
   guard!: SignerGuard;
@@ -128,12 +131,14 @@ export class VosNode {
     });
     this.tree = await StateTree.open(stateDb);
     this.verifier = new VerifyPool(this.#verifyWorkers);
+    this.commitVerifier = new CachingVerifier(this.verifier);
     this.ledger = await Ledger.open({
       db: this.db,
       state: this.tree,
       genesis: this.genesis,
       genesisHash: genesisHash(this.genesis),
       verifier: this.verifier,
+      commitVerifier: this.commitVerifier,
       logger: log.child({ module: 'ledger' }),
       stateSublevel: stateDb,
     });
@@ -157,7 +162,7 @@ export class VosNode {
     this.app = new LedgerConsensusApp(this.ledger, this.mempool, {
       maxBlockTxs: this.config.consensus.maxBlockTxs,
       maxBlockBuildMs: this.config.consensus.maxBlockBuildMs,
-      verifier: this.verifier,
+      verifier: this.commitVerifier,
       logger: log.child({ module: 'consensus' }),
     });
     const schedule = new ProposerSchedule(await this.ledger.validatorsAt(1));
@@ -244,10 +249,10 @@ export class VosNode {
         chainId: this.genesis.chainId,
         source: {
           headHeight: () => ledger.head.height,
-          getBlockBytes: (h) => ledger.store.getBlockBytes(h),
-          getCommit: (h) => ledger.store.getCommit(h),
+          getBlockRange: (from, to) => ledger.store.getBlockRange(from, to),
         },
         apply: (block, commit) => this.consensus.applySyncedBlock(block, commit),
+        preverify: (batch) => this.app.prewarmCommits(batch),
         onPeerFault: (peer, err) => scorer.penalise(peer, err, 'blocksync'),
         logger: log.child({ module: 'sync' }),
       });
@@ -291,6 +296,7 @@ export class VosNode {
     await Promise.resolve(this.host?.stop()).catch(() => undefined);
     await this.wal?.close();
     await this.verifier?.close();
+    await this.ledger?.store.settled();
     await this.tree?.close();
     await this.db?.close();
     this.logger.info({}, 'node stopped');

@@ -22,11 +22,33 @@ const MAX_REQUEST = 64;
 const MAX_RESPONSE_FRAME = 8 * 1024 * 1024;
 /** Blocks per request. */
 export const SYNC_BATCH = 200;
+/** Requests in flight while a batch is applied. */
+const PIPELINE = 3;
+
+interface Fetched {
+  block: Block;
+  commit: Commit;
+}
+
+/** Decode a response: consecutive heights from `from`, each a [block, commit] pair. */
+function decodeBatch(frames: Uint8Array[], from: number): Fetched[] {
+  return frames.map((f, i) => {
+    const parts = asList(decodeRlp(f, 'sync block'), 'sync block', 2);
+    if (Array.isArray(parts[0]) || Array.isArray(parts[1]))
+      throw new VosError({ code: 'BAD_SYNC_RESPONSE' }, 'bad block frame', { peerAction: PeerAction.Reject });
+    const block = createBlockFromRlp(parts[0]);
+    if (block.height !== from + i)
+      throw new VosError({ code: 'BAD_SYNC_RESPONSE' }, `expected block ${from + i}, got ${block.height}`, {
+        peerAction: PeerAction.Reject,
+      });
+    return { block, commit: createCommitFromRlp(parts[1]) };
+  });
+}
 
 export interface BlockSource {
   headHeight(): number;
-  getBlockBytes(height: number): Promise<Uint8Array | undefined>;
-  getCommit(height: number): Promise<Commit | undefined>;
+  /** Stored block and commit bytes of [from, to] in order (fewer when the store ends). */
+  getBlockRange(from: number, to: number): Promise<{ block: Uint8Array; commit: Uint8Array }[]>;
 }
 
 export interface BlockSyncOptions {
@@ -35,6 +57,8 @@ export interface BlockSyncOptions {
   source: BlockSource;
   /** Apply a fetched block; false when it was not the next one (consensus got there first). */
   apply: (block: Block, commit: Commit) => Promise<boolean>;
+  /** Start checking a fetched batch's signatures ahead of applying it (optional). */
+  preverify?: (batch: readonly Fetched[]) => Promise<void>;
   onPeerFault?: (peer: PeerId, err: unknown) => void;
   logger?: Logger;
   intervalMs?: number;
@@ -61,11 +85,18 @@ export class BlockSync {
     });
     this.#timer = setInterval(() => void this.tick(), this.#o.intervalMs ?? 500);
     this.#timer.unref();
+    // A new peer may be ahead: ask at once rather than at the next interval.
+    this.#o.host.addEventListener('peer:identify', this.#onIdentify);
   }
+
+  readonly #onIdentify = () => {
+    if (!this.#stopped) void this.tick();
+  };
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== null) clearInterval(this.#timer);
+    this.#o.host.removeEventListener('peer:identify', this.#onIdentify);
     await this.#o.host.unhandle(this.protocol).catch(() => undefined);
   }
 
@@ -75,8 +106,10 @@ export class BlockSync {
     this.#running = true;
     try {
       const peers = this.#o.host.getConnections().map((c) => c.remotePeer);
+      const seen = new Set<string>();
+      const unique = peers.filter((p) => !seen.has(p.toString()) && seen.add(p.toString()));
       const heads = await Promise.all(
-        peers.map((p) =>
+        unique.map((p) =>
           this.#status(p).then(
             (h) => ({ p, h }),
             () => ({ p, h: -1 }),
@@ -85,12 +118,7 @@ export class BlockSync {
       );
       heads.sort((a, b) => b.h - a.h);
       const best = heads[0];
-      while (best !== undefined && !this.#stopped && best.h > this.#o.source.headHeight()) {
-        const from = this.#o.source.headHeight() + 1;
-        const count = Math.min(SYNC_BATCH, best.h - from + 1);
-        const n = await this.#fetch(best.p, from, count);
-        if (n === 0) break;
-      }
+      if (best !== undefined && best.h > this.#o.source.headHeight()) await this.#syncFrom(best.p, best.h);
     } finally {
       this.#running = false;
     }
@@ -101,34 +129,42 @@ export class BlockSync {
     return asNumber(decodeRlp(first, 'sync status'), 'sync status');
   }
 
-  /** Fetch and apply [from, from + count); returns how many were applied. */
-  async #fetch(peer: PeerId, from: number, count: number): Promise<number> {
-    let applied = 0;
+  /**
+   * Fetch and apply blocks up to `target` from `peer`. PERF: up to PIPELINE batches are in flight
+   * while one is applied, and each batch's commits are handed to `preverify` (worker threads) as it
+   * arrives, so network, signature checks and execution overlap.
+   */
+  async #syncFrom(peer: PeerId, target: number): Promise<void> {
+    const inflight: { from: number; batch: Promise<Fetched[]> }[] = [];
+    let next = this.#o.source.headHeight() + 1;
+    const request = () => {
+      while (inflight.length < PIPELINE && next <= target) {
+        const from = next;
+        const count = Math.min(SYNC_BATCH, target - from + 1);
+        next += count;
+        const batch = this.#request(peer, [2, from, count], count).then((frames) => {
+          const decoded = decodeBatch(frames, from);
+          if (decoded.length > 0) void this.#o.preverify?.(decoded).catch(() => undefined);
+          return decoded;
+        });
+        batch.catch(() => undefined); // handled where awaited; a dropped pipeline must not leak rejections
+        inflight.push({ from, batch });
+      }
+    };
     try {
-      const frames = await this.#request(peer, [2, from, count], count);
-      for (const f of frames) {
-        const parts = asList(decodeRlp(f, 'sync block'), 'sync block', 2);
-        if (Array.isArray(parts[0]) || Array.isArray(parts[1]))
-          throw new VosError({ code: 'BAD_SYNC_RESPONSE' }, 'bad block frame', {
-            peerAction: PeerAction.Reject,
-          });
-        const block = createBlockFromRlp(parts[0]);
-        const commit = createCommitFromRlp(parts[1]);
-        if (block.height !== from + applied)
-          throw new VosError(
-            { code: 'BAD_SYNC_RESPONSE' },
-            `expected block ${from + applied}, got ${block.height}`,
-            {
-              peerAction: PeerAction.Reject,
-            },
-          );
-        if (!(await this.#o.apply(block, commit))) {
-          // Consensus committed this height meanwhile: skip ahead to what we now need.
-          if (this.#o.source.headHeight() < block.height) break;
-          continue;
+      request();
+      while (inflight.length > 0 && !this.#stopped) {
+        const { from, batch } = inflight.shift()!;
+        const blocks = await batch;
+        if (blocks.length === 0) return; // the peer has no more (it may have pruned or rolled back)
+        for (const { block, commit } of blocks) {
+          if (this.#stopped) return;
+          if (block.height <= this.#o.source.headHeight()) continue; // consensus got there first
+          if (!(await this.#o.apply(block, commit))) return;
+          this.synced++;
         }
-        applied++;
-        this.synced++;
+        if (this.#o.source.headHeight() < from + blocks.length - 1) return;
+        request();
       }
     } catch (err) {
       this.#o.logger?.debug(
@@ -137,7 +173,6 @@ export class BlockSync {
       );
       this.#o.onPeerFault?.(peer, err);
     }
-    return applied;
   }
 
   async #request(peer: PeerId, req: (number | bigint)[], maxFrames: number): Promise<Uint8Array[]> {
@@ -179,11 +214,9 @@ export class BlockSync {
         const from = asNumber(fields[1], 'from');
         const count = Math.min(asNumber(fields[2], 'count'), SYNC_BATCH);
         const to = Math.min(src.headHeight(), from + count - 1);
-        for (let h = Math.max(1, from); h <= to; h++) {
-          const [block, commit] = await Promise.all([src.getBlockBytes(h), src.getCommit(h)]);
-          if (block === undefined || commit === undefined) break;
-          // PERF: the stored block bytes go out as they are; no decode and re-encode.
-          if (!stream.send(frame(encodeRlp([block, commit.serialize()]))))
+        // PERF: the stored bytes go out as they are (no decode and re-encode), read in two range scans.
+        for (const { block, commit } of await src.getBlockRange(Math.max(1, from), to)) {
+          if (!stream.send(frame(encodeRlp([block, commit]))))
             await stream.onDrain({ signal: AbortSignal.timeout(10_000) });
         }
       } else {

@@ -78,6 +78,8 @@ export interface LedgerDeps {
   genesis: GenesisState;
   genesisHash: Uint8Array;
   verifier?: SignatureVerifier;
+  /** Verifies commits (default: `verifier`); the node passes a CachingVerifier shared with block sync. */
+  commitVerifier?: SignatureVerifier;
   logger?: Logger;
   /** State-tree ops target this sublevel inside the batch. */
   stateSublevel?: unknown;
@@ -100,10 +102,14 @@ export class Ledger {
   readonly store: BlockStore;
   readonly #state: StateBackend;
   readonly #verifier: SignatureVerifier;
+  readonly #commitVerifier: SignatureVerifier;
   readonly #logger: Logger | undefined;
   readonly #stateSublevel: unknown;
   #head!: Head;
   readonly #valsCache = new Map<number, ValidatorInfo[]>();
+  #writeFailed: VosError | undefined;
+  /** The newest validator-set change; every height from it on has this set (no store read per height). */
+  #latestChange: { height: number; list: ValidatorInfo[] } | undefined;
   /** Hashes of txs whose signatures were already checked (mempool admission); bounded. */
   readonly #verifiedTxs = new Set<string>();
 
@@ -113,6 +119,7 @@ export class Ledger {
     this.store = new BlockStore(deps.db);
     this.#state = deps.state;
     this.#verifier = deps.verifier ?? inlineVerifier;
+    this.#commitVerifier = deps.commitVerifier ?? this.#verifier;
     this.#logger = deps.logger;
     this.#stateSublevel = deps.stateSublevel;
   }
@@ -197,6 +204,12 @@ export class Ledger {
         `validators of height ${height} are not known yet`,
       );
     }
+    if (this.#latestChange === undefined) {
+      const latest = await this.store.latestValidatorChange();
+      if (latest !== undefined) this.#latestChange = { height: latest[0], list: latest[1] };
+    }
+    if (this.#latestChange !== undefined && height >= this.#latestChange.height)
+      return this.#latestChange.list;
     const hit = this.#valsCache.get(height);
     if (hit !== undefined) return hit;
     const list = await this.store.getValidators(height);
@@ -344,7 +357,7 @@ export class Ledger {
           block.lastCommit,
           height - 1,
           this.#head.hash,
-          this.#verifier,
+          this.#commitVerifier,
         );
       } catch (err) {
         throw fail((err as Error).message, err);
@@ -413,7 +426,18 @@ export class Ledger {
   }
 
   /** Persist block + commit + receipts + indices + state in one atomic batch, then advance the head. */
-  async commitBlock(block: Block, commit: Commit, execution: Execution): Promise<void> {
+  /**
+   * Persist an executed block. With `deferWrite` (block sync) the LevelDB batch is issued but not
+   * awaited: state and head move on at once and the store's reads wait for the write (BlockStore.write).
+   * A deferred write that fails stops the ledger: every later commit throws.
+   */
+  async commitBlock(
+    block: Block,
+    commit: Commit,
+    execution: Execution,
+    opts: { deferWrite?: boolean } = {},
+  ): Promise<void> {
+    if (this.#writeFailed !== undefined) throw this.#writeFailed;
     if (block.height !== this.#head.height + 1 || !equalBytes(execution.blockHash, block.hash())) {
       throw new VosError(
         { code: 'COMMIT_OUT_OF_ORDER' },
@@ -423,18 +447,21 @@ export class Ledger {
     const ops = this.store.blockOps(block, commit, execution.receipts, execution.stateRoot);
     if (execution.validatorChange !== null)
       ops.push(this.store.validatorsOp(block.height + 2, execution.validatorChange));
-    await this.#write(ops, execution.staged);
+    await this.#write(ops, execution.staged, opts.deferWrite === true);
     this.#head = {
       height: block.height,
       hash: block.hash(),
       time: block.header.time,
       stateRoot: execution.stateRoot,
     };
-    if (execution.validatorChange !== null) this.#valsCache.set(block.height + 2, execution.validatorChange);
+    if (execution.validatorChange !== null) {
+      this.#valsCache.set(block.height + 2, execution.validatorChange);
+      this.#latestChange = { height: block.height + 2, list: execution.validatorChange };
+    }
     for (const tx of block.txs) this.#verifiedTxs.delete(Buffer.from(tx.hash()).toString('latin1'));
   }
 
-  async #write(ops: BatchOp[], staged: StagedState): Promise<void> {
+  async #write(ops: BatchOp[], staged: StagedState, defer = false): Promise<void> {
     const all: BatchOp[] = [...ops];
     for (const op of staged.ops) {
       const withSub = this.#stateSublevel === undefined ? {} : { sublevel: this.#stateSublevel };
@@ -444,9 +471,21 @@ export class Ledger {
           : { type: 'del', key: op.key, ...withSub },
       );
     }
-    // biome-ignore lint/suspicious/noExplicitAny: classic-level's batch op type is generic over sublevels.
-    await this.store.db.batch(all as any);
+    const written = this.store.write(all);
+    if (!defer) {
+      await written;
+      await this.#state.commitStaged(staged);
+      return;
+    }
+    written.catch((err) => {
+      this.#writeFailed ??= new VosError({ code: 'STORE_WRITE_FAILED' }, 'a block write failed', {
+        cause: err,
+      });
+      this.#logger?.error({ err }, 'a deferred block write failed; the node must be restarted');
+    });
     await this.#state.commitStaged(staged);
+    // Bound how far the state runs ahead of the disk.
+    if (this.store.pendingWrites > 64) await written;
   }
 
   async #payFees(overlay: StateOverlay, proposer: Address, fees: bigint): Promise<void> {

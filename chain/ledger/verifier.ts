@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { verifySignature } from '../keys.js';
 
 export interface VerifyItem {
@@ -16,3 +17,60 @@ export const inlineVerifier: SignatureVerifier = {
     return items.map((i) => verifySignature(i.publicKey, i.message, i.signature));
   },
 };
+
+/**
+ * Remembers signatures that verified (a bounded set keyed by sha256(publicKey | signature | message)),
+ * so the same bytes are checked once: a vote seen in consensus and again in the next block's last
+ * commit, a commit pre-verified by block sync in the worker pool and again when the block is applied.
+ * Only successes are cached; a hit means exactly these bytes verified before.
+ * PERF: a hash costs ~1 us beside ~100 us for an Ed25519 verify.
+ */
+export class CachingVerifier implements SignatureVerifier {
+  readonly #inner: SignatureVerifier;
+  readonly #ok = new Set<string>();
+  readonly #max: number;
+  hits = 0;
+
+  constructor(inner: SignatureVerifier, max = 50_000) {
+    this.#inner = inner;
+    this.#max = max;
+  }
+
+  async verifyBatch(items: readonly VerifyItem[]): Promise<boolean[]> {
+    const keys = items.map(cacheKey);
+    const out: boolean[] = new Array(items.length).fill(true);
+    const missIdx: number[] = [];
+    for (let i = 0; i < items.length; i++) if (!this.#ok.has(keys[i])) missIdx.push(i);
+    this.hits += items.length - missIdx.length;
+    if (missIdx.length === 0) return out;
+    const res = await this.#inner.verifyBatch(missIdx.map((i) => items[i]));
+    missIdx.forEach((i, j) => {
+      out[i] = res[j];
+      if (res[j]) this.#remember(keys[i]);
+    });
+    return out;
+  }
+
+  #remember(key: string): void {
+    if (this.#ok.size >= this.#max) {
+      // Evict the oldest (a Set iterates in insertion order).
+      const oldest = this.#ok.values().next().value;
+      if (oldest !== undefined) this.#ok.delete(oldest);
+    }
+    this.#ok.add(key);
+  }
+}
+
+function cacheKey(i: VerifyItem): string {
+  // Lengths first, so no two different items concatenate to the same bytes.
+  const lengths = Buffer.alloc(8);
+  lengths.writeUInt16BE(i.publicKey.length, 0);
+  lengths.writeUInt16BE(i.signature.length, 2);
+  lengths.writeUInt32BE(i.message.length, 4);
+  return createHash('sha256')
+    .update(lengths)
+    .update(i.publicKey)
+    .update(i.signature)
+    .update(i.message)
+    .digest('base64');
+}

@@ -6,7 +6,7 @@ import { BlockError } from '../../../../chain/ledger/ledger.js';
 import { ReceiptStatus } from '../../../../chain/receipt.js';
 import { Tx, TxKind } from '../../../../chain/tx/index.js';
 import { equalBytes } from '../../../../util/bytes.js';
-import { openTestChain, produceBlock, type TestChain } from '../../../helpers/chain.js';
+import { openTestChain, produceBlock, signCommit, type TestChain } from '../../../helpers/chain.js';
 
 const alice = PrivateKey.fromSeed(new Uint8Array(32).fill(1));
 const bob = PrivateKey.fromSeed(new Uint8Array(32).fill(2));
@@ -147,5 +147,34 @@ describe('ledger', () => {
       [alice.address.toString(), bob.address.toString()].sort(),
     );
     void c;
+  });
+});
+
+describe('deferred block writes (block sync)', () => {
+  it('reads through the store wait for writes that were issued and not awaited', async () => {
+    chain = await openTestChain([alice]);
+    const first = await produceBlock(chain, [], null);
+    const time = await chain.ledger.nextBlockTime(first.commit);
+    const { block } = await chain.ledger.buildBlock({
+      time,
+      proposer: chain.keys[0].address,
+      lastCommit: first.commit,
+      candidates: [transfer(alice, 0n, 5n)],
+    });
+    const execution = await chain.ledger.executeBlock(block);
+    const commit = await signCommit(chain, block, time + 1000);
+    await chain.ledger.commitBlock(block, commit, execution, { deferWrite: true });
+    expect(chain.ledger.head.height).toBe(2);
+    // Issued right after the deferred commit: must see block 2, its commit and its tx index.
+    const [bytes, storedCommit, loc] = await Promise.all([
+      chain.ledger.store.getBlockBytes(2),
+      chain.ledger.store.getCommit(2),
+      chain.ledger.store.getTxLocation(block.txs[0].hash()),
+    ]);
+    expect(bytes !== undefined && equalBytes(bytes, block.serialize())).toBe(true);
+    expect(storedCommit?.height).toBe(2);
+    expect(loc).toEqual({ height: 2, index: 0 });
+    expect((await chain.ledger.store.getHead())?.height).toBe(2);
+    expect(chain.ledger.store.pendingWrites).toBe(0);
   });
 });
