@@ -2,6 +2,7 @@
  * The VOS JSON-RPC methods (DESIGN.md "Fixed surface") on the generic server, plus /healthz and /metrics.
  * Domain errors are mapped to JSON-RPC errors here, at the edge only.
  */
+
 import { Address } from '../chain/address.js';
 import { CodecError } from '../chain/codec.js';
 import { decodeValidatorRecord, validatorKey } from '../chain/ledger/accounts.js';
@@ -9,6 +10,8 @@ import { proofToJSON } from '../chain/state/proof.js';
 import { TxError } from '../chain/tx/errors.js';
 import { createTxFromRlp, MAX_TX_BYTES, type Tx } from '../chain/tx/tx.js';
 import { validatorToJSON } from '../chain/validators.js';
+import { kindOf, type TransportKind } from '../p2p/connections.js';
+import type { VosHost } from '../p2p/host.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import { RpcServer } from '../rpc/server.js';
 import { fromHex, toHex } from '../util/bytes.js';
@@ -84,8 +87,9 @@ export function createRpcServer(node: VosNode): RpcServer {
         latestBlockHash: toHex(head.hash),
         latestBlockTime: new Date(head.time).toISOString(),
         latestStateRoot: toHex(head.stateRoot),
-        peers: node.host?.getConnections().length ?? 0,
-        syncing: false,
+        peers: new Set(node.host?.getConnections().map((c) => c.remotePeer.toString())).size,
+        syncing: node.sync?.syncing ?? false,
+        connections: connectionKinds(node.host),
         validator: me ? { address: me.address.toString(), power: me.power.toString() } : null,
         address: node.key.address.toString(),
         moniker: node.config.moniker,
@@ -313,4 +317,11 @@ function waitForTx(node: VosNode, hash: string, ms: number) {
     node.events.on('block', onBlock);
   });
   return { promise, cancel };
+}
+
+/** Open connections by transport (a peer may have a TCP and a QUIC one). */
+function connectionKinds(host: VosHost | undefined): Record<TransportKind, number> {
+  const out: Record<TransportKind, number> = { tcp: 0, quic: 0, relay: 0 };
+  for (const c of host?.getConnections() ?? []) out[kindOf(c)]++;
+  return out;
 }

@@ -72,6 +72,12 @@ export class BlockSync {
   #stopped = false;
   /** Blocks applied by sync since start (metrics, tests). */
   synced = 0;
+  #syncing = false;
+
+  /** True while fetching and applying blocks from a peer that is ahead. */
+  get syncing(): boolean {
+    return this.#syncing;
+  }
 
   constructor(o: BlockSyncOptions) {
     this.#o = o;
@@ -118,7 +124,12 @@ export class BlockSync {
       );
       heads.sort((a, b) => b.h - a.h);
       const best = heads[0];
-      if (best !== undefined && best.h > this.#o.source.headHeight()) await this.#syncFrom(best.p, best.h);
+      if (best !== undefined && best.h > this.#o.source.headHeight()) {
+        this.#syncing = true;
+        await this.#syncFrom(best.p, best.h).finally(() => {
+          this.#syncing = false;
+        });
+      }
     } finally {
       this.#running = false;
     }

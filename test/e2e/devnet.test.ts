@@ -1,6 +1,6 @@
 /**
  * The devnet as users run it: `vos devnet --validators 4` starts four validator processes that talk
- * over libp2p (TCP + Noise + Yamux) on loopback. They reach height 20 with the same block at every
+ * over libp2p (TCP + Noise + Yamux, and QUIC for votes) on loopback. They reach height 20 with the same block at every
  * height; stopping the supervisor stops every node.
  */
 
@@ -49,6 +49,20 @@ describe('vos devnet (4 validator processes over libp2p)', () => {
       expect(new Set(hashes).size).toBe(1);
     }
   }, 120_000);
+
+  it('every validator holds a TCP and a QUIC connection to each of the other three', async () => {
+    type Status = { peers: number; syncing: boolean; connections: { tcp: number; quic: number } };
+    const status = (rpc: string) => new RpcClient(rpc).call('node_status', []) as Promise<Status>;
+    await waitFor(
+      'TCP and QUIC connections between all validators',
+      async () =>
+        (await Promise.all(info.nodes.map((n) => status(n.rpc)))).every(
+          (s) => s.peers === 3 && s.connections.tcp >= 3 && s.connections.quic >= 3,
+        ),
+      20_000,
+    );
+    for (const n of info.nodes) expect((await status(n.rpc)).syncing).toBe(false);
+  }, 30_000);
 
   it('txs sent to one node are gossiped: other proposers include them', async () => {
     const from = info.nodes[3];
