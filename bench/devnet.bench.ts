@@ -94,48 +94,56 @@ export async function run() {
       if (process.env.VOS_BENCH_MAX_BLOCK_TXS)
         cfg.consensus.maxBlockTxs = Number(process.env.VOS_BENCH_MAX_BLOCK_TXS);
       await writeFile(cfgFile, JSON.stringify(cfg));
-      procs.push(startNode(home));
+      procs.push(startNode(home, [], process.env.VOS_BENCH_NODE_ARGS?.split(' ')));
       rpcs.push(`http://127.0.0.1:${ports[i].rpc}`);
     }
     const c0 = new RpcClient(rpcs[0]);
     for (let i = 0; i < 4; i++) await waitForRpc(new RpcClient(rpcs[i]), procs[i], 30_000);
 
-    // (c) Block sync of SYNC_BLOCKS blocks by a fresh full node.
-    while ((await height(c0)) < SYNC_BLOCKS) await new Promise((r) => setTimeout(r, 500));
-    const fullHome = join(dir, 'full');
-    const fullPorts = { rpc: await freePort(), p2p: await freePort() };
-    await initHome({
-      home: fullHome,
-      genesis: genesisFile,
-      plainKeyReason: 'bench',
-      rpcPort: fullPorts.rpc,
-      p2pPort: fullPorts.p2p,
-      dnsPort: await freePort(),
-    });
-    // The validators stop producing while the full node syncs (SIGSTOP on three of them: node0 has no
-    // quorum and idles, serving the sync). On a 2-core machine five busy processes would otherwise
-    // measure CPU sharing, not sync; in production the serving peer runs on its own machine.
-    for (const p of procs.slice(1, 4)) p.kill('SIGSTOP');
-    const target = await height(c0);
-    const tSpawn = performance.now();
-    const full = startNode(fullHome, ['--join', addrs[0]], process.env.VOS_BENCH_SYNC_NODE_ARGS?.split(' '));
-    procs.push(full);
-    const cf = new RpcClient(`http://127.0.0.1:${fullPorts.rpc}`);
-    await waitForRpc(cf, full, 30_000);
-    const tSync = performance.now();
-    const h0 = await height(cf);
-    while ((await height(cf)) < target) await new Promise((r) => setTimeout(r, 20));
-    const syncSeconds = (performance.now() - tSync) / 1000;
-    const syncSecondsWithStartup = (performance.now() - tSpawn) / 1000;
-    const exited = new Promise((r) => full.once('exit', r));
-    full.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    for (const p of procs.slice(1, 4)) p.kill('SIGCONT');
-    const syncFigures = {
-      syncedBlocks: target,
-      blockSyncBlocksPerSec: Math.round((target - h0) / syncSeconds),
-      blockSyncWithStartupBlocksPerSec: Math.round(target / syncSecondsWithStartup),
-    };
+    const parts = process.env.VOS_BENCH_DEVNET_PARTS ?? 'all';
+    let syncFigures: Record<string, number> = {};
+    if (parts !== 'load') {
+      // (c) Block sync of SYNC_BLOCKS blocks by a fresh full node.
+      while ((await height(c0)) < SYNC_BLOCKS) await new Promise((r) => setTimeout(r, 500));
+      const fullHome = join(dir, 'full');
+      const fullPorts = { rpc: await freePort(), p2p: await freePort() };
+      await initHome({
+        home: fullHome,
+        genesis: genesisFile,
+        plainKeyReason: 'bench',
+        rpcPort: fullPorts.rpc,
+        p2pPort: fullPorts.p2p,
+        dnsPort: await freePort(),
+      });
+      // The validators stop producing while the full node syncs (SIGSTOP on three of them: node0 has no
+      // quorum and idles, serving the sync). On a 2-core machine five busy processes would otherwise
+      // measure CPU sharing, not sync; in production the serving peer runs on its own machine.
+      for (const p of procs.slice(1, 4)) p.kill('SIGSTOP');
+      const target = await height(c0);
+      const tSpawn = performance.now();
+      const full = startNode(
+        fullHome,
+        ['--join', addrs[0]],
+        process.env.VOS_BENCH_SYNC_NODE_ARGS?.split(' '),
+      );
+      procs.push(full);
+      const cf = new RpcClient(`http://127.0.0.1:${fullPorts.rpc}`);
+      await waitForRpc(cf, full, 30_000);
+      const tSync = performance.now();
+      const h0 = await height(cf);
+      while ((await height(cf)) < target) await new Promise((r) => setTimeout(r, 20));
+      const syncSeconds = (performance.now() - tSync) / 1000;
+      const syncSecondsWithStartup = (performance.now() - tSpawn) / 1000;
+      const exited = new Promise((r) => full.once('exit', r));
+      full.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      for (const p of procs.slice(1, 4)) p.kill('SIGCONT');
+      syncFigures = {
+        syncedBlocks: target,
+        blockSyncBlocksPerSec: Math.round((target - h0) / syncSeconds),
+        blockSyncWithStartupBlocksPerSec: Math.round(target / syncSecondsWithStartup),
+      };
+    }
     if (process.env.VOS_BENCH_DEVNET_PARTS === 'sync') return syncFigures;
 
     // (a) Throughput under load from a separate process.
@@ -204,6 +212,14 @@ export async function run() {
       goal: 'committedTxPerSec >= 3000; p50 <= 0.5 s, p99 <= 1.5 s at 1,000 tx/s; block sync >= 1,000 blocks/s',
     };
   } finally {
+    if (process.env.VOS_BENCH_NODE_ARGS) {
+      // Profiling: let the validators exit cleanly so they write their profiles.
+      const exits = procs
+        .filter((p) => p.exitCode === null)
+        .map((p) => new Promise((r) => p.once('exit', r)));
+      for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
+      await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 15_000))]);
+    }
     for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
   }

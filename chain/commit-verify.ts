@@ -43,7 +43,7 @@ export async function verifyCommit(
   });
   if (3n * forBlock <= 2n * totalPower(vals))
     throw new CommitError(height, 'less than 2/3 of the voting power');
-  const ok = await verifier.verifyBatch(items);
+  const ok = await verifier.verifyBatch(items, { inline: true });
   const bad = ok.indexOf(false);
   if (bad !== -1) throw new CommitError(height, `bad signature at position ${bad}`);
 }

@@ -7,9 +7,18 @@ export interface VerifyItem {
   signature: Uint8Array;
 }
 
+export interface VerifyOptions {
+  /**
+   * Latency-sensitive and small (a commit, a vote): a pool may check a few signatures on the calling
+   * thread instead of a worker round trip. Bulk callers (mempool admission) leave it unset so that
+   * many small calls are gathered into worker batches.
+   */
+  inline?: boolean;
+}
+
 /** Batch signature verification (the worker pool implements it; this is the in-thread fallback). */
 export interface SignatureVerifier {
-  verifyBatch(items: readonly VerifyItem[]): Promise<boolean[]>;
+  verifyBatch(items: readonly VerifyItem[], opts?: VerifyOptions): Promise<boolean[]>;
 }
 
 export const inlineVerifier: SignatureVerifier = {
@@ -36,14 +45,17 @@ export class CachingVerifier implements SignatureVerifier {
     this.#max = max;
   }
 
-  async verifyBatch(items: readonly VerifyItem[]): Promise<boolean[]> {
+  async verifyBatch(items: readonly VerifyItem[], opts?: VerifyOptions): Promise<boolean[]> {
     const keys = items.map(cacheKey);
     const out: boolean[] = new Array(items.length).fill(true);
     const missIdx: number[] = [];
     for (let i = 0; i < items.length; i++) if (!this.#ok.has(keys[i])) missIdx.push(i);
     this.hits += items.length - missIdx.length;
     if (missIdx.length === 0) return out;
-    const res = await this.#inner.verifyBatch(missIdx.map((i) => items[i]));
+    const res = await this.#inner.verifyBatch(
+      missIdx.map((i) => items[i]),
+      opts,
+    );
     missIdx.forEach((i, j) => {
       out[i] = res[j];
       if (res[j]) this.#remember(keys[i]);

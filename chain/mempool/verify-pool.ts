@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { verifySignature } from '../keys.js';
-import type { SignatureVerifier, VerifyItem } from '../ledger/verifier.js';
+import type { SignatureVerifier, VerifyItem, VerifyOptions } from '../ledger/verifier.js';
 
 // Worker: receives {id, buf, n} where buf packs n items as [u32 msgLen][32 pub][64 sig][msg], answers
 // {id, ok: Uint8Array(n)}. Plain CommonJS so it runs from dist/ and under jest alike.
@@ -83,11 +83,16 @@ export class VerifyPool implements SignatureVerifier {
     return this.verifyBatch([{ publicKey, message, signature }]).then((r) => r[0]);
   }
 
-  verifyBatch(items: readonly VerifyItem[]): Promise<boolean[]> {
+  verifyBatch(items: readonly VerifyItem[], opts?: VerifyOptions): Promise<boolean[]> {
     if (items.length === 0) return Promise.resolve([]);
-    // PERF: a few signatures (a commit, a vote, one tx) cost less on this thread (~0.1 ms each) than a
-    // worker round trip (a tick plus two postMessages); block sync checks a commit per block in sequence.
-    if (this.size === 0 || this.#closed || (items.length <= INLINE_MAX && this.#queue.length === 0)) {
+    // PERF: a few latency-sensitive signatures (a commit) cost less on this thread (~0.1 ms each) than a
+    // worker round trip (a tick plus two postMessages). Txs always go to the workers: checked one by
+    // one here they took a third of the main thread under load.
+    if (
+      this.size === 0 ||
+      this.#closed ||
+      (opts?.inline === true && items.length <= INLINE_MAX && this.#queue.length === 0)
+    ) {
       return Promise.resolve(items.map((i) => verifySignature(i.publicKey, i.message, i.signature)));
     }
     return new Promise((resolve, reject) => {
