@@ -174,6 +174,13 @@ describe('devnet under faults (real processes)', () => {
       expect(a.hash).toBe(b.hash);
       expect(a.stateRoot).toBe(b.stateRoot);
     }
+    // It was told of node0 only; the DHT (its routing-table refresh dials the peers it learns) finds the
+    // other three validators.
+    await waitFor(
+      'the full node connected to all four validators',
+      async () => ((await rpc(url).call('node_status', [])) as { peers: number }).peers >= 4,
+      30_000,
+    );
     // It keeps following: the same head as node0 within a few blocks.
     await waitFor(
       'the full node follows the head',
