@@ -23,7 +23,7 @@ import { SignerGuard } from '../consensus/signer-guard.js';
 import { Wal } from '../consensus/wal.js';
 import { genesisHash, loadGenesisFile } from '../genesis/genesis.js';
 import { BlockSync } from '../p2p/blocksync.js';
-import { QuicKeeper } from '../p2p/connections.js';
+import { connectionKinds, QuicKeeper } from '../p2p/connections.js';
 import { createHost, listenAddrs, type VosHost } from '../p2p/host.js';
 import { PeerScorer } from '../p2p/peer-scorer.js';
 import { TxGossip } from '../p2p/tx-gossip.js';
@@ -192,7 +192,16 @@ export class VosNode {
       });
       this.#quicKeeper = new QuicKeeper(this.host);
       this.#quicKeeper.start();
-      this.scorer = new PeerScorer(this.host, log.child({ module: 'p2p' }));
+      this.scorer = new PeerScorer(this.host, log.child({ module: 'p2p' }), {
+        onPenalty: (protocol) => this.metrics.p2pPenalties.inc({ protocol: protocolLabel(protocol) }),
+        onBan: () => this.metrics.p2pBans.inc(),
+      });
+      const host = this.host;
+      this.metrics.probe.p2p = {
+        connections: () => connectionKinds(host),
+        peers: () => new Set(host.getConnections().map((c) => c.remotePeer.toString())).size,
+        syncing: () => this.sync?.syncing ?? false,
+      };
       this.reactor = new ConsensusReactor({
         host: this.host,
         chainId: this.genesis.chainId,
@@ -254,6 +263,7 @@ export class VosNode {
         apply: (block, commit) => this.consensus.applySyncedBlock(block, commit),
         preverify: (batch) => this.app.prewarmCommits(batch),
         onPeerFault: (peer, err) => scorer.penalise(peer, err, 'blocksync'),
+        onApplied: () => this.metrics.blocksyncBlocks.inc(),
         logger: log.child({ module: 'sync' }),
       });
       await this.sync.start();
@@ -301,4 +311,10 @@ export class VosNode {
     await this.db?.close();
     this.logger.info({}, 'node stopped');
   }
+}
+
+/** `/vos/<chain>/consensus/1` -> `consensus` (a bounded label set). */
+function protocolLabel(protocol: string): string {
+  const parts = protocol.split('/');
+  return parts.length >= 4 ? parts[parts.length - 2] : protocol;
 }

@@ -10,8 +10,7 @@ import { proofToJSON } from '../chain/state/proof.js';
 import { TxError } from '../chain/tx/errors.js';
 import { createTxFromRlp, MAX_TX_BYTES, type Tx } from '../chain/tx/tx.js';
 import { validatorToJSON } from '../chain/validators.js';
-import { kindOf, type TransportKind } from '../p2p/connections.js';
-import type { VosHost } from '../p2p/host.js';
+import { connectionKinds } from '../p2p/connections.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import { RpcServer } from '../rpc/server.js';
 import { fromHex, toHex } from '../util/bytes.js';
@@ -317,11 +316,4 @@ function waitForTx(node: VosNode, hash: string, ms: number) {
     node.events.on('block', onBlock);
   });
   return { promise, cancel };
-}
-
-/** Open connections by transport (a peer may have a TCP and a QUIC one). */
-function connectionKinds(host: VosHost | undefined): Record<TransportKind, number> {
-  const out: Record<TransportKind, number> = { tcp: 0, quic: 0, relay: 0 };
-  for (const c of host?.getConnections() ?? []) out[kindOf(c)]++;
-  return out;
 }

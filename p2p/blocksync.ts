@@ -60,6 +60,8 @@ export interface BlockSyncOptions {
   /** Start checking a fetched batch's signatures ahead of applying it (optional). */
   preverify?: (batch: readonly Fetched[]) => Promise<void>;
   onPeerFault?: (peer: PeerId, err: unknown) => void;
+  /** Called for each block applied (metrics). */
+  onApplied?: () => void;
   logger?: Logger;
   intervalMs?: number;
 }
@@ -173,6 +175,7 @@ export class BlockSync {
           if (block.height <= this.#o.source.headHeight()) continue; // consensus got there first
           if (!(await this.#o.apply(block, commit))) return;
           this.synced++;
+          this.#o.onApplied?.();
         }
         if (this.#o.source.headHeight() < from + blocks.length - 1) return;
         request();

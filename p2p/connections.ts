@@ -20,6 +20,13 @@ export function kindOf(conn: Connection): TransportKind {
   return kindOfAddr(conn.remoteAddr);
 }
 
+/** Open connections by transport (a peer may have a TCP and a QUIC one). */
+export function connectionKinds(host: VosHost | undefined): Record<TransportKind, number> {
+  const out: Record<TransportKind, number> = { tcp: 0, quic: 0, relay: 0 };
+  for (const c of host?.getConnections() ?? []) out[kindOf(c)]++;
+  return out;
+}
+
 /** An open, unlimited connection to `peer` of kind `prefer`, else any open one. */
 export function pickConnection(host: VosHost, peer: PeerId, prefer: TransportKind): Connection | undefined {
   let fallback: Connection | undefined;

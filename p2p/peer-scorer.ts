@@ -20,6 +20,7 @@ export class PeerScorer {
   constructor(
     private readonly host: VosHost,
     private readonly logger?: Logger,
+    private readonly hooks: { onPenalty?: (protocol: string) => void; onBan?: () => void } = {},
   ) {}
 
   isBanned(peer: PeerId): boolean {
@@ -31,6 +32,7 @@ export class PeerScorer {
     const action = err instanceof VosError ? err.peerAction : PeerAction.Reject;
     if (action === PeerAction.Ignore) return;
     const key = peer.toString();
+    this.hooks.onPenalty?.(protocol);
     const score = (this.#score.get(key) ?? 0) - PENALTY;
     this.#score.set(key, score);
     this.logger?.debug(
@@ -42,6 +44,7 @@ export class PeerScorer {
     this.#banned.set(key, Date.now() + BAN_MS);
     this.#score.delete(key);
     this.disconnects++;
+    this.hooks.onBan?.();
     void this.host.hangUp(peer).catch(() => undefined);
   }
 }

@@ -67,6 +67,12 @@ describe('garbage from a peer', () => {
     stream.send(frame(Uint8Array.from([0x08, 0x63, 0x12, 0x00])));
     stream.send(frame(randomBytes(500)));
     expect(await disconnected(client, 10_000)).toBe(true);
+    // The operator sees it in the metrics.
+    const metrics = await (await fetch(`${info.nodes[0].rpc}/metrics`)).text();
+    expect(Number(/^vos_p2p_peer_bans_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(
+      Number(/^vos_p2p_peer_penalties_total\{protocol="consensus"\} (\d+)/m.exec(metrics)?.[1]),
+    ).toBeGreaterThanOrEqual(3);
     const h = await heightOf(info.nodes[0].rpc);
     await waitFor('more blocks', async () => (await heightOf(info.nodes[0].rpc)) >= h + 2, 30_000);
     await client.stop();

@@ -192,6 +192,11 @@ describe('single-validator node', () => {
       'vos_consensus_block_interval_seconds',
       'vos_mempool_size',
       'vos_txs_total',
+      'vos_p2p_peers',
+      'vos_p2p_connections',
+      'vos_p2p_peer_bans_total',
+      'vos_blocksync_syncing',
+      'vos_blocksync_blocks_total',
     ]) {
       expect(metrics).toContain(name);
     }
