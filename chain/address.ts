@@ -68,6 +68,31 @@ function invalid(s: string, cause?: unknown): VosError {
   return new VosError({ code: 'INVALID_ADDRESS', address: s }, `invalid address: ${s}`, { cause });
 }
 
+/**
+ * PERF: every node derives the sender of every tx several times (admission, block decode, execution);
+ * the derivation (sha256) and the bech32 string of receipts are memoised per key in a bounded map.
+ * Addresses are immutable, so sharing one instance is safe.
+ */
+const BY_PUBLIC_KEY = new Map<string, Address>();
+const BY_BYTES = new Map<string, Address>();
+const MAX_CACHED = 16_384;
+
+function remember(map: Map<string, Address>, key: string, address: Address): Address {
+  if (map.size >= MAX_CACHED) map.delete(map.keys().next().value as string);
+  map.set(key, address);
+  return address;
+}
+
+/** The address of 20 bytes, one shared instance per recent address (tx recipients; see above). */
+export function internAddress(bytes: Uint8Array): Address {
+  const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return BY_BYTES.get(key) ?? remember(BY_BYTES, key, new Address(bytes));
+}
+
 export function addressFromPublicKey(publicKey: Uint8Array): Address {
-  return new Address(sha256(publicKey).subarray(0, ADDRESS_LENGTH));
+  const key = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1');
+  return (
+    BY_PUBLIC_KEY.get(key) ??
+    remember(BY_PUBLIC_KEY, key, new Address(sha256(publicKey).subarray(0, ADDRESS_LENGTH)))
+  );
 }

@@ -1,5 +1,5 @@
 /** Transaction kinds and their payloads (RLP). Each module adds its kinds here. */
-import { ADDRESS_LENGTH, Address } from '../address.js';
+import { ADDRESS_LENGTH, type Address, internAddress } from '../address.js';
 import { asBigint, asBytes, asList, CodecError, decodeRlp, encodeRlp, U256_MAX } from '../codec.js';
 
 export enum TxKind {
@@ -51,7 +51,7 @@ export function decodePayload(kind: TxKind, bytes: Uint8Array): TxPayload {
       return {
         kind,
         body: {
-          to: new Address(asBytes(f[0], 'transfer.to', ADDRESS_LENGTH)),
+          to: internAddress(asBytes(f[0], 'transfer.to', ADDRESS_LENGTH)),
           amount: asBigint(f[1], 'transfer.amount', U256_MAX),
         },
       };

@@ -3,7 +3,7 @@
  * Wire/hash encoding: rlp([chainId, nonce, signer, kind, payload, gasLimit, gasPrice, sig]), at most
  * MAX_TX_BYTES. Sign bytes: signBytes(Tx, chainId, rlp(first seven fields)). Hash = sha256(wire bytes).
  */
-import { toHex } from '../../util/bytes.js';
+import { concatBytes, toHex } from '../../util/bytes.js';
 import { type Address, addressFromPublicKey } from '../address.js';
 import {
   asBigint,
@@ -58,6 +58,7 @@ export class Tx implements TxFields {
   #hash: Uint8Array | undefined;
   #sender: Address | undefined;
   #decoded: TxPayload | undefined;
+  #signBytes: Uint8Array | undefined;
 
   constructor(fields: TxFields, signature: Uint8Array, serialized?: Uint8Array) {
     this.chainId = fields.chainId;
@@ -96,8 +97,13 @@ export class Tx implements TxFields {
     return this.gasLimit * this.gasPrice;
   }
 
+  /** Memoised. PERF: for a decoded tx, cut from its wire bytes instead of re-encoding the body. */
   signBytes(): Uint8Array {
-    return txSignBytes(this);
+    if (this.#signBytes === undefined) {
+      const body = this.#serialized === undefined ? null : bodyFromSerialized(this.#serialized);
+      this.#signBytes = body === null ? txSignBytes(this) : signBytes(SignTag.Tx, this.chainId, body);
+    }
+    return this.#signBytes;
   }
 
   verifySignature(): boolean {
@@ -136,6 +142,31 @@ export class Tx implements TxFields {
 
 function txBody(t: TxFields): RlpInput[] {
   return [t.chainId, t.nonce, t.signer, t.kind, t.payload, t.gasLimit, t.gasPrice];
+}
+
+/**
+ * rlp(body) from a canonical serialized tx rlp([...body, signature]): the list's items without the
+ * trailing signature item (0xb8 0x40 + 64 bytes) under a new list header. Null if the bytes do not end
+ * with such an item (then the caller re-encodes).
+ */
+function bodyFromSerialized(tx: Uint8Array): Uint8Array | null {
+  const first = tx[0];
+  let headerLength: number;
+  if (first >= 0xc0 && first <= 0xf7) headerLength = 1;
+  else if (first > 0xf7) headerLength = 1 + (first - 0xf7);
+  else return null;
+  const SIG_ITEM = 2 + SIGNATURE_LENGTH;
+  const sigAt = tx.length - SIG_ITEM;
+  if (sigAt < headerLength || tx[sigAt] !== 0xb8 || tx[sigAt + 1] !== SIGNATURE_LENGTH) return null;
+  const items = tx.subarray(headerLength, sigAt);
+  return concatBytes(rlpListHeader(items.length), items);
+}
+
+function rlpListHeader(length: number): Uint8Array {
+  if (length <= 55) return Uint8Array.of(0xc0 + length);
+  const be: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) be.unshift(n % 256);
+  return Uint8Array.of(0xf7 + be.length, ...be);
 }
 
 export function txSignBytes(t: TxFields): Uint8Array {
