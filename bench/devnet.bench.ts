@@ -94,7 +94,7 @@ export async function run() {
       if (process.env.VOS_BENCH_MAX_BLOCK_TXS)
         cfg.consensus.maxBlockTxs = Number(process.env.VOS_BENCH_MAX_BLOCK_TXS);
       await writeFile(cfgFile, JSON.stringify(cfg));
-      procs.push(startNode(home, [], process.env.VOS_BENCH_NODE_ARGS?.split(' ')));
+      procs.push(startNode(home, [], process.env.VOS_BENCH_NODE_ARGS?.split(' ').filter(Boolean)));
       rpcs.push(`http://127.0.0.1:${ports[i].rpc}`);
     }
     const c0 = new RpcClient(rpcs[0]);
@@ -124,7 +124,7 @@ export async function run() {
       const full = startNode(
         fullHome,
         ['--join', addrs[0]],
-        process.env.VOS_BENCH_SYNC_NODE_ARGS?.split(' '),
+        process.env.VOS_BENCH_SYNC_NODE_ARGS?.split(' ').filter(Boolean),
       );
       procs.push(full);
       const cf = new RpcClient(`http://127.0.0.1:${fullPorts.rpc}`);
