@@ -11,7 +11,8 @@ import { VosError } from '../util/errors.js';
 export interface NodeConfig {
   moniker: string;
   rpc: { host: string; port: number; adminToken?: string; maxBodyBytes: number; maxBatch: number };
-  p2p: { host: string; port: number; seeds: string[] };
+  /** `relays`: circuit-relay nodes (multiaddr with /p2p/ID) to also listen through (behind NAT). */
+  p2p: { host: string; port: number; seeds: string[]; relays: string[] };
   dns: { host: string; port: number };
   log: { level: string; format: 'json' | 'pretty' };
   consensus: {
@@ -38,6 +39,9 @@ export interface NodeConfig {
 
 export const DEFAULT_RPC_PORT = 8545;
 
+/** A dialable peer address: /ip4/HOST/tcp/PORT/p2p/PEER_ID (also ip6, dns4, dns6, dns). */
+export const PEER_MULTIADDR_RE = /^\/(ip4|ip6|dns4|dns6|dns)\/[^/]+\/tcp\/\d+\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/;
+
 export function defaultConfig(
   overrides: { moniker?: string; rpcPort?: number; p2pPort?: number; dnsPort?: number } = {},
 ): NodeConfig {
@@ -46,7 +50,12 @@ export function defaultConfig(
     moniker: overrides.moniker ?? 'vos-node',
     rpc: { host: '127.0.0.1', port: rpcPort, maxBodyBytes: 5 * 1024 * 1024, maxBatch: 10_000 },
     // Port 0 (tests): every listener takes an ephemeral port.
-    p2p: { host: '127.0.0.1', port: overrides.p2pPort ?? (rpcPort === 0 ? 0 : rpcPort + 1), seeds: [] },
+    p2p: {
+      host: '127.0.0.1',
+      port: overrides.p2pPort ?? (rpcPort === 0 ? 0 : rpcPort + 1),
+      seeds: [],
+      relays: [],
+    },
     dns: { host: '127.0.0.1', port: overrides.dnsPort ?? (rpcPort === 0 ? 0 : rpcPort + 2) },
     log: { level: 'info', format: 'json' },
     consensus: {
@@ -154,6 +163,12 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
       throw new VosError({ code: 'INVALID_CONFIG', field: name }, `${name} must be a port`);
     return n;
   };
+  for (const r of c.p2p.relays)
+    if (typeof r !== 'string' || !PEER_MULTIADDR_RE.test(r))
+      throw new VosError(
+        { code: 'INVALID_CONFIG', field: 'p2p.relays' },
+        `p2p.relays wants /ip4/<host>/tcp/<port>/p2p/<peer id>, got ${String(r)}`,
+      );
   c.rpc.port = port('VOS_RPC_PORT', c.rpc.port);
   c.p2p.port = port('VOS_P2P_PORT', c.p2p.port);
   c.dns.port = port('VOS_DNS_PORT', c.dns.port);

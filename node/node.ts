@@ -187,7 +187,7 @@ export class VosNode {
       this.host = await createHost({
         key: this.key,
         chainId: this.genesis.chainId,
-        listen: listenAddrs(p.host, p.port),
+        listen: [...listenAddrs(p.host, p.port), ...p.relays.map((r) => `${r}/p2p-circuit`)],
         isBanned: (peer) => this.scorer?.isBanned(peer) ?? false,
       });
       this.#quicKeeper = new QuicKeeper(this.host);

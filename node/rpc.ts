@@ -89,6 +89,7 @@ export function createRpcServer(node: VosNode): RpcServer {
         peers: new Set(node.host?.getConnections().map((c) => c.remotePeer.toString())).size,
         syncing: node.sync?.syncing ?? false,
         connections: connectionKinds(node.host),
+        listen: node.host?.getMultiaddrs().map(String) ?? [],
         validator: me ? { address: me.address.toString(), power: me.power.toString() } : null,
         address: node.key.address.toString(),
         moniker: node.config.moniker,

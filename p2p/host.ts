@@ -54,8 +54,11 @@ export async function createHost(o: HostOptions): Promise<VosHost> {
     }),
   };
   if (o.relayServer !== false) {
+    // Relayed connections are not data- or time-limited, so the chain's protocols run over them (a
+    // node behind NAT can validate through a relay). Reservations are bounded; what a node relays is
+    // meant to count as contribution once the control module lands.
     services.relay = circuitRelayServer({
-      reservations: { maxReservations: 64, reservationTtl: 2 * 60 * 60_000 },
+      reservations: { maxReservations: 64, reservationTtl: 2 * 60 * 60_000, applyDefaultLimit: false },
     });
   }
   return (await createLibp2p({

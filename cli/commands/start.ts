@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../node/config.js';
+import { loadConfig, PEER_MULTIADDR_RE } from '../../node/config.js';
 import { VosNode } from '../../node/node.js';
 import { createLogger } from '../../util/logger.js';
 import { CliError } from '../output.js';
@@ -7,6 +7,7 @@ import { CliError } from '../output.js';
 export interface StartOptions {
   home: string;
   join?: string;
+  relay?: string[];
   logFormat?: 'json' | 'pretty';
   logLevel?: string;
 }
@@ -15,9 +16,14 @@ export interface StartOptions {
 export async function runNode(o: StartOptions): Promise<void> {
   const config = await loadConfig(o.home);
   if (o.join !== undefined) {
-    if (!/^\/(ip4|ip6|dns4|dns6|dns)\/[^/]+\/tcp\/\d+\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(o.join))
+    if (!PEER_MULTIADDR_RE.test(o.join))
       throw new CliError(`--join wants /ip4/<host>/tcp/<port>/p2p/<peer id>, got ${o.join}`, 2);
     config.p2p.seeds = [...config.p2p.seeds.filter((s) => s !== o.join), o.join];
+  }
+  for (const r of o.relay ?? []) {
+    if (!PEER_MULTIADDR_RE.test(r))
+      throw new CliError(`--relay wants /ip4/<host>/tcp/<port>/p2p/<peer id>, got ${r}`, 2);
+    if (!config.p2p.relays.includes(r)) config.p2p.relays.push(r);
   }
   const logger =
     o.logFormat || o.logLevel
@@ -45,6 +51,11 @@ export function registerStart(program: Command): void {
     .description('run a node from its home directory')
     .requiredOption('--home <dir>', 'node home (made by `vos init`)')
     .option('--join <multiaddr>', 'a peer to connect to and sync from (/ip4/.../tcp/PORT/p2p/ID)')
+    .option(
+      '--relay <multiaddr>',
+      'also listen through this circuit relay, for a node others cannot dial (repeatable)',
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
     .option('--log-format <format>', 'json or pretty')
     .option('--log-level <level>', 'log level (info, debug, ...)')
     .action(async (o) => {

@@ -4,16 +4,21 @@
  * height; stopping the supervisor stops every node.
  */
 
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { multiaddr } from '@multiformats/multiaddr';
+import { asNumber, decodeRlp, encodeRlp } from '../../chain/codec.js';
 import { PrivateKey } from '../../chain/keys.js';
 import { Tx, TxKind } from '../../chain/tx/index.js';
+import { frame, readFrames } from '../../p2p/framing.js';
+import { createHost, type VosHost } from '../../p2p/host.js';
 import { RpcClient } from '../../rpc/client.js';
 import { fromHex, toHex } from '../../util/bytes.js';
 import {
+  BIN,
   blockHashAt,
   type DevnetInfo,
   heightOf,
@@ -108,6 +113,52 @@ describe('vos devnet (4 validator processes over libp2p)', () => {
     }
     expect([...proposers].some((p) => p !== from.address)).toBe(true);
   }, 90_000);
+
+  it('a node started with --relay is reachable through the relay, and the chain protocols run over it', async () => {
+    const home = join(dir, 'relayed');
+    // Between node0's ports (base..base+2) and node1's (base+10..): base+5..7 are free.
+    const port = Number(new URL(info.nodes[0].rpc).port) + 5;
+    const init = spawn(
+      process.execPath,
+      [BIN, 'init', '--home', home, '--genesis', join(dir, 'genesis.json'), '--rpc-port', String(port)],
+      { stdio: 'ignore' },
+    );
+    await new Promise((r) => init.once('exit', r));
+    expect(init.exitCode).toBe(0);
+    const node = spawn(
+      process.execPath,
+      [BIN, 'start', '--home', home, '--relay', info.nodes[0].p2p, '--join', info.nodes[1].p2p],
+      { stdio: 'ignore' },
+    );
+    let client: VosHost | undefined;
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      type Status = { height: number; listen: string[] };
+      let circuit = '';
+      await waitFor(
+        'a relay reservation at node0',
+        async () => {
+          const s = (await new RpcClient(url).call('node_status', [])) as Status;
+          circuit = s.listen.find((a) => a.includes('/p2p-circuit/')) ?? '';
+          return circuit.startsWith(info.nodes[0].p2p);
+        },
+        30_000,
+      );
+      // An outside host that knows only the circuit address asks the node for its head over block sync.
+      client = await createHost({ key: PrivateKey.generate(), chainId: info.chainId, listen: [] });
+      const conn = await client.dial(multiaddr(circuit), { signal: AbortSignal.timeout(10_000) });
+      expect(conn.remoteAddr.toString()).toContain('/p2p-circuit');
+      const stream = await conn.newStream(`/vos/${info.chainId}/blocksync/1`);
+      stream.send(frame(encodeRlp([1])));
+      await stream.close();
+      let head = -1;
+      for await (const f of readFrames(stream, 64)) head = asNumber(decodeRlp(f.subarray(), 'head'), 'head');
+      expect(head).toBeGreaterThanOrEqual(0);
+    } finally {
+      await client?.stop();
+      await stopProcess(node);
+    }
+  }, 60_000);
 
   it('stopping the supervisor stops every node', async () => {
     const pids = info.nodes.map((n) => n.pid);

@@ -102,6 +102,10 @@ describe('p2p host', () => {
     await echo(relay, '/vos/vos-test/echo/1');
     const hidden = await host('vos-test', [`${tcpAddr(relay)}/p2p-circuit`]);
     await echo(hidden, '/vos/vos-test/echo/1');
+    await hidden.handle('/vos/vos-test/unlimited/1', async (stream) => {
+      for await (const f of readFrames(stream, 1024)) stream.send(frame(f));
+      await stream.close();
+    });
     await until('relay reservation', () =>
       hidden.getMultiaddrs().some((m) => m.toString().includes('p2p-circuit')),
     );
@@ -110,7 +114,9 @@ describe('p2p host', () => {
     const dialer = await host();
     const conn = await dialer.dial(circuit!, { signal: AbortSignal.timeout(5000) });
     expect(kindOf(conn)).toBe('relay');
-    const stream = await conn.newStream('/vos/vos-test/echo/1', { runOnLimitedConnection: true });
+    // Not limited: the chain's protocols (registered without runOnLimitedConnection) run over it.
+    expect(conn.limits).toBeUndefined();
+    const stream = await conn.newStream('/vos/vos-test/unlimited/1');
     stream.send(frame(new TextEncoder().encode('via relay')));
     for await (const f of readFrames(stream, 1024)) {
       expect(new TextDecoder().decode(f.subarray())).toBe('via relay');

@@ -1,0 +1,35 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../../../node/config.js';
+
+let home = '';
+afterEach(async () => {
+  if (home) await rm(home, { recursive: true, force: true });
+  home = '';
+});
+
+async function withConfig(json: unknown) {
+  home = await mkdtemp(join(tmpdir(), 'vos-config-'));
+  await writeFile(join(home, 'config.json'), JSON.stringify(json));
+  return loadConfig(home, {});
+}
+
+const RELAY = '/ip4/127.0.0.1/tcp/8546/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo';
+
+describe('node config', () => {
+  it('takes relays and defaults to none', async () => {
+    expect((await withConfig({})).p2p.relays).toEqual([]);
+    await rm(home, { recursive: true, force: true });
+    expect((await withConfig({ p2p: { relays: [RELAY] } })).p2p.relays).toEqual([RELAY]);
+  });
+
+  it('refuses a relay that is not a dialable peer address, and unknown keys', async () => {
+    await expect(withConfig({ p2p: { relays: ['/ip4/127.0.0.1/tcp/8546'] } })).rejects.toThrow(
+      /p2p.relays wants/,
+    );
+    await rm(home, { recursive: true, force: true });
+    await expect(withConfig({ p2p: { relay: [RELAY] } })).rejects.toThrow(/unknown key p2p.relay/);
+  });
+});
