@@ -59,6 +59,8 @@ export class Mempool {
   readonly #listeners = new Set<(tx: Tx) => void>();
   #bytes = 0;
   #seq = 0;
+  /** Blocks seen by update(): admission re-reads accounts when this moved under it. */
+  #commits = 0;
 
   constructor(deps: MempoolDeps) {
     this.#d = deps;
@@ -125,12 +127,6 @@ export class Mempool {
         results[i] = { error: err as TxError };
       }
     }
-    // Account reads (committed state), once per sender.
-    const accounts = new Map<string, { nonce: bigint; balance: bigint }>();
-    for (const { tx } of pending) {
-      const k = senderKey(tx.sender);
-      if (!accounts.has(k)) accounts.set(k, await this.#d.accounts.getAccount(tx.sender));
-    }
     const verifier = this.#d.verifier;
     const ok = verifier
       ? await verifier.verifyBatch(
@@ -141,6 +137,20 @@ export class Mempool {
           })),
         )
       : pending.map(({ tx }) => tx.verifySignature());
+    // Account reads (committed state), once per sender, after the signature checks. If a block was
+    // committed while reading (update() ran), read again: inserting on a stale nonce would set the
+    // sender's queue base below its committed nonce and strand its txs (seen as 500 txs stuck in the
+    // throughput bench once verification moved to the worker pool and commits could interleave).
+    let accounts: Map<string, { nonce: bigint; balance: bigint }>;
+    for (;;) {
+      const version = this.#commits;
+      accounts = new Map();
+      for (const { tx } of pending) {
+        const k = senderKey(tx.sender);
+        if (!accounts.has(k)) accounts.set(k, await this.#d.accounts.getAccount(tx.sender));
+      }
+      if (version === this.#commits) break;
+    }
     // Synchronous from here: no interleaving between the stateful checks and the insertion.
     pending.forEach(({ i, tx }, j) => {
       try {
@@ -306,6 +316,7 @@ export class Mempool {
 
   /** After a block: drop committed txs, then recheck the senders they touched (bounded). */
   async update(committed: readonly Tx[]): Promise<void> {
+    this.#commits++;
     const touched = new Map<string, Address>();
     for (const tx of committed) {
       const e = this.#byId.get(idOf(tx.hash()));

@@ -164,3 +164,37 @@ describe('verify pool', () => {
     expect(ok[200]).toBe(false);
   });
 });
+
+describe('admission racing a commit', () => {
+  it('a tx admitted while a block commits is not stranded behind a stale nonce', async () => {
+    const accts = accounts([[a, 10_000_000n]]);
+    const m = mempool({}, accts);
+    const tx0 = mk(a, 0n);
+    const tx1 = mk(a, 1n);
+    await m.add(tx0);
+    // The next account read blocks until released and then answers with what it read before.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const real = accts.getAccount.bind(accts);
+    let first = true;
+    accts.getAccount = async (addr: Address) => {
+      const snapshot = { ...(await real(addr)) };
+      if (first) {
+        first = false;
+        await gate;
+      }
+      return snapshot;
+    };
+    const adding = m.add(tx1);
+    // Wait until admission is inside the account read (the first call has taken its snapshot).
+    while (first) await new Promise((r) => setTimeout(r, 1));
+    // A block commits tx0: state moves to nonce 1, the mempool drops tx0 (and the emptied queue).
+    accts.map.set(a.address.toString(), { nonce: 1n, balance: 10_000_000n - 30_001n });
+    await m.update([tx0]);
+    release();
+    await adding;
+    expect(m.reap().map((t) => t.nonce)).toEqual([1n]);
+  });
+});
