@@ -321,7 +321,15 @@ export class Mempool {
     for (const tx of committed) {
       const e = this.#byId.get(idOf(tx.hash()));
       if (e !== undefined) this.#delete(e);
-      touched.set(senderKey(tx.sender), tx.sender);
+      const sk = senderKey(tx.sender);
+      touched.set(sk, tx.sender);
+      // A committed nonce n means the account is at n + 1 or later: move the queue's base now (no read),
+      // so senders past the recheck bound below are not stranded, and drop what can no longer run.
+      const q = this.#senders.get(sk);
+      if (q !== undefined && q.base <= tx.nonce) {
+        q.base = tx.nonce + 1n;
+        for (const stale of [...q.byNonce.values()]) if (stale.tx.nonce < q.base) this.#delete(stale);
+      }
     }
     let checked = 0;
     for (const [sk, address] of touched) {

@@ -198,3 +198,24 @@ describe('admission racing a commit', () => {
     expect(m.reap().map((t) => t.nonce)).toEqual([1n]);
   });
 });
+
+describe('update beyond the recheck bound', () => {
+  it("moves every committed sender's queue base, even past recheckMax", async () => {
+    const accts = accounts([
+      [a, 10_000_000n],
+      [b, 10_000_000n],
+    ]);
+    const m = mempool({ recheckMax: 1 }, accts);
+    const [a0, a1, b0, b1] = [mk(a, 0n), mk(a, 1n), mk(b, 0n), mk(b, 1n)];
+    for (const t of [a0, a1, b0, b1]) await m.add(t);
+    accts.map.set(a.address.toString(), { nonce: 1n, balance: 10_000_000n });
+    accts.map.set(b.address.toString(), { nonce: 1n, balance: 10_000_000n });
+    await m.update([a0, b0]); // only the first sender is rechecked
+    expect(
+      m
+        .reap()
+        .map((t) => `${t.sender.toString() === a.address.toString() ? 'a' : 'b'}${t.nonce}`)
+        .sort(),
+    ).toEqual(['a1', 'b1']);
+  });
+});
