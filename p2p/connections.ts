@@ -20,6 +20,11 @@ export function kindOf(conn: Connection): TransportKind {
   return kindOfAddr(conn.remoteAddr);
 }
 
+/** Connected peers (each counted once, whatever its connections). */
+export function peerCount(host: VosHost | undefined): number {
+  return new Set(host?.getConnections().map((c) => c.remotePeer.toString())).size;
+}
+
 /** Open connections by transport (a peer may have a TCP and a QUIC one). */
 export function connectionKinds(host: VosHost | undefined): Record<TransportKind, number> {
   const out: Record<TransportKind, number> = { tcp: 0, quic: 0, relay: 0 };
