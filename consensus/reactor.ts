@@ -81,7 +81,7 @@ export class ConsensusReactor implements ConsensusTransport {
     const dial = () => {
       for (const addr of this.#o.seeds) {
         const id = addr.split('/p2p/')[1];
-        if (id !== undefined && host.getConnections().some((c) => c.remotePeer.toString() === id)) continue;
+        if (id !== undefined && host.getPeers().some((p) => p.toString() === id)) continue;
         host.dial(multiaddr(addr)).catch(() => undefined);
       }
     };

@@ -23,7 +23,7 @@ import { SignerGuard } from '../consensus/signer-guard.js';
 import { Wal } from '../consensus/wal.js';
 import { genesisHash, loadGenesisFile } from '../genesis/genesis.js';
 import { BlockSync } from '../p2p/blocksync.js';
-import { connectionKinds, peerCount, QuicKeeper } from '../p2p/connections.js';
+import { connectionKinds, QuicKeeper } from '../p2p/connections.js';
 import { createHost, listenAddrs, type VosHost } from '../p2p/host.js';
 import { PeerScorer } from '../p2p/peer-scorer.js';
 import { TxGossip } from '../p2p/tx-gossip.js';
@@ -199,7 +199,7 @@ export class VosNode {
       const host = this.host;
       this.metrics.probe.p2p = {
         connections: () => connectionKinds(host),
-        peers: () => peerCount(host),
+        peers: () => host.getPeers().length,
         syncing: () => this.sync?.syncing ?? false,
       };
       this.reactor = new ConsensusReactor({

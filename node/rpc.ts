@@ -10,7 +10,7 @@ import { proofToJSON } from '../chain/state/proof.js';
 import { TxError } from '../chain/tx/errors.js';
 import { createTxFromRlp, MAX_TX_BYTES, type Tx } from '../chain/tx/tx.js';
 import { validatorToJSON } from '../chain/validators.js';
-import { connectionKinds, peerCount } from '../p2p/connections.js';
+import { connectionKinds } from '../p2p/connections.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import { RpcServer } from '../rpc/server.js';
 import { fromHex, toHex } from '../util/bytes.js';
@@ -86,7 +86,7 @@ export function createRpcServer(node: VosNode): RpcServer {
         latestBlockHash: toHex(head.hash),
         latestBlockTime: new Date(head.time).toISOString(),
         latestStateRoot: toHex(head.stateRoot),
-        peers: peerCount(node.host),
+        peers: node.host?.getPeers().length ?? 0,
         syncing: node.sync?.syncing ?? false,
         connections: connectionKinds(node.host),
         listen: node.host?.getMultiaddrs().map(String) ?? [],

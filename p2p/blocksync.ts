@@ -113,11 +113,8 @@ export class BlockSync {
     if (this.#running || this.#stopped) return;
     this.#running = true;
     try {
-      const peers = this.#o.host.getConnections().map((c) => c.remotePeer);
-      const seen = new Set<string>();
-      const unique = peers.filter((p) => !seen.has(p.toString()) && seen.add(p.toString()));
       const heads = await Promise.all(
-        unique.map((p) =>
+        this.#o.host.getPeers().map((p) =>
           this.#status(p).then(
             (h) => ({ p, h }),
             () => ({ p, h: -1 }),

@@ -20,11 +20,6 @@ export function kindOf(conn: Connection): TransportKind {
   return kindOfAddr(conn.remoteAddr);
 }
 
-/** Connected peers (each counted once, whatever its connections). */
-export function peerCount(host: VosHost | undefined): number {
-  return new Set(host?.getConnections().map((c) => c.remotePeer.toString())).size;
-}
-
 /** Open connections by transport (a peer may have a TCP and a QUIC one). */
 export function connectionKinds(host: VosHost | undefined): Record<TransportKind, number> {
   const out: Record<TransportKind, number> = { tcp: 0, quic: 0, relay: 0 };
@@ -77,7 +72,7 @@ export class QuicKeeper {
     this.#host.addEventListener('peer:identify', (evt) => this.#ensure(evt.detail.peerId));
     this.#host.addEventListener('connection:open', (evt) => this.#dropStale(evt.detail));
     this.#timer = setInterval(() => {
-      for (const conn of this.#host.getConnections()) this.#ensure(conn.remotePeer);
+      for (const peer of this.#host.getPeers()) this.#ensure(peer);
     }, this.#retryMs);
     this.#timer.unref();
   }

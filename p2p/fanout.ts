@@ -5,7 +5,7 @@
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { PeerAction, VosError } from '../util/errors.js';
-import { kindOf, kindOfAddr, openStream, pickConnection, type TransportKind } from './connections.js';
+import { kindOf, openStream, pickConnection, type TransportKind } from './connections.js';
 import { frame, readFrames } from './framing.js';
 import type { VosHost } from './host.js';
 import type { PeerScorer } from './peer-scorer.js';
@@ -71,13 +71,9 @@ export class Fanout {
   /** Frame `payload` once and send it to every connected peer (or only `to`). */
   broadcast(payload: Uint8Array, except?: PeerId, transport = this.#o.transport): void {
     const bytes = frame(payload);
-    const seen = new Set<string>();
-    for (const conn of this.#o.host.getConnections()) {
-      const peer = conn.remotePeer;
+    // Once per peer, whatever its connections (a peer may have a TCP and a QUIC one).
+    for (const peer of this.#o.host.getPeers()) {
       if (except !== undefined && peer.equals(except)) continue;
-      // A peer may have a TCP and a QUIC connection: send once.
-      if (seen.has(peer.toString())) continue;
-      seen.add(peer.toString());
       void this.sendFramed(peer, bytes, transport);
     }
   }
@@ -99,8 +95,8 @@ export class Fanout {
     const open = this.#out.get(key);
     if (open !== undefined && open.stream.status === 'open') {
       // Opened on a fallback connection: move to the preferred kind once that connection exists.
-      const better = open.kind !== transport && pickConnection(this.#o.host, peer, transport)?.remoteAddr;
-      if (!better || kindOfAddr(better) !== transport) return Promise.resolve(open.stream);
+      const preferred = open.kind === transport ? undefined : pickConnection(this.#o.host, peer, transport);
+      if (preferred === undefined || kindOf(preferred) !== transport) return Promise.resolve(open.stream);
       void open.stream.close().catch(() => undefined);
     }
     let p = this.#opening.get(key);
