@@ -5,7 +5,7 @@
 import { equalBytes } from '../util/bytes.js';
 import { PeerAction, VosError } from '../util/errors.js';
 import { type Commit, CommitFlag } from './commit.js';
-import type { SignatureVerifier } from './ledger/verifier.js';
+import type { SignatureVerifier, VerifyItem } from './ledger/verifier.js';
 import { sortValidators, totalPower, type ValidatorInfo } from './validators.js';
 
 export class CommitError extends VosError<{ code: 'INVALID_COMMIT'; height: number }> {
@@ -30,22 +30,36 @@ export async function verifyCommit(
   if (commit.signatures.length !== vals.length) {
     throw new CommitError(height, `${commit.signatures.length} signatures for ${vals.length} validators`);
   }
-  const items: { publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }[] = [];
   let forBlock = 0n;
   commit.signatures.forEach((s, i) => {
-    if (s.flag === CommitFlag.Absent) return;
-    items.push({
-      publicKey: vals[i].publicKey,
-      message: commit.voteSignBytes(i, vals[i].address, chainId),
-      signature: s.signature,
-    });
     if (s.flag === CommitFlag.Commit) forBlock += vals[i].power;
   });
   if (3n * forBlock <= 2n * totalPower(vals))
     throw new CommitError(height, 'less than 2/3 of the voting power');
-  const ok = await verifier.verifyBatch(items, { inline: true });
+  const ok = await verifier.verifyBatch(commitSignatureItems(chainId, vals, commit), { inline: true });
   const bad = ok.indexOf(false);
   if (bad !== -1) throw new CommitError(height, `bad signature at position ${bad}`);
+}
+
+/**
+ * The signatures a commit carries (absent ones skipped), each with the key and precommit sign bytes it
+ * must verify against; `sortedVals` in canonical order and as many as the commit's signatures.
+ */
+export function commitSignatureItems(
+  chainId: string,
+  sortedVals: readonly ValidatorInfo[],
+  commit: Commit,
+): VerifyItem[] {
+  const items: VerifyItem[] = [];
+  commit.signatures.forEach((s, i) => {
+    if (s.flag === CommitFlag.Absent) return;
+    items.push({
+      publicKey: sortedVals[i].publicKey,
+      message: commit.voteSignBytes(i, sortedVals[i].address, chainId),
+      signature: s.signature,
+    });
+  });
+  return items;
 }
 
 /** Block time = power-weighted median of the commit's vote timestamps (flag Commit only). */

@@ -4,8 +4,8 @@
  */
 import type { Address } from '../chain/address.js';
 import type { Block } from '../chain/block.js';
-import { type Commit, CommitFlag } from '../chain/commit.js';
-import { verifyCommit } from '../chain/commit-verify.js';
+import type { Commit } from '../chain/commit.js';
+import { commitSignatureItems, verifyCommit } from '../chain/commit-verify.js';
 import type { Evidence } from '../chain/evidence.js';
 import { BlockError, type Execution, type Ledger } from '../chain/ledger/ledger.js';
 import type { SignatureVerifier, VerifyItem } from '../chain/ledger/verifier.js';
@@ -13,7 +13,7 @@ import type { Mempool } from '../chain/mempool/mempool.js';
 import { sortValidators, type ValidatorInfo } from '../chain/validators.js';
 import type { ConsensusApp } from '../consensus/driver.js';
 import { EvidencePool } from '../consensus/evidence-pool.js';
-import { toHex } from '../util/bytes.js';
+import { asBuffer, toHex } from '../util/bytes.js';
 import type { Logger } from '../util/logger.js';
 
 export interface CommittedBlockEvent {
@@ -140,29 +140,17 @@ export class LedgerConsensusApp implements ConsensusApp {
    */
   async prewarmCommits(batch: readonly { block: Block; commit: Commit }[]): Promise<void> {
     const vals = sortValidators(await this.ledger.validatorsAt(this.ledger.head.height + 1));
-    const items: VerifyItem[] = [];
     // A block's last commit mostly repeats the stored commit of the height before (same precommits):
     // send each signature once.
-    const seen = new Set<string>();
-    const add = (c: Commit | null) => {
-      if (c === null || c.signatures.length !== vals.length) return;
-      c.signatures.forEach((s, i) => {
-        if (s.flag === CommitFlag.Absent) return;
-        const key = Buffer.from(s.signature).toString('latin1');
-        if (seen.has(key)) return;
-        seen.add(key);
-        items.push({
-          publicKey: vals[i].publicKey,
-          message: c.voteSignBytes(i, vals[i].address, this.chainId),
-          signature: s.signature,
-        });
-      });
-    };
+    const items = new Map<string, VerifyItem>();
     for (const { block, commit } of batch) {
-      add(block.lastCommit);
-      add(commit);
+      for (const c of [block.lastCommit, commit]) {
+        if (c === null || c.signatures.length !== vals.length) continue;
+        for (const item of commitSignatureItems(this.chainId, vals, c))
+          items.set(asBuffer(item.signature).toString('latin1'), item);
+      }
     }
-    await this.opts.verifier.verifyBatch(items);
+    await this.opts.verifier.verifyBatch([...items.values()]);
   }
 
   async commitSynced(block: Block, commit: Commit): Promise<void> {
