@@ -6,7 +6,6 @@
  * if each had to verify every vote it counts (n processes x 2n votes per height) - the sim skips
  * signatures, the node does not.
  */
-import { fileURLToPath } from 'node:url';
 import { simulate } from '../consensus/sim/simulation.js';
 import { measureVerifyRates } from './verify.bench.js';
 
@@ -48,11 +47,4 @@ export async function run() {
     verifyBoundHeightsPerSec100: verifyBound(100),
     note: 'one thread runs all n engines; latency 3 = propose, prevote, precommit',
   };
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { printTable, writeResult } = await import('./run.js');
-  const r = await run();
-  printTable('consensus', r);
-  await writeResult('consensus', r);
 }

@@ -224,10 +224,3 @@ export async function run() {
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { printTable, writeResult } = await import('./run.js');
-  const r = await run();
-  printTable('devnet', r);
-  await writeResult('devnet', r);
-}

@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { sha256 } from '../chain/hash.js';
 import { encodeProof, verifyProof } from '../chain/state/proof.js';
@@ -103,11 +102,4 @@ export async function run(opts: { keys?: number; batch?: number; measureBatches?
     await db.close();
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { printTable, writeResult } = await import('./run.js');
-  const r = await run();
-  printTable('state-tree', r);
-  await writeResult('state-tree', r);
 }

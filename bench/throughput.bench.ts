@@ -208,10 +208,3 @@ export async function run(opts: { txs?: number; senders?: number; batch?: number
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { printTable, writeResult } = await import('./run.js');
-  const r = await run();
-  printTable('throughput', r);
-  await writeResult('throughput', r);
-}

@@ -5,7 +5,6 @@
  * the same run; the ratio is what to choose a transport by.
  */
 
-import { fileURLToPath } from 'node:url';
 import { noise } from '@chainsafe/libp2p-noise';
 import { quic } from '@chainsafe/libp2p-quic';
 import { yamux } from '@chainsafe/libp2p-yamux';
@@ -78,11 +77,4 @@ export async function run() {
   );
   out.note = 'one stream, loopback, both hosts in one process';
   return out;
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { printTable, writeResult } = await import('./run.js');
-  const r = await run();
-  printTable('transport', r);
-  await writeResult('transport', r);
 }

@@ -3,7 +3,6 @@
  * core, through the worker pool (all cores), and pure-JS @noble/curves for comparison.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { PrivateKey, verifySignature } from '../chain/keys.js';
 import { VerifyPool } from '../chain/mempool/verify-pool.js';
@@ -46,11 +45,4 @@ export async function measureVerifyRates(n = 20_000) {
 
 export async function run() {
   return measureVerifyRates();
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { printTable, writeResult } = await import('./run.js');
-  const r = await run();
-  printTable('verify', r);
-  await writeResult('verify', r);
 }
