@@ -99,8 +99,8 @@ export async function executeTx(tx: Tx, ctx: TxContext): Promise<{ receipt: Rece
     ctx.state.commitCheckpoint();
     return { receipt: new Receipt(ReceiptStatus.Ok, gas, '', events), fee };
   } catch (err) {
-    if (!(err instanceof KindFailure)) throw err;
     ctx.state.rollback();
+    if (!(err instanceof KindFailure)) throw err;
     return { receipt: new Receipt(ReceiptStatus.Failed, gas, err.code, []), fee };
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Copy-on-write view over the committed state for executing one block: reads fall through to the
- * tree, writes stay in memory until the block is staged. Checkpoints let a failed tx roll back its
- * kind-specific changes while keeping its fee and nonce.
+ * tree, writes stay in memory until the block is staged. Checkpoints nest (a stack): the block builder
+ * opens one per tx and the tx opens one for its kind-specific part; `rollback()` undoes every write
+ * since the innermost open checkpoint, `commitCheckpoint()` keeps them (they can still be undone by
+ * an enclosing checkpoint).
  */
 import { asBuffer } from '../../util/bytes.js';
 
@@ -15,7 +17,10 @@ export class StateOverlay {
   readonly #base: StateReader;
   // PERF: latin1 string keys: cheapest stable Map key for byte strings.
   readonly #writes = new Map<string, Entry>();
-  #journal: Array<[string, Entry | undefined]> | null = null;
+  /** Previous entry of every write made while a checkpoint is open, oldest first. */
+  readonly #journal: Array<[string, Entry | undefined]> = [];
+  /** Journal length at each open checkpoint, innermost last. */
+  readonly #marks: number[] = [];
 
   constructor(base: StateReader) {
     this.#base = base;
@@ -29,7 +34,7 @@ export class StateOverlay {
 
   set(key: Uint8Array, value: Uint8Array | null): void {
     const id = asBuffer(key).toString('latin1');
-    if (this.#journal !== null) this.#journal.push([id, this.#writes.get(id)]);
+    if (this.#marks.length > 0) this.#journal.push([id, this.#writes.get(id)]);
     this.#writes.set(id, { key, value });
   }
 
@@ -37,24 +42,34 @@ export class StateOverlay {
     this.set(key, null);
   }
 
-  /** Start recording so that rollback() can undo later writes. */
+  /** Open a checkpoint: a later rollback() undoes the writes made from here. */
   checkpoint(): void {
-    this.#journal = [];
+    this.#marks.push(this.#journal.length);
   }
 
+  /** Close the innermost checkpoint, keeping its writes. */
   commitCheckpoint(): void {
-    this.#journal = null;
+    if (this.#marks.pop() === undefined) throw new Error('commitCheckpoint without a checkpoint');
+    // The outermost checkpoint closed: nothing can undo these writes any more.
+    if (this.#marks.length === 0) this.#journal.length = 0;
   }
 
+  /** Undo every write since the innermost checkpoint and close it. */
   rollback(): void {
+    const mark = this.#marks.pop();
+    if (mark === undefined) throw new Error('rollback without a checkpoint');
     const j = this.#journal;
-    if (j === null) return;
-    for (let i = j.length - 1; i >= 0; i--) {
+    for (let i = j.length - 1; i >= mark; i--) {
       const [id, prev] = j[i];
       if (prev === undefined) this.#writes.delete(id);
       else this.#writes.set(id, prev);
     }
-    this.#journal = null;
+    j.length = mark;
+  }
+
+  /** Open checkpoints (0 when none). */
+  get depth(): number {
+    return this.#marks.length;
   }
 
   changes(): Array<[Uint8Array, Uint8Array | null]> {

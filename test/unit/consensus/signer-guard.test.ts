@@ -83,9 +83,10 @@ describe('signer guard', () => {
       payload: fc.constantFrom('x', 'y'),
       restart: fc.boolean(),
     });
+    let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 12 }), async (ops) => {
-        const f = join(dir, `p-${Math.random()}.json`);
+        const f = join(dir, `p-${run++}.json`);
         let g = await SignerGuard.open(f);
         const signed = new Map<string, string>();
         let max = [0, 0, 0];
