@@ -79,6 +79,12 @@ export function parseGenesis(json: unknown): GenesisState {
         ? d.slashFractionPpm
         : int(p.slashFractionPpm, 'params.slashFractionPpm', 0, 1_000_000),
   };
+  if (params.unbondingPeriod <= params.epochLength) {
+    throw new GenesisError(
+      'params.unbondingPeriod',
+      'must exceed params.epochLength (unbonding stake must stay slashable for the evidence window)',
+    );
+  }
   if (!Array.isArray(g.accounts)) throw new GenesisError('accounts', 'expected an array');
   if (!Array.isArray(g.validators) || g.validators.length === 0) {
     throw new GenesisError('validators', 'expected at least one validator');

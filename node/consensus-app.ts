@@ -8,6 +8,7 @@ import type { Commit } from '../chain/commit.js';
 import { commitSignatureItems, verifyCommit } from '../chain/commit-verify.js';
 import type { Evidence } from '../chain/evidence.js';
 import { BlockError, type Execution, type Ledger } from '../chain/ledger/ledger.js';
+import { maxEvidenceAge } from '../chain/ledger/params.js';
 import type { SignatureVerifier, VerifyItem } from '../chain/ledger/verifier.js';
 import type { Mempool } from '../chain/mempool/mempool.js';
 import { sortValidators, type ValidatorInfo } from '../chain/validators.js';
@@ -41,7 +42,7 @@ export class LedgerConsensusApp implements ConsensusApp {
     },
   ) {
     this.chainId = ledger.chainId;
-    this.evidence = new EvidencePool({ maxPending: 1000, expiryHeights: ledger.params.unbondingPeriod });
+    this.evidence = new EvidencePool({ maxPending: 1000, expiryHeights: maxEvidenceAge(ledger.params) });
   }
 
   /** Detected or gossiped evidence: checked by the ledger, then pooled for the next blocks. */

@@ -3,7 +3,9 @@
  *   acct/<address 20>          -> rlp([nonce, balance])
  *   val/<address 20>           -> rlp([publicKey, stake, jailed 0|1])
  *   val/index                  -> rlp([address...]) every address with a val/ record, sorted
- *   val/unbond/<height u64be>  -> rlp([[address, amount]...]) stake released to balances at that height
+ *   val/unbond/<height u64be>  -> rlp([address...]) validators with unbonding entries released at that height
+ *   val/unbonding/<address 20> -> rlp([[createdAt, releaseAt, amount]...]) a validator's unbonding
+ *                                 entries, oldest first; slashable until released (end-block.ts)
  *   val/evidence/<hash>        -> 0x01 evidence already punished (no double punishment)
  */
 import { concatBytes, u64be, utf8 } from '../../util/bytes.js';
@@ -28,11 +30,13 @@ const ACCT = utf8('acct/');
 const VAL = utf8('val/');
 export const VAL_INDEX_KEY = utf8('val/index');
 const VAL_UNBOND = utf8('val/unbond/');
+const VAL_UNBONDING = utf8('val/unbonding/');
 const VAL_EVIDENCE = utf8('val/evidence/');
 
 export const accountKey = (a: Address) => concatBytes(ACCT, a.bytes);
 export const validatorKey = (a: Address) => concatBytes(VAL, a.bytes);
 export const unbondKey = (height: number) => concatBytes(VAL_UNBOND, u64be(height));
+export const unbondingKey = (a: Address) => concatBytes(VAL_UNBONDING, a.bytes);
 export const evidenceKey = (hash: Uint8Array) => concatBytes(VAL_EVIDENCE, hash);
 
 export function encodeAccount(a: Account): Uint8Array {
@@ -67,18 +71,20 @@ export function decodeAddressList(b: Uint8Array): Address[] {
   );
 }
 
-export type Unbonding = { address: Address; amount: bigint };
+/** Stake a validator unbonded at `createdAt`; returns to its balance at the end of block `releaseAt`. */
+export type Unbonding = { createdAt: number; releaseAt: number; amount: bigint };
 
 export function encodeUnbondings(list: readonly Unbonding[]): Uint8Array {
-  return encodeRlp(list.map((u) => [u.address.bytes, u.amount]));
+  return encodeRlp(list.map((u) => [u.createdAt, u.releaseAt, u.amount]));
 }
 
 export function decodeUnbondings(b: Uint8Array): Unbonding[] {
   return asList(decodeRlp(b, 'unbondings'), 'unbondings').map((x) => {
-    const f = asList(x, 'unbonding', 2);
+    const f = asList(x, 'unbonding', 3);
     return {
-      address: new Address(asBytes(f[0], 'address', ADDRESS_LENGTH)),
-      amount: asBigint(f[1], 'amount'),
+      createdAt: asNumber(f[0], 'unbonding.createdAt'),
+      releaseAt: asNumber(f[1], 'unbonding.releaseAt'),
+      amount: asBigint(f[2], 'unbonding.amount'),
     };
   });
 }

@@ -22,6 +22,8 @@ import {
   encodeAddressList,
   encodeUnbondings,
   encodeValidatorRecord,
+  type Unbonding,
+  unbondingKey,
   unbondKey,
   VAL_INDEX_KEY,
   type ValidatorRecord,
@@ -61,6 +63,12 @@ export async function getValidatorRecord(
 ): Promise<ValidatorRecord | undefined> {
   const v = await state.get(validatorKey(a));
   return v === undefined ? undefined : decodeValidatorRecord(v);
+}
+
+/** A validator's unbonding entries, oldest first. */
+export async function getUnbondings(state: StateOverlay, a: Address): Promise<Unbonding[]> {
+  const v = await state.get(unbondingKey(a));
+  return v === undefined ? [] : decodeUnbondings(v);
 }
 
 export async function getValidatorIndex(state: StateOverlay): Promise<Address[]> {
@@ -158,10 +166,15 @@ async function executeKind(tx: Tx, ctx: TxContext): Promise<TxEvent[]> {
       if (rec === undefined || rec.stake < p.body.amount) throw new KindFailure('INSUFFICIENT_STAKE');
       state.set(validatorKey(sender), encodeValidatorRecord({ ...rec, stake: rec.stake - p.body.amount }));
       const at = ctx.height + ctx.params.unbondingPeriod;
+      const entries = await getUnbondings(state, sender);
+      entries.push({ createdAt: ctx.height, releaseAt: at, amount: p.body.amount });
+      state.set(unbondingKey(sender), encodeUnbondings(entries));
       const raw = await state.get(unbondKey(at));
-      const list = raw === undefined ? [] : decodeUnbondings(raw);
-      list.push({ address: sender, amount: p.body.amount });
-      state.set(unbondKey(at), encodeUnbondings(list));
+      const due = raw === undefined ? [] : decodeAddressList(raw);
+      if (!due.some((a) => a.equals(sender))) {
+        due.push(sender);
+        state.set(unbondKey(at), encodeAddressList(due));
+      }
       return [
         {
           type: 'unstake',

@@ -35,7 +35,7 @@ import {
 import { applyEvidence, endBlock } from './end-block.js';
 import { executeTx, getAccount, putAccount } from './execute-tx.js';
 import { StateOverlay } from './overlay.js';
-import type { GenesisState } from './params.js';
+import { type GenesisState, maxEvidenceAge } from './params.js';
 import { inlineVerifier, type SignatureVerifier } from './verifier.js';
 
 /** What the ledger needs of the authenticated state tree (chain/state/tree.ts implements it). */
@@ -243,7 +243,7 @@ export class Ledger {
     const overlay = new StateOverlay(this.#state);
     const evidence = args.evidence ?? [];
     await this.#verifyEvidence(height, evidence);
-    for (const ev of evidence) await applyEvidence(overlay, ev, this.params);
+    const jailed = await this.#applyEvidence(overlay, evidence);
     const ctx = { chainId: this.chainId, height, params: this.params, state: overlay };
     const txs: Tx[] = [];
     const receipts: Receipt[] = [];
@@ -292,6 +292,7 @@ export class Ledger {
       height,
       this.params,
       await this.validatorsAt(height + 1),
+      jailed,
       this.#logger,
     );
     const staged = await this.#state.stage(overlay.changes(), height);
@@ -382,7 +383,7 @@ export class Ledger {
     } catch (err) {
       throw fail((err as Error).message, err);
     }
-    for (const ev of block.evidence) await applyEvidence(overlay, ev, this.params);
+    const jailed = await this.#applyEvidence(overlay, block.evidence);
     const ctx = { chainId: this.chainId, height, params: this.params, state: overlay };
     const receipts: Receipt[] = [];
     let gasUsed = 0n;
@@ -406,6 +407,7 @@ export class Ledger {
       height,
       this.params,
       await this.validatorsAt(height + 1),
+      jailed,
       this.#logger,
     );
     const staged = await this.#state.stage(overlay.changes(), height);
@@ -488,6 +490,15 @@ export class Ledger {
     if (this.store.pendingWrites > 64) await written;
   }
 
+  async #applyEvidence(overlay: StateOverlay, evidence: readonly Evidence[]): Promise<Address[]> {
+    const jailed: Address[] = [];
+    for (const ev of evidence) {
+      const a = await applyEvidence(overlay, ev, this.params);
+      if (a !== null) jailed.push(a);
+    }
+    return jailed;
+  }
+
   async #payFees(overlay: StateOverlay, proposer: Address, fees: bigint): Promise<void> {
     if (fees === 0n) return;
     const acct = await getAccount(overlay, proposer);
@@ -522,7 +533,7 @@ export class Ledger {
     for (const ev of evidence) {
       const why = ev.validateBasic();
       if (why !== null) throw new VosError({ code: 'INVALID_EVIDENCE' }, `invalid evidence: ${why}`);
-      if (ev.height >= height || ev.height + this.params.unbondingPeriod < height) {
+      if (ev.height >= height || ev.height + maxEvidenceAge(this.params) < height) {
         throw new VosError(
           { code: 'INVALID_EVIDENCE' },
           `evidence of height ${ev.height} is outside the valid window`,

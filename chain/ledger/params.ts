@@ -10,7 +10,10 @@ export interface ChainParams {
   maxBlockBytes: number;
   /** Blocks per epoch: validator-set changes are computed at the last block of an epoch, effective H+2. */
   epochLength: number;
-  /** Blocks until unstaked tokens return to the balance (evidence stays valid this long). */
+  /**
+   * Blocks until unstaked tokens return to the balance. Unbonding stake stays slashable until then;
+   * must exceed epochLength (see maxEvidenceAge).
+   */
   unbondingPeriod: number;
   minValidatorStake: bigint;
   maxValidators: number;
@@ -48,3 +51,22 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxValidators: 100,
   slashFractionPpm: 50_000,
 };
+
+/**
+ * The last epoch end whose validator set signs `height`: a set computed at the end of block E signs
+ * heights E + 2 ... E + epochLength + 1 (0 = the genesis set). Stake unbonded after it still backed the
+ * voting power of `height`, so evidence of `height` slashes it.
+ */
+export function powerSnapshotHeight(height: number, params: Pick<ChainParams, 'epochLength'>): number {
+  if (height < 2) return 0;
+  return Math.floor((height - 2) / params.epochLength) * params.epochLength;
+}
+
+/**
+ * Evidence of height h may be included up to h + maxEvidenceAge. Stake unbonded after the power snapshot
+ * of h (at a height >= h - epochLength) is released at >= h - epochLength + unbondingPeriod, so with this
+ * age every slashable unbonding entry is still held when the evidence lands: slashing cannot be escaped.
+ */
+export function maxEvidenceAge(params: Pick<ChainParams, 'epochLength' | 'unbondingPeriod'>): number {
+  return params.unbondingPeriod - params.epochLength;
+}

@@ -225,12 +225,15 @@ describe('4 in-process validators', () => {
       expect(rec.jailed).toBe(true);
       expect(rec.stake).toBe(stakeBefore - (stakeBefore * 50_000n) / 1_000_000n);
     }
-    // Jailed validators leave the set at the next epoch boundary.
-    const boundary = Math.ceil((evidenceHeight + 1) / EPOCH) * EPOCH;
-    await waitFor('the next epoch', () => minHeight(net) >= boundary + 1);
-    const after = await net.nodes[0].ledger.validatorsAt(boundary + 2);
+    // A jailed validator leaves the set two blocks after the evidence (H+2), not at the epoch end.
+    await waitFor('the block after the evidence', () => minHeight(net) >= evidenceHeight + 1);
+    const atNext = await net.nodes[0].ledger.validatorsAt(evidenceHeight + 1);
+    expect(atNext.some((v) => v.address.equals(cheater.address))).toBe(true);
+    const after = await net.nodes[0].ledger.validatorsAt(evidenceHeight + 2);
     expect(after.some((v) => v.address.equals(cheater.address))).toBe(false);
-    await waitFor('blocks without the cheater', () => minHeight(net) >= boundary + 4);
+    await waitFor('blocks without the cheater', () => minHeight(net) >= evidenceHeight + 4);
+    const signers = (await net.nodes[0].ledger.store.getCommit(evidenceHeight + 3))!.signatures.length;
+    expect(signers).toBe(after.length);
     await expectSameChain(net, minHeight(net));
   });
 });
