@@ -36,10 +36,16 @@ function normalize(input: RlpInput): Input {
   return bigintToBytes(input);
 }
 
-/** Decode exactly one item; throws CodecError on malformed, non-canonical or trailing input. */
+/**
+ * Lists nested deeper than this are rejected. No VOS structure nests beyond 6 (block > evidence > vote
+ * fields); the bound keeps a hostile frame of nested list headers from costing deep recursion.
+ */
+export const MAX_RLP_DEPTH = 16;
+
+/** Decode exactly one item; throws CodecError on malformed, non-canonical, too deep or trailing input. */
 export function decodeRlp(bytes: Uint8Array, what: string): RlpItem {
   try {
-    const { item, end } = decodeItem(bytes, 0, bytes.length);
+    const { item, end } = decodeItem(bytes, 0, bytes.length, 0);
     if (end !== bytes.length) throw new Error('invalid RLP: remainder must be zero');
     return item;
   } catch (err) {
@@ -53,7 +59,12 @@ export function decodeRlp(bytes: Uint8Array, what: string): RlpItem {
  * PERF: it walks offsets into one buffer; the package copies the remainder of a list after every
  * item, quadratic in the list's size (a 3,000-tx block spent seconds there).
  */
-function decodeItem(buf: Uint8Array, pos: number, limit: number): { item: RlpItem; end: number } {
+function decodeItem(
+  buf: Uint8Array,
+  pos: number,
+  limit: number,
+  depth: number,
+): { item: RlpItem; end: number } {
   if (pos >= limit) throw new Error('invalid RLP: unexpected end of input');
   const first = buf[pos];
   if (first <= 0x7f) return { item: buf.slice(pos, pos + 1), end: pos + 1 };
@@ -63,12 +74,13 @@ function decodeItem(buf: Uint8Array, pos: number, limit: number): { item: RlpIte
       throw new Error('invalid RLP encoding: invalid prefix, single byte < 0x80 are not prefixed');
     return { item: buf.slice(start, start + length), end: start + length };
   }
+  if (depth >= MAX_RLP_DEPTH) throw new Error(`invalid RLP: lists nested deeper than ${MAX_RLP_DEPTH}`);
   const { start, length } = header(buf, pos, limit, first, 0xc0, 0xf7);
   const end = start + length;
   const items: RlpItem[] = [];
   let at = start;
   while (at < end) {
-    const d = decodeItem(buf, at, end);
+    const d = decodeItem(buf, at, end, depth + 1);
     items.push(d.item);
     at = d.end;
   }

@@ -1,10 +1,15 @@
 /**
- * Receipt of one executed tx: rlp([status, gasUsed, error, events]); event = [type, [[key, value]...]].
+ * Receipt of one executed tx: rlp([status, gasUsed, error, events]); event = [type, [attribute...]],
+ * attribute = [key, tag, value bytes]. Values are hashed as binary (an address as its 20 bytes, an
+ * integer minimal big-endian), never as display strings: bech32 and decimal appear only in toJSON().
  * A failed tx (status 0) still pays its fee and bumps the nonce; `error` is a stable code.
  */
 import { toHex } from '../util/bytes.js';
+import { ADDRESS_LENGTH, Address } from './address.js';
 import {
   asBigint,
+  asBoundedBytes,
+  asBytes,
   asList,
   asNumber,
   asString,
@@ -12,6 +17,7 @@ import {
   decodeRlp,
   encodeRlp,
   type RlpInput,
+  type RlpItem,
   U64_MAX,
 } from './codec.js';
 import { sha256 } from './hash.js';
@@ -21,9 +27,33 @@ export enum ReceiptStatus {
   Ok = 1,
 }
 
+/** An attribute value: an address, an unsigned integer, raw bytes or UTF-8 text. */
+export type AttributeValue = Address | bigint | Uint8Array | string;
+
 export interface TxEvent {
   type: string;
-  attributes: [key: string, value: string][];
+  attributes: [key: string, value: AttributeValue][];
+}
+
+enum Tag {
+  Bytes = 0,
+  Uint = 1,
+  Address = 2,
+  Text = 3,
+}
+
+function encodeAttribute([k, v]: [string, AttributeValue]): RlpInput {
+  if (v instanceof Address) return [k, Tag.Address, v.bytes];
+  if (typeof v === 'bigint') return [k, Tag.Uint, v];
+  if (typeof v === 'string') return [k, Tag.Text, v];
+  return [k, Tag.Bytes, v];
+}
+
+function attributeToJSON(v: AttributeValue): string {
+  if (v instanceof Address) return v.toString();
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'string') return v;
+  return toHex(v);
 }
 
 export class Receipt {
@@ -42,7 +72,7 @@ export class Receipt {
       this.status,
       this.gasUsed,
       this.error,
-      this.events.map((e) => [e.type, e.attributes.map(([k, v]) => [k, v])]),
+      this.events.map((e) => [e.type, e.attributes.map(encodeAttribute)]),
     ];
   }
 
@@ -62,7 +92,10 @@ export class Receipt {
       status: this.status === ReceiptStatus.Ok ? 'ok' : 'failed',
       gasUsed: this.gasUsed.toString(),
       error: this.error === '' ? null : this.error,
-      events: this.events.map((e) => ({ type: e.type, attributes: Object.fromEntries(e.attributes) })),
+      events: this.events.map((e) => ({
+        type: e.type,
+        attributes: Object.fromEntries(e.attributes.map(([k, v]) => [k, attributeToJSON(v)])),
+      })),
     };
   }
 }
@@ -87,16 +120,28 @@ export function createReceiptFromRlp(bytes: Uint8Array): Receipt {
         throw new CodecError('INVALID_FIELD', 'receipt.events', 'too many attributes');
       return {
         type: asString(e[0], 'event.type', MAX_STR),
-        attributes: attrs.map((a) => {
-          const kv = asList(a, 'event.attribute', 2);
-          return [asString(kv[0], 'event.key', MAX_STR), asString(kv[1], 'event.value', MAX_STR)] as [
-            string,
-            string,
-          ];
+        attributes: attrs.map((a): [string, AttributeValue] => {
+          const kv = asList(a, 'event.attribute', 3);
+          return [asString(kv[0], 'event.key', MAX_STR), decodeAttribute(kv[1], kv[2])];
         }),
       };
     }),
   );
+}
+
+function decodeAttribute(tag: RlpItem, value: RlpItem): AttributeValue {
+  switch (asNumber(tag, 'event.tag', 255)) {
+    case Tag.Bytes:
+      return asBoundedBytes(value, 'event.value', MAX_STR);
+    case Tag.Uint:
+      return asBigint(value, 'event.value');
+    case Tag.Address:
+      return new Address(asBytes(value, 'event.value', ADDRESS_LENGTH));
+    case Tag.Text:
+      return asString(value, 'event.value', MAX_STR);
+    default:
+      throw new CodecError('INVALID_FIELD', 'event.tag', 'unknown attribute type');
+  }
 }
 
 export function receiptHashHex(r: Receipt): string {

@@ -100,7 +100,9 @@ export function readU64be(b: Uint8Array, offset = 0): bigint {
 }
 
 const enc = new TextEncoder();
-const dec = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is kept as a character. Without it the decoder strips it, so the bytes
+// with and without a BOM would decode to one string: two encodings of one value.
+const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function utf8(s: string): Uint8Array {
   // PERF: Buffer.from slices a shared pool for short strings; TextEncoder allocates each time.

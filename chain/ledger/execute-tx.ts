@@ -129,9 +129,9 @@ async function executeKind(tx: Tx, ctx: TxContext): Promise<TxEvent[]> {
         {
           type: 'transfer',
           attributes: [
-            ['from', sender.toString()],
-            ['to', p.body.to.toString()],
-            ['amount', p.body.amount.toString()],
+            ['from', sender],
+            ['to', p.body.to],
+            ['amount', p.body.amount],
           ],
         },
       ];
@@ -154,8 +154,8 @@ async function executeKind(tx: Tx, ctx: TxContext): Promise<TxEvent[]> {
         {
           type: 'stake',
           attributes: [
-            ['validator', sender.toString()],
-            ['amount', p.body.amount.toString()],
+            ['validator', sender],
+            ['amount', p.body.amount],
           ],
         },
       ];
@@ -179,9 +179,9 @@ async function executeKind(tx: Tx, ctx: TxContext): Promise<TxEvent[]> {
         {
           type: 'unstake',
           attributes: [
-            ['validator', sender.toString()],
-            ['amount', p.body.amount.toString()],
-            ['releaseHeight', String(at)],
+            ['validator', sender],
+            ['amount', p.body.amount],
+            ['releaseHeight', BigInt(at)],
           ],
         },
       ];

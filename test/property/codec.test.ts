@@ -13,7 +13,7 @@ import { createEvidenceFromRlp, DuplicateVoteEvidence } from '../../chain/eviden
 import { createHeaderFromRlp, Header } from '../../chain/header.js';
 import { PrivateKey } from '../../chain/keys.js';
 import { createProposalFromRlp, Proposal } from '../../chain/proposal.js';
-import { createReceiptFromRlp, Receipt } from '../../chain/receipt.js';
+import { createReceiptFromRlp, Receipt, ReceiptStatus } from '../../chain/receipt.js';
 import { createTxFromRlp, Tx, TxKind } from '../../chain/tx/index.js';
 import { createVoteFromRlp, Vote, VoteType } from '../../chain/vote.js';
 import { concatBytes, equalBytes } from '../../util/bytes.js';
@@ -111,9 +111,15 @@ const receiptArb = fc
     ok: fc.boolean(),
     gas: u64,
     error: str,
-    events: fc.array(fc.record({ type: str, attributes: fc.array(fc.tuple(str, str), { maxLength: 4 }) }), {
-      maxLength: 4,
-    }),
+    events: fc.array(
+      fc.record({
+        type: str,
+        attributes: fc.array(fc.tuple(str, fc.oneof(str, addr, u256, fc.uint8Array({ maxLength: 40 }))), {
+          maxLength: 4,
+        }),
+      }),
+      { maxLength: 4 },
+    ),
   })
   .map((r) => new Receipt(r.ok ? 1 : 0, r.gas, r.error, r.events));
 
@@ -244,5 +250,39 @@ describe('block roots helpers', () => {
     expect(equalBytes(txRootOf([]), txRootOf([]))).toBe(true);
     expect(equalBytes(evidenceRootOf([]), txRootOf([]))).toBe(true);
     expect(lastCommitHashOf(null).length).toBe(32);
+  });
+});
+
+describe('UTF-8 string fields', () => {
+  it('a leading BOM is part of the value: the bytes with and without it decode to different strings', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }), u64, (text, gas) => {
+        const plain = new Receipt(ReceiptStatus.Failed, gas, text, []);
+        const withBom = new Receipt(ReceiptStatus.Failed, gas, `\uFEFF${text}`, []);
+        const a = createReceiptFromRlp(plain.serialize());
+        const b = createReceiptFromRlp(withBom.serialize());
+        expect(b.error).toBe(`\uFEFF${text}`);
+        expect(b.error).not.toBe(a.error);
+        expect(equalBytes(b.serialize(), withBom.serialize())).toBe(true);
+      }),
+      propertyParams('receipt string with BOM', 100),
+    );
+  });
+
+  it('a chain id with a BOM in front is not the chain id', () => {
+    const t = Tx.sign(
+      {
+        chainId,
+        nonce: 0n,
+        kind: TxKind.Stake,
+        payload: { kind: TxKind.Stake, body: { amount: 1n } },
+        gasLimit: 1n,
+        gasPrice: 1n,
+      },
+      key,
+    );
+    const raw = t.raw();
+    raw[0] = concatBytes(Uint8Array.from([0xef, 0xbb, 0xbf]), Buffer.from(chainId));
+    expect(() => createTxFromRlp(encodeRlp(raw))).toThrow(/chain id/);
   });
 });

@@ -1,13 +1,14 @@
 /**
  * Our RLP decoder (chain/codec.ts, linear time) against the `rlp` package's decoder (the reference):
  * on encodings of random nested items, on random byte strings and on single-byte mutations of
- * encodings, both accept or both reject, and what they accept decodes to the same item. The one
- * deliberate difference: empty input, which the package decodes to empty bytes and we reject.
+ * encodings, both accept or both reject, and what they accept decodes to the same item. Deliberate
+ * differences: empty input, which the package decodes to empty bytes, and lists nested deeper than
+ * MAX_RLP_DEPTH, which the package decodes too; we reject both.
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import RLP from 'rlp';
-import { decodeRlp, type RlpItem } from '../../chain/codec.js';
+import { decodeRlp, MAX_RLP_DEPTH, type RlpItem } from '../../chain/codec.js';
 import { propertyParams } from '../fc-params.js';
 
 type Item = Uint8Array | Item[];
@@ -36,6 +37,10 @@ function ours(bytes: Uint8Array): { ok: true; item: RlpItem } | { ok: false } {
   }
 }
 
+function depthOf(item: RlpItem): number {
+  return Array.isArray(item) ? 1 + Math.max(0, ...item.map(depthOf)) : 0;
+}
+
 function same(bytes: Uint8Array): void {
   if (bytes.length === 0) {
     expect(ours(bytes).ok).toBe(false);
@@ -43,6 +48,10 @@ function same(bytes: Uint8Array): void {
   }
   const a = reference(bytes);
   const b = ours(bytes);
+  if (a.ok && depthOf(a.item) > MAX_RLP_DEPTH) {
+    expect(b.ok).toBe(false);
+    return;
+  }
   expect(b.ok).toBe(a.ok);
   if (a.ok && b.ok) expect(b.item).toEqual(a.item);
 }
@@ -116,5 +125,38 @@ describe('RLP decoder agrees with the reference', () => {
     const items = Array.from({ length: 20_000 }, (_, i) => new Uint8Array(200).fill(i & 0xff));
     const bytes = RLP.encode(items);
     expect((decodeRlp(bytes, 'big list') as Uint8Array[]).length).toBe(20_000);
+  });
+});
+
+describe('RLP nesting depth', () => {
+  const nested = (depth: number): Uint8Array => {
+    let item: Item = new Uint8Array([1]);
+    for (let i = 0; i < depth; i++) item = [item];
+    return RLP.encode(item);
+  };
+
+  it(`accepts lists nested ${MAX_RLP_DEPTH} deep and rejects deeper ones`, () => {
+    expect(ours(nested(MAX_RLP_DEPTH)).ok).toBe(true);
+    expect(() => decodeRlp(nested(MAX_RLP_DEPTH + 1), 'deep')).toThrow(/nested deeper than/);
+  });
+
+  it('rejects 20,000 nested list headers (canonical lengths) without deep recursion', () => {
+    // Built from the inside out by hand: the package's encoder recurses and overflows the stack here.
+    let bytes = Uint8Array.from([1]);
+    for (let i = 0; i < 20_000; i++) {
+      const n = bytes.length;
+      let head: number[];
+      if (n <= 55) head = [0xc0 + n];
+      else {
+        const len: number[] = [];
+        for (let x = n; x > 0; x = Math.floor(x / 256)) len.unshift(x % 256);
+        head = [0xf7 + len.length, ...len];
+      }
+      const next = new Uint8Array(head.length + n);
+      next.set(head);
+      next.set(bytes, head.length);
+      bytes = next;
+    }
+    expect(() => decodeRlp(bytes, 'very deep')).toThrow(/nested deeper than/);
   });
 });

@@ -4,12 +4,20 @@ import {
   bytesToBigint,
   concatBytes,
   fromHex,
+  fromUtf8,
   readU64be,
   toHex,
   u64be,
 } from '../../../util/bytes.js';
 
 describe('bytes', () => {
+  it('UTF-8 decoding keeps a leading BOM (bytes with and without one are different strings)', () => {
+    const bom = Uint8Array.from([0xef, 0xbb, 0xbf, 0x61]);
+    expect(fromUtf8(bom)).toBe('\uFEFFa');
+    expect(fromUtf8(Uint8Array.from([0x61]))).toBe('a');
+    expect(Buffer.from(fromUtf8(bom), 'utf8')).toEqual(Buffer.from(bom));
+    expect(() => fromUtf8(Uint8Array.from([0xff]))).toThrow();
+  });
   it('hex round-trips and rejects malformed hex', () => {
     expect(toHex(fromHex('0x00ff10'))).toBe('0x00ff10');
     expect(() => fromHex('0x0')).toThrow('invalid hex');
