@@ -6,6 +6,7 @@ import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign, v
 import { concatBytes, fromHex, toHex } from '../util/bytes.js';
 import { VosError } from '../util/errors.js';
 import { type Address, addressFromPublicKey } from './address.js';
+import { passesEd25519Rule } from './ed25519-rule.js';
 
 export const PUBLIC_KEY_LENGTH = 32;
 export const SEED_LENGTH = 32;
@@ -77,9 +78,12 @@ export function publicKeyObject(publicKey: Uint8Array): KeyObject {
   return key;
 }
 
-/** Ed25519 verify; false (never a throw) for malformed keys or signatures. */
+/**
+ * Ed25519 verify under the VOS rule (chain/ed25519-rule.ts: encoding checks here, the cofactorless
+ * equation in OpenSSL); false (never a throw) for malformed keys or signatures.
+ */
 export function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
+  if (!passesEd25519Rule(publicKey, signature)) return false;
   try {
     return verify(null, message, publicKeyObject(publicKey), signature);
   } catch {

@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { passesEd25519Rule } from '../ed25519-rule.js';
 import { verifySignature } from '../keys.js';
 import type { SignatureVerifier, VerifyItem, VerifyOptions } from '../ledger/verifier.js';
 
@@ -142,8 +143,10 @@ export class VerifyPool implements SignatureVerifier {
     for (const it of items) total += 100 + it.message.length;
     const buf = Buffer.allocUnsafe(total);
     let off = 0;
-    for (const it of items) {
-      const ok = it.publicKey.length === 32 && it.signature.length === 64;
+    // The rule's encoding checks run here (chain/ed25519-rule.ts); the workers compute the equation.
+    const pass = items.map((it) => passesEd25519Rule(it.publicKey, it.signature));
+    for (const [i, it] of items.entries()) {
+      const ok = pass[i];
       buf.writeUInt32BE(it.message.length, off);
       buf.set(ok ? it.publicKey : new Uint8Array(32), off + 4);
       buf.set(ok ? it.signature : new Uint8Array(64), off + 36);
@@ -156,9 +159,9 @@ export class VerifyPool implements SignatureVerifier {
     return new Promise((resolve, reject) => {
       this.#inflight.set(id, {
         resolve: (res) => {
-          // a malformed key or signature was replaced by zeros above: force false
-          items.forEach((it, i) => {
-            if (it.publicKey.length !== 32 || it.signature.length !== 64) res[i] = 0;
+          // a key or signature the rule refuses was replaced by zeros above: force false
+          pass.forEach((ok, i) => {
+            if (!ok) res[i] = 0;
           });
           resolve(res);
         },
