@@ -3,6 +3,11 @@
  * validity, writes every input to the WAL before the engine sees it, signs through the signer guard
  * (own messages hit the disk before they leave), runs timers, and commits decided blocks. It knows no
  * networking: peers' messages come in through onProposal/onVote and leave through the transport.
+ *
+ * Cheap checks first: height and round window, proposer(h, r), duplicates and per-slot bounds come
+ * before the signature, the signature before execution, and all of them before the WAL, so a peer
+ * replaying a proposal (up to a whole block) or votes costs a map lookup, not an execution and a WAL
+ * write. Every per-height map is bounded by the round window.
  */
 import type { Address } from '../chain/address.js';
 import type { Block } from '../chain/block.js';
@@ -12,7 +17,7 @@ import type { PrivateKey } from '../chain/keys.js';
 import { Proposal, proposalSignBytes } from '../chain/proposal.js';
 import { sortValidators, type ValidatorInfo } from '../chain/validators.js';
 import { Vote, type VoteData, VoteType, voteFromSignBytes, voteSignBytes } from '../chain/vote.js';
-import { equalBytes } from '../util/bytes.js';
+import { equalBytes, toHex } from '../util/bytes.js';
 import { PeerAction, VosError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type {
@@ -97,8 +102,19 @@ export const realTicker: Ticker = {
 export interface DriverConfig {
   /** Without waiting txs, a proposer waits this long after the last block before proposing an empty one. */
   emptyBlockIntervalMs: number;
+  /** Votes of the next height buffered until it starts. */
   maxBufferedFutureMessages: number;
+  /** Rounds ahead of the current one that are accepted (the engine's maxFutureRounds). */
+  maxFutureRounds?: number;
 }
+
+/** Proposals of the next height buffered until it starts (each may carry a whole block). */
+const MAX_BUFFERED_FUTURE_PROPOSALS = 8;
+/** Distinct proposals kept per round (a correct proposer sends one; the engine keeps as many). */
+const MAX_PROPOSALS_PER_ROUND = 4;
+/** Distinct votes kept per (validator, round, type): the first and one conflicting one (evidence). */
+const MAX_VOTES_PER_SLOT = 2;
+const DEFAULT_MAX_FUTURE_ROUNDS = 64;
 
 export interface DriverMetrics {
   onCommit(height: number, txs: number, round: number): void;
@@ -173,6 +189,11 @@ export class ConsensusDriver {
   #replaying = false;
   #waitingValue: { height: number; round: number } | null = null;
   #lastCommitAt = 0;
+  /** Proposals handled at this height, by round: ids (round, value, polRound, signature). */
+  #seenProposals = new Map<number, Set<string>>();
+  /** Votes handled at this height, by `round/type/validator index`: their signatures. */
+  #seenVotes = new Map<string, Set<string>>();
+  #futureProposals = 0;
 
   constructor(deps: DriverDeps) {
     this.#d = deps;
@@ -224,6 +245,7 @@ export class ConsensusDriver {
       'recovered own vote from the signer guard',
     );
     this.#ownVotes.set(voteSlot(vote), vote);
+    this.#markOwnVote(vote);
     await this.#wal({ kind: 'vote', vote }, true);
     this.#d.transport.broadcastVote(vote);
     await this.#process(this.#engine.handle({ type: 'vote', vote: toEngineVote(vote, this.#self) }));
@@ -336,6 +358,9 @@ export class ConsensusDriver {
     this.#self = idx === -1 ? null : idx;
     this.#blocks.clear();
     this.#validity.clear();
+    this.#seenProposals.clear();
+    this.#seenVotes.clear();
+    this.#futureProposals = 0;
     this.#pendingDecision = null;
     this.#waitingValue = null;
     for (const k of [...this.#ownVotes.keys()])
@@ -384,7 +409,18 @@ export class ConsensusDriver {
   #buffer(input: Input): void {
     if (this.#future.length >= this.#d.config.maxBufferedFutureMessages)
       throw new ConsensusError('too many future messages', PeerAction.Ignore);
+    if (input.kind === 'proposal') {
+      if (this.#futureProposals >= MAX_BUFFERED_FUTURE_PROPOSALS)
+        throw new ConsensusError('too many proposals for the next height', PeerAction.Ignore);
+      this.#futureProposals++;
+    }
     this.#future.push(input);
+  }
+
+  /** A round this height accepts messages for: not beyond the window ahead of the current round. */
+  #inRoundWindow(round: number): boolean {
+    const current = Math.max(this.#engine.roundState.round, 0);
+    return round <= current + (this.#d.config.maxFutureRounds ?? DEFAULT_MAX_FUTURE_ROUNDS);
   }
 
   async #handleProposal(p: Proposal, block: Block, replay: boolean): Promise<void> {
@@ -392,13 +428,31 @@ export class ConsensusDriver {
     if (p.height > this.#height + 1)
       throw new ConsensusError(`proposal for height ${p.height} is too far ahead`, PeerAction.Ignore);
     if (p.height > this.#height) return this.#buffer({ kind: 'proposal', proposal: p, block, replay });
+    // Cheap checks, before the signature, the execution and the WAL.
+    if (!this.#inRoundWindow(p.round))
+      throw new ConsensusError(`proposal for round ${p.round} is too far ahead`, PeerAction.Ignore);
+    if (p.polRound >= p.round) throw new ConsensusError('polRound must be below round');
     const idx = this.#vals.findIndex((v) => v.address.equals(p.proposer));
     if (idx === -1) throw new ConsensusError('proposer is not a validator');
+    if (idx !== this.#d.proposerOf(this.#vals, p.height, p.round))
+      throw new ConsensusError(`not the proposer of height ${p.height} round ${p.round}`);
+    const id = proposalId(p);
+    const seen = this.#seenProposals.get(p.round);
+    if (seen?.has(id)) return; // a duplicate: handled already
+    if ((seen?.size ?? 0) >= MAX_PROPOSALS_PER_ROUND)
+      throw new ConsensusError('too many proposals for one round', PeerAction.Ignore);
+    if (block.height !== p.height || !equalBytes(block.hash(), p.blockHash))
+      throw new ConsensusError('block does not match the proposal');
+    if (!this.#builderMayBe(block.header.proposer, p)) {
+      throw new ConsensusError(
+        p.polRound === -1
+          ? 'the block names another proposer than the proposal signer'
+          : 'the block names no proposer of the rounds up to its polRound',
+      );
+    }
     if (!p.verify(this.#d.app.chainId, this.#vals[idx].publicKey))
       throw new ConsensusError('bad proposal signature');
-    if (!equalBytes(block.hash(), p.blockHash) || block.height !== p.height)
-      throw new ConsensusError('block does not match the proposal');
-    if (p.polRound >= p.round) throw new ConsensusError('polRound must be below round');
+    this.#seenProposalSet(p.round).add(id);
     const key = valueKey(p.blockHash);
     this.#blocks.set(key, block);
     let valid = this.#validity.get(key);
@@ -420,17 +474,63 @@ export class ConsensusDriver {
       await this.#commit(pending.round, pending.valueId, pending.votes);
   }
 
+  /**
+   * The validator named in a proposed block's header built it: a fresh block (polRound -1) is built
+   * by the proposal's signer; a re-proposed one (a polka's value from round polRound) by the proposer
+   * of some round up to polRound.
+   */
+  #builderMayBe(builder: Address, p: Proposal): boolean {
+    if (p.polRound === -1) return builder.equals(p.proposer);
+    for (let r = 0; r <= p.polRound; r++) {
+      if (this.#vals[this.#d.proposerOf(this.#vals, p.height, r)].address.equals(builder)) return true;
+    }
+    return false;
+  }
+
   async #handleVote(v: Vote, replay: boolean): Promise<void> {
     if (v.height < this.#height) return;
     if (v.height > this.#height + 1)
       throw new ConsensusError(`vote for height ${v.height} is too far ahead`, PeerAction.Ignore);
     if (v.height > this.#height) return this.#buffer({ kind: 'vote', vote: v, replay });
+    if (!this.#inRoundWindow(v.round))
+      throw new ConsensusError(`vote for round ${v.round} is too far ahead`, PeerAction.Ignore);
     const idx = this.#vals.findIndex((x) => x.address.equals(v.validator));
     if (idx === -1) throw new ConsensusError('vote from a non-validator');
+    const slot = `${v.round}/${v.type}/${idx}`;
+    const sig = toHex(v.signature);
+    const seen = this.#seenVotes.get(slot);
+    if (seen?.has(sig)) return; // a duplicate: handled already
+    if ((seen?.size ?? 0) >= MAX_VOTES_PER_SLOT)
+      throw new ConsensusError('too many votes for one step', PeerAction.Ignore);
     if (!v.verify(this.#d.app.chainId, this.#vals[idx].publicKey))
       throw new ConsensusError('bad vote signature');
+    this.#seenVoteSet(slot).add(sig);
     if (!replay) await this.#wal({ kind: 'vote', vote: v }, false);
     await this.#process(this.#engine.handle({ type: 'vote', vote: toEngineVote(v, idx) }));
+  }
+
+  #seenProposalSet(round: number): Set<string> {
+    let seen = this.#seenProposals.get(round);
+    if (seen === undefined) {
+      seen = new Set();
+      this.#seenProposals.set(round, seen);
+    }
+    return seen;
+  }
+
+  #seenVoteSet(slot: string): Set<string> {
+    let seen = this.#seenVotes.get(slot);
+    if (seen === undefined) {
+      seen = new Set();
+      this.#seenVotes.set(slot, seen);
+    }
+    return seen;
+  }
+
+  /** Our own vote, fed to the engine directly: a peer echoing it back is a duplicate. */
+  #markOwnVote(v: Vote): void {
+    if (this.#self === null || v.height !== this.#height) return;
+    this.#seenVoteSet(`${v.round}/${v.type}/${this.#self}`).add(toHex(v.signature));
   }
 
   async #process(actions: Action[]): Promise<void> {
@@ -561,6 +661,9 @@ export class ConsensusDriver {
       this.#ownProposals.set(slot, { proposal, block });
       await this.#wal({ kind: 'proposal', proposal, block }, true);
     }
+    this.#seenProposalSet(ep.round).add(
+      `${toHex(proposal.blockHash)}/${proposal.polRound}/${toHex(proposal.signature)}`,
+    );
     this.#d.transport.broadcastProposal(proposal, block);
     await this.#process(
       this.#engine.handle({ type: 'proposal', proposal: { ...ep, proposer: this.#self! }, valid: true }),
@@ -593,6 +696,7 @@ export class ConsensusDriver {
       this.#ownVotes.set(voteSlot(vote), vote);
       await this.#wal({ kind: 'vote', vote }, true);
     }
+    this.#markOwnVote(vote);
     this.#d.transport.broadcastVote(vote);
     await this.#process(this.#engine.handle({ type: 'vote', vote: toEngineVote(vote, this.#self!) }));
   }
@@ -645,6 +749,10 @@ export class ConsensusDriver {
     if (this.#replaying) return;
     await this.#d.wal.append(encodeWalRecord(record), { sync });
   }
+}
+
+function proposalId(p: Proposal): string {
+  return `${toHex(p.blockHash)}/${p.polRound}/${toHex(p.signature)}`;
 }
 
 function voteSlot(v: { height: number; round: number; type: VoteType }): string {
