@@ -3,6 +3,7 @@
  * Encoding: rlp([height, round, blockHash, [[flag, time, sig], ...]]). Each signature reconstructs the
  * validator's precommit vote (address from the validator set at that height) for verification.
  */
+
 import { EMPTY, toHex } from '../util/bytes.js';
 import type { Address } from './address.js';
 import {
@@ -18,6 +19,7 @@ import {
 } from './codec.js';
 import { sha256 } from './hash.js';
 import { SIGNATURE_LENGTH } from './keys.js';
+import { MAX_VALIDATORS } from './validators.js';
 import { type VoteData, VoteType, voteSignBytes } from './vote.js';
 
 export enum CommitFlag {
@@ -31,8 +33,6 @@ export interface CommitSig {
   time: number;
   signature: Uint8Array;
 }
-
-export const MAX_VALIDATORS = 10_000;
 
 export class Commit {
   readonly height: number;

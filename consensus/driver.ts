@@ -31,6 +31,7 @@ import type {
   WeightedValidators,
 } from './engine/types.js';
 import { valueKey } from './engine/types.js';
+import { compareHrs } from './signer-guard.js';
 import { decodeWalRecord, encodeWalRecord, type WalRecord } from './wal-records.js';
 
 /** What the driver needs of the pure engine (consensus/engine). */
@@ -56,6 +57,8 @@ export interface ConsensusApp {
   commitSynced?(block: Block, commit: Commit): Promise<void>;
   /** Evidence detected here or gossiped: true when it is valid and new (then it is gossiped on). */
   addEvidence?(ev: Evidence): Promise<boolean>;
+  /** Make every committed block durable; called before each signature. */
+  ensureDurable?(): Promise<void>;
 }
 
 export interface ConsensusTransport {
@@ -209,12 +212,30 @@ export class ConsensusDriver {
     return this.#engine?.roundState ?? null;
   }
 
-  /** Start at head + 1, replaying the WAL of the height in progress (crash recovery). */
+  /**
+   * Start at head + 1, replaying the WAL of the height in progress (crash recovery). The WAL and the
+   * signer guard can be ahead of the chain DB (its last writes lost): WAL records of another height
+   * are skipped, heights below the guard's are followed without signing, and signing resumes once
+   * block sync brings the chain to the guard's height.
+   */
   async start(): Promise<void> {
     this.#lastCommitAt = this.#now();
     await this.#enqueue(async () => {
-      await this.#startHeight(this.#d.app.headHeight() + 1);
-      const records = (await this.#d.wal.recordsOfCurrentHeight()).map(decodeWalRecord);
+      const height = this.#d.app.headHeight() + 1;
+      await this.#startHeight(height, false);
+      const all = (await this.#d.wal.recordsOfCurrentHeight()).map(decodeWalRecord);
+      const records = all.filter((r) => walRecordHeight(r) === height);
+      if (records.length < all.length)
+        this.#d.logger?.warn(
+          { height, skipped: all.length - records.length },
+          'the WAL holds inputs of another height than the chain (the chain DB lost writes?); skipped',
+        );
+      const guard = this.#d.guard.lastSigned;
+      if (guard && guard.height > height)
+        this.#d.logger?.warn(
+          { height, signedUpTo: guard.height },
+          'the signer guard is ahead of the chain DB: following without signing until block sync reaches its height',
+        );
       this.#indexOwn(records);
       this.#replaying = true;
       try {
@@ -348,7 +369,7 @@ export class ConsensusDriver {
     }
   }
 
-  async #startHeight(height: number): Promise<void> {
+  async #startHeight(height: number, recover = true): Promise<void> {
     for (const cancel of this.#timers) cancel();
     this.#timers.clear();
     this.#height = height;
@@ -377,6 +398,8 @@ export class ConsensusDriver {
     const future = this.#future;
     this.#future = [];
     for (const input of future) await this.#handle(input).catch(() => undefined);
+    // The guard may hold a vote of this height the WAL lost (a chain DB behind the guard, synced up).
+    if (recover) await this.#recoverLastSignedVote();
   }
 
   async #handle(input: Input): Promise<void> {
@@ -707,6 +730,14 @@ export class ConsensusDriver {
     step: number,
     bytes: Uint8Array,
   ): Promise<Uint8Array | null> {
+    const last = this.#d.guard.lastSigned;
+    if (last && compareHrs({ height, round, step }, last) < 0) {
+      // Already signed later (the chain DB is behind the guard): follow without signing.
+      this.#d.logger?.debug({ height, round, step, signedUpTo: last.height }, 'not signing below the guard');
+      return null;
+    }
+    // Never sign on top of a block that a power loss could take back.
+    await this.#d.app.ensureDurable?.();
     try {
       return await this.#d.guard.sign({ height, round, step }, bytes, (b) => this.#d.key!.sign(b));
     } catch (err) {
@@ -748,6 +779,17 @@ export class ConsensusDriver {
   async #wal(record: WalRecord, sync: boolean): Promise<void> {
     if (this.#replaying) return;
     await this.#d.wal.append(encodeWalRecord(record), { sync });
+  }
+}
+
+function walRecordHeight(r: WalRecord): number {
+  switch (r.kind) {
+    case 'proposal':
+      return r.proposal.height;
+    case 'vote':
+      return r.vote.height;
+    default:
+      return r.height;
   }
 }
 

@@ -21,7 +21,6 @@ export {
 export {
   createValidatorSet,
   createValidatorSetFromRlp,
-  MAX_VALIDATORS,
   type Validator,
   type ValidatorChange,
   ValidatorSet,

@@ -2,6 +2,8 @@
  * Proposer selection across validator-set changes: one ValidatorSet (with CometBFT priorities) per
  * change height, each derived from the previous one advanced to that height and updated with the diff.
  * Deterministic from genesis + the ledger's stored change list, so every node and every restart agrees.
+ * The node persists `snapshot(head + 1)` with every block and starts from it (`fromSet`), so a start
+ * costs O(n), not O(height x n) steps from genesis.
  */
 import type { ValidatorInfo } from '../chain/validators.js';
 import { createValidatorSet, type ValidatorChange, type ValidatorSet } from './validator-set.js';
@@ -10,8 +12,23 @@ export class ProposerSchedule {
   /** Sets by the height they take effect, ascending. */
   readonly #sets: ValidatorSet[] = [];
 
-  constructor(genesis: readonly ValidatorInfo[]) {
-    this.#sets.push(createValidatorSet(genesis, 1));
+  private constructor(first: ValidatorSet) {
+    this.#sets.push(first);
+  }
+
+  /** From the genesis validators (priorities 0 at height 1). */
+  static fromGenesis(genesis: readonly ValidatorInfo[]): ProposerSchedule {
+    return new ProposerSchedule(createValidatorSet(genesis, 1));
+  }
+
+  /** From a persisted set (its height and priorities); later changes are applied after it. */
+  static fromSet(set: ValidatorSet): ProposerSchedule {
+    return new ProposerSchedule(set);
+  }
+
+  /** The set of `height` with the priorities before its round 0 (what the node persists). */
+  snapshot(height: number): ValidatorSet {
+    return this.setAt(height).atHeight(height);
   }
 
   /** Record that `list` signs from `height` on (heights must be applied in increasing order). */

@@ -1,23 +1,22 @@
 /**
- * The validator set of a height with its proposer priorities.
+ * The validator set of a height with its proposer priorities: a canonical validator list (the one
+ * model of it, chain/validators.ts: order, validation, encoding, hash) plus CometBFT priorities.
  *
- * - Canonical order: power descending, then address ascending (the order of chain/validators.ts). The
- *   engine identifies validators by their index in this order.
- * - `hash()` = sha256(rlp([[address, publicKey, power], ...])) in canonical order: the header's
- *   validatorsHash. Priorities are not part of it.
+ * - The engine identifies validators by their index in the canonical order.
+ * - `hash()` is the list's hash (the header's validatorsHash); priorities are not part of it.
  * - Priorities: the set holds the priorities of `height` *before* the selection of round 0. The proposer
  *   of (height, r) is the validator chosen in selection step r + 1 from there (proposer.ts); the set of
  *   height + 1 is this one advanced by exactly one step, whatever round the height was decided in
  *   (CometBFT: NextValidators = Validators.IncrementProposerPriority(1)). So priorities are carried
- *   across heights by persisting one set per height (`serialize()` includes them) or re-deriving with
- *   `atHeight(h)`; rounds only advance a copy. Everything is deterministic in (stored set, height, round).
+ *   across heights by persisting the set (`serialize()` includes height and priorities: the node
+ *   stores the set of the next height with every block) or re-deriving with `atHeight(h)`; rounds only
+ *   advance a copy. Everything is deterministic in (stored set, height, round).
  * - `update(changes)` applies an epoch's power changes at the set's height: a power of 0 removes, a new
  *   validator starts at -1.125 * total, a changed one keeps its priority; then rescale and centre.
  */
-import { ADDRESS_LENGTH, Address, addressFromPublicKey } from '../chain/address.js';
+import { type Address, addressFromPublicKey } from '../chain/address.js';
 import {
   asBigint,
-  asBytes,
   asList,
   asNumber,
   CodecError,
@@ -25,18 +24,22 @@ import {
   encodeRlp,
   type RlpInput,
 } from '../chain/codec.js';
-import { sha256 } from '../chain/hash.js';
 import { PUBLIC_KEY_LENGTH } from '../chain/keys.js';
-import { compareBytes, equalBytes, toHex } from '../util/bytes.js';
+import {
+  compareValidators,
+  hashCanonicalValidators,
+  sortValidators,
+  type ValidatorInfo,
+  validatorListProblem,
+  validatorsFromItem,
+  validatorsRaw,
+} from '../chain/validators.js';
+import { toHex } from '../util/bytes.js';
 import { VosError } from '../util/errors.js';
 import type { WeightedValidators } from './engine/types.js';
 import { newValidatorPriority, normalisePriorities, proposerStep, totalOf } from './proposer.js';
 
-export interface Validator {
-  readonly address: Address;
-  readonly publicKey: Uint8Array;
-  readonly power: bigint;
-}
+export type Validator = ValidatorInfo;
 
 /** An epoch change: the validator with this key gets `power` (0 = leaves the set). */
 export interface ValidatorChange {
@@ -56,13 +59,6 @@ export class ValidatorSetError extends VosError<{ code: ValidatorSetErrorCode; d
     super({ code, detail: message }, message);
     this.name = 'ValidatorSetError';
   }
-}
-
-export const MAX_VALIDATORS = 10_000;
-
-function canonicalCompare(a: Validator, b: Validator): number {
-  if (a.power !== b.power) return a.power > b.power ? -1 : 1;
-  return compareBytes(a.address.bytes, b.address.bytes);
 }
 
 export class ValidatorSet implements WeightedValidators {
@@ -117,11 +113,7 @@ export class ValidatorSet implements WeightedValidators {
 
   /** sha256(rlp([[address, publicKey, power], ...])): the header's validatorsHash (no priorities). */
   hash(): Uint8Array {
-    if (this.#hash === undefined) {
-      this.#hash = sha256(
-        encodeRlp(this.validators.map((v): RlpInput => [v.address.bytes, v.publicKey, v.power])),
-      );
-    }
+    this.#hash ??= hashCanonicalValidators(this.validators);
     return this.#hash;
   }
 
@@ -183,11 +175,14 @@ export class ValidatorSet implements WeightedValidators {
         byAddr.set(key, { v: { ...held.v, power: c.power }, priority: held.priority });
       }
     }
-    const entries = [...byAddr.values()].sort((a, b) => canonicalCompare(a.v, b.v));
+    const entries = [...byAddr.values()].sort((a, b) => compareValidators(a.v, b.v));
     if (entries.length === 0)
       throw new ValidatorSetError('EMPTY_VALIDATOR_SET', 'update would empty the set');
-    if (entries.length > MAX_VALIDATORS)
-      throw new ValidatorSetError('INVALID_VALIDATOR', 'too many validators');
+    const problem = validatorListProblem(
+      entries.map((e) => e.v),
+      true,
+    );
+    if (problem !== null) throw new ValidatorSetError('INVALID_VALIDATOR', problem);
     const total = totalOf(entries.map((e) => e.v.power));
     const joining = newValidatorPriority(total);
     const priorities = normalisePriorities(
@@ -201,14 +196,9 @@ export class ValidatorSet implements WeightedValidators {
     );
   }
 
-  /** rlp([height, [[address, publicKey, power, zigzag(priority)], ...]]): for persistence. */
+  /** rlp([height, validator list (chain/validators.ts), [zigzag(priority)...]]): for persistence. */
   serialize(): Uint8Array {
-    return encodeRlp([
-      this.height,
-      this.validators.map(
-        (v, i): RlpInput => [v.address.bytes, v.publicKey, v.power, zigzag(this.#priorities[i])],
-      ),
-    ]);
+    return encodeRlp([this.height, validatorsRaw(this.validators), this.#priorities.map(zigzag)]);
   }
 
   toJSON() {
@@ -256,17 +246,13 @@ export class ValidatorSet implements WeightedValidators {
 export function createValidatorSet(validators: readonly Validator[], height: number): ValidatorSet {
   if (!Number.isSafeInteger(height) || height < 0)
     throw new ValidatorSetError('INVALID_HEIGHT', `bad height ${height}`);
-  if (validators.length === 0) throw new ValidatorSetError('EMPTY_VALIDATOR_SET', 'no validators');
-  if (validators.length > MAX_VALIDATORS)
-    throw new ValidatorSetError('INVALID_VALIDATOR', 'too many validators');
-  const seen = new Set<string>();
-  for (const v of validators) {
-    checkValidator(v);
-    const k = v.address.toHex();
-    if (seen.has(k)) throw new ValidatorSetError('DUPLICATE_VALIDATOR', `duplicate validator ${v.address}`);
-    seen.add(k);
-  }
-  const sorted = [...validators].sort(canonicalCompare);
+  const sorted = sortValidators(validators);
+  const problem = validatorListProblem(sorted, false);
+  if (problem !== null)
+    throw new ValidatorSetError(
+      problem === 'no validators' ? 'EMPTY_VALIDATOR_SET' : 'INVALID_VALIDATOR',
+      problem,
+    );
   return ValidatorSet.fromCanonical(
     sorted,
     sorted.map(() => 0n),
@@ -274,46 +260,16 @@ export function createValidatorSet(validators: readonly Validator[], height: num
   );
 }
 
-function checkValidator(v: Validator): void {
-  if (v.publicKey.length !== PUBLIC_KEY_LENGTH || !addressFromPublicKey(v.publicKey).equals(v.address)) {
-    throw new ValidatorSetError('INVALID_VALIDATOR', `address ${v.address} does not match its public key`);
-  }
-  if (v.power <= 0n) throw new ValidatorSetError('INVALID_VALIDATOR', `validator ${v.address} has no power`);
-}
-
 /** Decode `serialize()` output; rejects non-canonical order, duplicates and bad keys. */
 export function createValidatorSetFromRlp(bytes: Uint8Array): ValidatorSet {
-  const f = asList(decodeRlp(bytes, 'validatorSet'), 'validatorSet', 2);
-  const height = asNumber(f[0], 'validatorSet.height');
-  const items = asList(f[1], 'validatorSet.validators');
-  if (items.length === 0) throw new CodecError('INVALID_FIELD', 'validatorSet.validators', 'empty');
-  if (items.length > MAX_VALIDATORS)
-    throw new CodecError('INVALID_FIELD', 'validatorSet.validators', 'too many');
-  const validators: Validator[] = [];
-  const priorities: bigint[] = [];
-  items.forEach((it, i) => {
-    const what = `validatorSet.validators[${i}]`;
-    const v = asList(it, what, 4);
-    const address = new Address(asBytes(v[0], `${what}.address`, ADDRESS_LENGTH));
-    const publicKey = asBytes(v[1], `${what}.publicKey`, PUBLIC_KEY_LENGTH);
-    const power = asBigint(v[2], `${what}.power`);
-    const validator = { address, publicKey, power };
-    try {
-      checkValidator(validator);
-    } catch (err) {
-      throw new CodecError('INVALID_FIELD', what, (err as Error).message, err);
-    }
-    if (i > 0) {
-      const prev = validators[i - 1];
-      if (equalBytes(prev.address.bytes, address.bytes))
-        throw new CodecError('INVALID_FIELD', what, 'duplicate');
-      if (canonicalCompare(prev, validator) > 0)
-        throw new CodecError('INVALID_FIELD', what, 'not in canonical order');
-    }
-    validators.push(validator);
-    priorities.push(unzigzag(asBigint(v[3], `${what}.priority`)));
-  });
-  return ValidatorSet.fromCanonical(validators, priorities, height);
+  const f = asList(decodeRlp(bytes, 'validatorSet'), 'validatorSet', 3);
+  const h = asNumber(f[0], 'validatorSet.height');
+  const validators = validatorsFromItem(f[1], 'validatorSet.validators');
+  const raw = asList(f[2], 'validatorSet.priorities');
+  if (raw.length !== validators.length)
+    throw new CodecError('INVALID_FIELD', 'validatorSet.priorities', 'one priority per validator');
+  const priorities = raw.map((p, i) => unzigzag(asBigint(p, `validatorSet.priorities[${i}]`)));
+  return ValidatorSet.fromCanonical(validators, priorities, h);
 }
 
 /** Signed -> unsigned for RLP: 0, -1, 1, -2, ... -> 0, 1, 2, 3, ... */

@@ -2,12 +2,14 @@
  * Genesis file (JSON): parse, validate with clear errors, canonical hash, devnet generator.
  * Amounts are decimal strings, keys 0x-hex, times ISO-8601 or Unix ms.
  */
+
 import { readFile } from 'node:fs/promises';
 import { Address, addressFromPublicKey } from '../chain/address.js';
 import { sha256 } from '../chain/hash.js';
 import type { PrivateKey } from '../chain/keys.js';
 import { type ChainParams, DEFAULT_PARAMS, type GenesisState } from '../chain/ledger/params.js';
 import { CHAIN_ID_RE } from '../chain/signing.js';
+import { MAX_VALIDATORS } from '../chain/validators.js';
 import { fromHex, toHex, utf8 } from '../util/bytes.js';
 import { VosError } from '../util/errors.js';
 
@@ -73,7 +75,7 @@ export function parseGenesis(json: unknown): GenesisState {
     maxValidators:
       p.maxValidators === undefined
         ? d.maxValidators
-        : int(p.maxValidators, 'params.maxValidators', 1, 10_000),
+        : int(p.maxValidators, 'params.maxValidators', 1, MAX_VALIDATORS),
     slashFractionPpm:
       p.slashFractionPpm === undefined
         ? d.slashFractionPpm

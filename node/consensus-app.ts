@@ -11,6 +11,7 @@ import { BlockError, type Execution, type Ledger } from '../chain/ledger/ledger.
 import { maxEvidenceAge } from '../chain/ledger/params.js';
 import type { SignatureVerifier, VerifyItem } from '../chain/ledger/verifier.js';
 import type { Mempool } from '../chain/mempool/mempool.js';
+import type { BatchOp } from '../chain/store/block-store.js';
 import { sortValidators, type ValidatorInfo } from '../chain/validators.js';
 import type { ConsensusApp } from '../consensus/driver.js';
 import { EvidencePool } from '../consensus/evidence-pool.js';
@@ -39,6 +40,8 @@ export class LedgerConsensusApp implements ConsensusApp {
       maxBlockBuildMs: number;
       verifier: SignatureVerifier;
       logger?: Logger;
+      /** Ops written in the batch of block `height` (the node's proposer state). */
+      commitOps?: (height: number) => BatchOp[];
     },
   ) {
     this.chainId = ledger.chainId;
@@ -154,6 +157,10 @@ export class LedgerConsensusApp implements ConsensusApp {
     await this.opts.verifier.verifyBatch([...items.values()]);
   }
 
+  ensureDurable(): Promise<void> {
+    return this.ledger.ensureDurable();
+  }
+
   async commitSynced(block: Block, commit: Commit): Promise<void> {
     const h = block.height;
     if (h !== this.ledger.head.height + 1)
@@ -173,7 +180,10 @@ export class LedgerConsensusApp implements ConsensusApp {
   async commitBlock(block: Block, commit: Commit, opts: { deferWrite?: boolean } = {}): Promise<void> {
     const key = toHex(block.hash());
     const execution = this.#executions.get(key) ?? (await this.ledger.executeBlock(block));
-    await this.ledger.commitBlock(block, commit, execution, opts);
+    await this.ledger.commitBlock(block, commit, execution, {
+      ...opts,
+      extraOps: this.opts.commitOps?.(block.height),
+    });
     this.#executions.clear();
     this.evidence.update(block.height, block.evidence);
     await this.mempool.update(block.txs);

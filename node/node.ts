@@ -20,6 +20,7 @@ import { TendermintEngine } from '../consensus/engine/engine.js';
 import { ProposerSchedule } from '../consensus/proposer-schedule.js';
 import { ConsensusReactor } from '../consensus/reactor.js';
 import { SignerGuard } from '../consensus/signer-guard.js';
+import { createValidatorSetFromRlp } from '../consensus/validator-set.js';
 import { Wal } from '../consensus/wal.js';
 import { genesisHash, loadGenesisFile } from '../genesis/genesis.js';
 import { BlockSync } from '../p2p/blocksync.js';
@@ -28,7 +29,7 @@ import { createHost, listenAddrs, type VosHost } from '../p2p/host.js';
 import { PeerScorer } from '../p2p/peer-scorer.js';
 import { TxGossip } from '../p2p/tx-gossip.js';
 import type { RpcServer } from '../rpc/server.js';
-import { assert } from '../util/errors.js';
+import { assert, VosError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { createMetrics, type Metrics } from '../util/metrics.js';
 import { type HomePaths, homePaths, loadConfig, type NodeConfig } from './config.js';
@@ -159,14 +160,15 @@ export class VosNode {
     });
     this.wal = await Wal.open(this.paths.wal, { logger: log.child({ module: 'wal' }) });
     this.guard = await SignerGuard.open(this.paths.signerState);
+    const schedule = await this.#loadSchedule();
     this.app = new LedgerConsensusApp(this.ledger, this.mempool, {
       maxBlockTxs: this.config.consensus.maxBlockTxs,
       maxBlockBuildMs: this.config.consensus.maxBlockBuildMs,
       verifier: this.commitVerifier,
       logger: log.child({ module: 'consensus' }),
+      // Written with every block: the proposer priorities of the next height.
+      commitOps: (height) => [this.ledger.store.proposerStateOp(schedule.snapshot(height + 1).serialize())],
     });
-    const schedule = new ProposerSchedule(await this.ledger.validatorsAt(1));
-    await this.#loadScheduleChanges(schedule);
     let lastBlockAt = 0;
     this.app.onCommitted(({ block, execution }) => {
       if (execution.validatorChange !== null)
@@ -283,11 +285,29 @@ export class VosNode {
     return `http://${this.rpcAddress.host}:${this.rpcAddress.port}`;
   }
 
-  async #loadScheduleChanges(schedule: ProposerSchedule): Promise<void> {
-    // Every stored validator-set change after genesis, in height order (see chain/store/layout.ts v/).
+  /**
+   * The proposer schedule from the set persisted with the head block (chain/store/layout.ts
+   * m/proposers), else from genesis; then every stored validator-set change after it (v/).
+   */
+  async #loadSchedule(): Promise<ProposerSchedule> {
+    const stored = await this.ledger.store.getProposerState();
+    const next = this.ledger.head.height + 1;
+    let schedule: ProposerSchedule;
+    if (stored !== undefined) {
+      const set = createValidatorSetFromRlp(stored);
+      if (set.height !== next)
+        throw new VosError(
+          { code: 'STATE_MISMATCH' },
+          `the stored proposer state is for height ${set.height}, the chain is at ${next}`,
+        );
+      schedule = ProposerSchedule.fromSet(set);
+    } else {
+      schedule = ProposerSchedule.fromGenesis(await this.ledger.validatorsAt(1));
+    }
     for await (const [height, list] of this.ledger.store.validatorChanges()) {
       if (height > 1) schedule.applyChange(height, list);
     }
+    return schedule;
   }
 
   async close(): Promise<void> {

@@ -110,6 +110,8 @@ export class Ledger {
   #writeFailed: VosError | undefined;
   /** The newest validator-set change; every height from it on has this set (no store read per height). */
   #latestChange: { height: number; list: ValidatorInfo[] } | undefined;
+  /** The highest height whose batch is known to be fsynced. */
+  #durableHeight = 0;
   /** Hashes of txs whose signatures were already checked (mempool admission); bounded. */
   readonly #verifiedTxs = new Set<string>();
 
@@ -227,6 +229,18 @@ export class Ledger {
 
   async getState(key: Uint8Array): Promise<Uint8Array | undefined> {
     return this.#state.get(key);
+  }
+
+  /**
+   * Make every committed block durable (after block sync's unsynced writes): one synced write of the
+   * head pointer, which fsyncs LevelDB's log with everything before it. The driver calls this before
+   * signing, so the signer guard is never ahead of a block the node could lose.
+   */
+  async ensureDurable(): Promise<void> {
+    if (this.#durableHeight >= this.#head.height) return;
+    const height = this.#head.height;
+    await this.store.write([headOp(this.#head)], { sync: true });
+    this.#durableHeight = Math.max(this.#durableHeight, height);
   }
 
   /** Mark a tx signature as checked (mempool admission) so block execution can skip it. */
@@ -437,7 +451,7 @@ export class Ledger {
     block: Block,
     commit: Commit,
     execution: Execution,
-    opts: { deferWrite?: boolean } = {},
+    opts: { deferWrite?: boolean; extraOps?: readonly BatchOp[] } = {},
   ): Promise<void> {
     if (this.#writeFailed !== undefined) throw this.#writeFailed;
     if (block.height !== this.#head.height + 1 || !equalBytes(execution.blockHash, block.hash())) {
@@ -449,6 +463,7 @@ export class Ledger {
     const ops = this.store.blockOps(block, commit, execution.receipts, execution.stateRoot);
     if (execution.validatorChange !== null)
       ops.push(this.store.validatorsOp(block.height + 2, execution.validatorChange));
+    if (opts.extraOps !== undefined) ops.push(...opts.extraOps);
     await this.#write(ops, execution.staged, opts.deferWrite === true);
     this.#head = {
       height: block.height,
@@ -463,6 +478,11 @@ export class Ledger {
     for (const tx of block.txs) this.#verifiedTxs.delete(Buffer.from(tx.hash()).toString('latin1'));
   }
 
+  /**
+   * Consensus commits are written with sync (a commit this node signed for must survive a power loss:
+   * its signer guard is fsynced too); block sync defers and does not sync (ensureDurable() makes them
+   * durable before this node signs at a later height).
+   */
   async #write(ops: BatchOp[], staged: StagedState, defer = false): Promise<void> {
     const all: BatchOp[] = [...ops];
     for (const op of staged.ops) {
@@ -473,9 +493,10 @@ export class Ledger {
           : { type: 'del', key: op.key, ...withSub },
       );
     }
-    const written = this.store.write(all);
+    const written = this.store.write(all, { sync: !defer });
     if (!defer) {
       await written;
+      this.#durableHeight = staged.version;
       await this.#state.commitStaged(staged);
       return;
     }

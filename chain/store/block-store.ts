@@ -12,6 +12,7 @@ import {
   hashKey,
   KEY_GENESIS,
   KEY_HEAD,
+  KEY_PROPOSERS,
   PREFIX_VALIDATORS,
   receiptsKey,
   txKey,
@@ -42,11 +43,14 @@ export class BlockStore {
    * Write one batch after those before it. Reads through this store wait for every write issued
    * before them, so a caller may go on without awaiting (block sync does: PERF, one LevelDB round trip
    * less per block) and no reader sees a head without its block. Resolves when this batch landed.
+   * `sync`: LevelDB fsyncs its log before resolving, which makes this batch and every earlier one
+   * durable (the log is sequential).
    */
-  write(ops: BatchOp[]): Promise<void> {
+  write(ops: BatchOp[], opts: { sync?: boolean } = {}): Promise<void> {
     this.#pending++;
+    const sync = opts.sync === true;
     // biome-ignore lint/suspicious/noExplicitAny: classic-level's batch op type is generic over sublevels.
-    const p = this.#writes.then(() => this.db.batch(ops as any)).finally(() => this.#pending--);
+    const p = this.#writes.then(() => this.db.batch(ops as any, { sync })).finally(() => this.#pending--);
     this.#writes = p.catch(() => undefined);
     return p;
   }
@@ -72,6 +76,16 @@ export class BlockStore {
       time: asNumber(f[2], 'head.time'),
       stateRoot: asBytes(f[3], 'head.stateRoot', 32),
     };
+  }
+
+  /** The proposer state written with the head block (KEY_PROPOSERS), if any. */
+  async getProposerState(): Promise<Uint8Array | undefined> {
+    await this.#writes;
+    return this.db.get(KEY_PROPOSERS);
+  }
+
+  proposerStateOp(bytes: Uint8Array): BatchOp {
+    return { type: 'put', key: KEY_PROPOSERS, value: bytes };
   }
 
   async getGenesisHash(): Promise<Uint8Array | undefined> {

@@ -5,6 +5,9 @@
  *
  *   m/head                 -> rlp([height, blockHash, time, stateRoot])   latest committed block
  *   m/genesis              -> genesis hash (a DB is bound to one genesis; mismatch = refuse to start)
+ *   m/proposers            -> the validator set of head + 1 with its proposer priorities
+ *                             (consensus/validator-set.ts serialize()), written with every block so a
+ *                             start does not re-derive priorities from genesis
  *   b/<height:u64be>       -> block bytes
  *   c/<height:u64be>       -> commit bytes for that height (the seen commit; block h+1 carries it too)
  *   r/<height:u64be>       -> rlp([receipt bytes...]) in tx order
@@ -19,6 +22,7 @@ const p = (s: string) => utf8(s);
 
 export const KEY_HEAD = p('m/head');
 export const KEY_GENESIS = p('m/genesis');
+export const KEY_PROPOSERS = p('m/proposers');
 export const PREFIX_BLOCK = p('b/');
 export const PREFIX_COMMIT = p('c/');
 export const PREFIX_RECEIPTS = p('r/');

@@ -13,6 +13,7 @@ import { accountKey } from '../../chain/ledger/accounts.js';
 import { inlineVerifier } from '../../chain/ledger/verifier.js';
 import { proofFromJSON, type StateProofJSON, verifyProof } from '../../chain/state/proof.js';
 import { Tx, TxKind } from '../../chain/tx/index.js';
+import { createValidatorSetFromRlp } from '../../consensus/validator-set.js';
 import { createDevGenesis } from '../../genesis/genesis.js';
 import { defaultConfig } from '../../node/config.js';
 import { VosNode } from '../../node/node.js';
@@ -178,6 +179,9 @@ describe('single-validator node', () => {
     expect(node.ledger.head.height).toBe(head.height);
     expect(toHex(node.ledger.head.hash)).toBe(toHex(head.hash));
     expect(toHex(node.ledger.head.stateRoot)).toBe(toHex(head.stateRoot));
+    // The proposer priorities of the next height were stored with the head block (no re-derivation).
+    const proposers = createValidatorSetFromRlp((await node.ledger.store.getProposerState())!);
+    expect(proposers.height).toBe(head.height + 1);
     await waitHeight(head.height + 2);
     const acct = await rpc.call<{ balance: string }>('chain_getAccount', [bob.address.toString()]);
     expect(acct.balance).toBe('1234');

@@ -7,7 +7,13 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { addressFromPublicKey } from '../../chain/address.js';
 import { sha256 } from '../../chain/hash.js';
-import { createValidatorSet, type Validator, type ValidatorSet } from '../../consensus/validator-set.js';
+import { ProposerSchedule } from '../../consensus/proposer-schedule.js';
+import {
+  createValidatorSet,
+  createValidatorSetFromRlp,
+  type Validator,
+  type ValidatorSet,
+} from '../../consensus/validator-set.js';
 import { utf8 } from '../../util/bytes.js';
 import { propertyParams } from '../fc-params.js';
 
@@ -71,6 +77,42 @@ describe('proposer selection (property)', () => {
         expect(windowDeviation(after, heightsWindow(after, h))).toBeLessThanOrEqual(1);
       }),
       propertyParams('proposer windows', 300),
+    );
+  });
+});
+
+describe('persisted proposer state (property)', () => {
+  it('a schedule restored from the persisted snapshot of any height picks the proposers of the one derived from genesis', () => {
+    const changeArb = fc.record({
+      at: fc.integer({ min: 2, max: 60 }),
+      powers: fc.array(fc.option(power, { nil: undefined }), { minLength: 5, maxLength: 5 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(power, { minLength: 1, maxLength: 5 }),
+        fc.array(changeArb, { maxLength: 4 }),
+        fc.integer({ min: 1, max: 70 }),
+        (powers, rawChanges, restartAt) => {
+          const genesis = powers.map((p, i) => validator(i, p));
+          // Change lists by height (at most one per height, increasing), never empty.
+          const changes = new Map<number, Validator[]>();
+          for (const c of rawChanges) {
+            const list = c.powers.flatMap((p, i) => (p === undefined ? [] : [validator(i, p)]));
+            if (list.length > 0) changes.set(c.at, list);
+          }
+          const ordered = [...changes.entries()].sort((a, b) => a[0] - b[0]);
+          const derived = ProposerSchedule.fromGenesis(genesis);
+          for (const [h, list] of ordered) derived.applyChange(h, list);
+          // The node persists snapshot(head + 1) and, on start, applies the stored changes after it.
+          const restoredSet = createValidatorSetFromRlp(derived.snapshot(restartAt).serialize());
+          const restored = ProposerSchedule.fromSet(restoredSet);
+          for (const [h, list] of ordered) restored.applyChange(h, list);
+          for (let h = restartAt; h < restartAt + 40; h++) {
+            for (const r of [0, 1, 5]) expect(restored.proposerAt(h, r)).toBe(derived.proposerAt(h, r));
+          }
+        },
+      ),
+      propertyParams('proposer state restore', 200),
     );
   });
 });

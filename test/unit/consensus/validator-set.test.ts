@@ -88,11 +88,14 @@ describe('ValidatorSet', () => {
     expect(back.proposerAt(15, 3)).toBe(set.proposerAt(15, 3));
     const swapped = encodeRlp([
       1,
-      [...set.validators].reverse().map((v) => [v.address.bytes, v.publicKey, v.power, 0]),
+      [...set.validators].reverse().map((v) => [v.address.bytes, v.publicKey, v.power]),
+      set.validators.map(() => 0),
     ]);
     expect(() => createValidatorSetFromRlp(swapped)).toThrow('canonical order');
-    const badKey = encodeRlp([1, [[vals[0].address.bytes, vals[1].publicKey, 10n, 0]]]);
+    const badKey = encodeRlp([1, [[vals[0].address.bytes, vals[1].publicKey, 10n]], [0]]);
     expect(() => createValidatorSetFromRlp(badKey)).toThrow('does not match');
+    const missing = encodeRlp([1, [[vals[0].address.bytes, vals[0].publicKey, 10n]], []]);
+    expect(() => createValidatorSetFromRlp(missing)).toThrow('one priority per validator');
   });
 
   it('rejects empty sets, duplicates, zero power and mismatched keys', () => {
