@@ -15,15 +15,7 @@
  *   validator starts at -1.125 * total, a changed one keeps its priority; then rescale and centre.
  */
 import { type Address, addressFromPublicKey } from '../chain/address.js';
-import {
-  asBigint,
-  asList,
-  asNumber,
-  CodecError,
-  decodeRlp,
-  encodeRlp,
-  type RlpInput,
-} from '../chain/codec.js';
+import { asBigint, asList, asNumber, CodecError, decodeRlp, encodeRlp } from '../chain/codec.js';
 import { PUBLIC_KEY_LENGTH } from '../chain/keys.js';
 import {
   compareValidators,
