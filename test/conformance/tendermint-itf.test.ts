@@ -12,9 +12,19 @@ import { type DecisionEntry, replaySystemTrace, type SystemReplayResult } from '
 import { type Divergence, replayConsensusTrace, replayVoteKeeperTrace } from './replay-units.js';
 
 const available = tracesAvailable();
-if (!available.ok) process.stdout.write(`conformance: SKIPPED: ${available.reason}\n`);
+// In CI the traces must be there: a missing folder fails the run instead of skipping it.
+const required = process.env.CI === 'true';
+if (!available.ok)
+  process.stdout.write(`conformance: ${required ? 'FAILED' : 'SKIPPED'}: ${available.reason}\n`);
 const traces: TraceFile[] = available.ok ? listTraces() : [];
 const suite = available.ok ? describe : describe.skip;
+if (!available.ok && required) {
+  describe('conformance traces', () => {
+    it('are present (CI=true)', () => {
+      throw new Error(`${available.reason} (set VOS_CONFORMANCE_DIR to the tendermint-itf folder)`);
+    });
+  });
+}
 
 const UNIT_FOLDERS = new Set(['consensus', 'votekeeper']);
 const systemTraces = traces.filter((t) => !UNIT_FOLDERS.has(t.folder));
