@@ -30,7 +30,7 @@ import type {
   ValueId,
   WeightedValidators,
 } from './engine/types.js';
-import { valueKey } from './engine/types.js';
+import { DEFAULT_MAX_FUTURE_ROUNDS, MAX_PROPOSALS_PER_ROUND, valueKey } from './engine/types.js';
 import { compareHrs } from './signer-guard.js';
 import { decodeWalRecord, encodeWalRecord, type WalRecord } from './wal-records.js';
 
@@ -113,11 +113,8 @@ export interface DriverConfig {
 
 /** Proposals of the next height buffered until it starts (each may carry a whole block). */
 const MAX_BUFFERED_FUTURE_PROPOSALS = 8;
-/** Distinct proposals kept per round (a correct proposer sends one; the engine keeps as many). */
-const MAX_PROPOSALS_PER_ROUND = 4;
 /** Distinct votes kept per (validator, round, type): the first and one conflicting one (evidence). */
 const MAX_VOTES_PER_SLOT = 2;
-const DEFAULT_MAX_FUTURE_ROUNDS = 64;
 
 export interface DriverMetrics {
   onCommit(height: number, txs: number, round: number): void;

@@ -29,12 +29,14 @@ import { applyRoundInput, initialRoundState, type RoundInput, type RoundOutput }
 import {
   type Action,
   type CertificateEvent,
+  DEFAULT_MAX_FUTURE_ROUNDS,
   DEFAULT_TIMEOUTS,
   type EngineConfig,
   type EngineEvent,
   type EngineFaultsForTesting,
   type EngineProposal,
   type EngineVote,
+  MAX_PROPOSALS_PER_ROUND,
   type ProposalEvent,
   type RoundState,
   type StartHeightEvent,
@@ -80,8 +82,6 @@ interface PendingInput {
   round: number;
 }
 
-const MAX_PROPOSALS_PER_ROUND = 4;
-
 export class TendermintEngine {
   readonly config: Readonly<EngineConfig>;
   readonly #proposerFn: ProposerFn;
@@ -112,7 +112,7 @@ export class TendermintEngine {
     this.config = Object.freeze({
       timeouts: Object.freeze({ ...DEFAULT_TIMEOUTS, ...c.timeouts }),
       waitForTxs: c.waitForTxs ?? false,
-      maxFutureRounds: c.maxFutureRounds ?? 64,
+      maxFutureRounds: c.maxFutureRounds ?? DEFAULT_MAX_FUTURE_ROUNDS,
       maxBufferedMessages: c.maxBufferedMessages ?? 4096,
     });
   }

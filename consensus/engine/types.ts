@@ -238,6 +238,11 @@ export interface EngineFaultsForTesting {
   skipValidValueUpdate?: true;
 }
 
+/** Default of EngineConfig.maxFutureRounds (the driver filters with the same window). */
+export const DEFAULT_MAX_FUTURE_ROUNDS = 64;
+/** Distinct valid proposals kept per round (a correct proposer sends one). */
+export const MAX_PROPOSALS_PER_ROUND = 4;
+
 export interface EngineConfig {
   timeouts: TimeoutConfig;
   /** Whether the proposer waits for transactions before building a block (not used yet). */
