@@ -22,6 +22,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   consensus: () => import('./consensus.bench.js') as Promise<BenchModule>,
   devnet: () => import('./devnet.bench.js') as Promise<BenchModule>,
   transport: () => import('./transport.bench.js') as Promise<BenchModule>,
+  mempool: () => import('./mempool.bench.js') as Promise<BenchModule>,
 };
 
 export const RESULTS_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'results');
