@@ -2,6 +2,8 @@
  * The mempool: admission checks (cheap ones first, the signature last, on the worker pool), fee
  * priority, bounds by count and bytes, per-sender nonce queues, and a bounded recheck after each block.
  * Txs wait until they are executable: a sender's txs leave in nonce order starting at its account nonce.
+ * When full, the cheapest evictable tx goes: only a sender's highest nonce is evictable, so eviction
+ * never leaves a sender's later tx behind a gap. Txs stranded behind a gap expire after a TTL.
  */
 import { asBuffer } from '../../util/bytes.js';
 import type { Logger } from '../../util/logger.js';
@@ -10,6 +12,7 @@ import { txGas, txValue } from '../ledger/gas.js';
 import type { SignatureVerifier } from '../ledger/verifier.js';
 import { TxError } from '../tx/errors.js';
 import { MAX_TX_BYTES, type Tx } from '../tx/tx.js';
+import { Heap } from './heap.js';
 
 export interface AccountView {
   getAccount(address: Address): Promise<{ nonce: bigint; balance: bigint }>;
@@ -22,6 +25,15 @@ export interface MempoolLimits {
   nonceWindow: number;
   /** Max senders rechecked after a block. */
   recheckMax: number;
+  /** Per sender, so one sender cannot fill the pool. Default min(nonceWindow, maxTxs / 8). */
+  maxTxsPerSender: number;
+  /** Per sender. Default maxBytes / 8. */
+  maxBytesPerSender: number;
+  /**
+   * A tx that cannot run because a lower nonce of its sender is missing (a nonce gap) is dropped after
+   * waiting this long. Executable txs never expire.
+   */
+  strandedTtlMs: number;
 }
 
 export interface MempoolDeps {
@@ -32,6 +44,8 @@ export interface MempoolDeps {
   verifier: SignatureVerifier | null;
   limits?: Partial<MempoolLimits>;
   logger?: Logger;
+  /** Milliseconds; injected by tests. Default Date.now. */
+  now?: () => number;
 }
 
 const U256_MAX = (1n << 256n) - 1n;
@@ -41,12 +55,36 @@ interface Entry {
   id: string;
   seq: number;
   cost: bigint;
+  /** When it became stranded (not executable: a nonce gap below it); undefined while executable. */
+  since: number | undefined;
 }
 
 interface SenderQueue {
-  /** The account nonce as last read from committed state. */
+  key: string;
+  /** The account nonce as last read from committed state (never moves down). */
   base: bigint;
   byNonce: Map<bigint, Entry>;
+  /** The first nonce from base with no pending tx: txs below it are executable, those above stranded. */
+  ready: bigint;
+  /** The highest nonce: the only tx of this sender that may be evicted (no later tx depends on it). */
+  tail: Entry | undefined;
+  bytes: number;
+  /** Amounts plus max fees of all pending txs. */
+  cost: bigint;
+  /** Position in the eviction heap, -1 when not in it. */
+  heapIdx: number;
+}
+
+/** A stranded tx's place in the expiry queue; stale once the tx left or its `since` changed. */
+interface StrandedRecord {
+  key: string;
+  nonce: bigint;
+  since: number;
+}
+
+interface Evicted {
+  e: Entry;
+  q: SenderQueue;
 }
 
 export type AddResult = { hash: Uint8Array } | { error: TxError };
@@ -54,9 +92,19 @@ export type AddResult = { hash: Uint8Array } | { error: TxError };
 export class Mempool {
   readonly limits: MempoolLimits;
   readonly #d: MempoolDeps;
+  readonly #now: () => number;
   readonly #byId = new Map<string, Entry>();
   readonly #senders = new Map<string, SenderQueue>();
   readonly #listeners = new Set<(tx: Tx) => void>();
+  /** Senders by their tail, the cheapest first: the eviction candidates. */
+  readonly #evictable = new Heap<SenderQueue>(evictsFirst, (q, i) => {
+    q.heapIdx = i;
+  });
+  /** The sender being admitted while #makeRoom has taken it out of the eviction heap. */
+  #pinned: SenderQueue | undefined;
+  /** Stranded txs in the order they became stranded (FIFO, lazily cleaned). */
+  #stranded: StrandedRecord[] = [];
+  #strandedHead = 0;
   #bytes = 0;
   #seq = 0;
   /** Blocks seen by update(): admission re-reads accounts when this moved under it. */
@@ -64,13 +112,22 @@ export class Mempool {
 
   constructor(deps: MempoolDeps) {
     this.#d = deps;
+    this.#now = deps.now ?? Date.now;
+    const l = deps.limits ?? {};
+    const maxTxs = l.maxTxs ?? 50_000;
+    const maxBytes = l.maxBytes ?? 64 * 1024 * 1024;
+    const nonceWindow = l.nonceWindow ?? 256;
     this.limits = {
-      maxTxs: 50_000,
-      maxBytes: 64 * 1024 * 1024,
-      nonceWindow: 256,
-      recheckMax: 5_000,
-      ...deps.limits,
+      maxTxs,
+      maxBytes,
+      nonceWindow,
+      recheckMax: l.recheckMax ?? 5_000,
+      maxTxsPerSender: l.maxTxsPerSender ?? Math.max(1, Math.min(nonceWindow, Math.floor(maxTxs / 8))),
+      maxBytesPerSender: l.maxBytesPerSender ?? Math.max(1, Math.floor(maxBytes / 8)),
+      strandedTtlMs: l.strandedTtlMs ?? 10 * 60_000,
     };
+    for (const [k, v] of Object.entries(this.limits))
+      if (!(v > 0)) throw new RangeError(`mempool limit ${k} must be positive, got ${v}`);
   }
 
   get size(): number {
@@ -104,7 +161,7 @@ export class Mempool {
   /** The nonce a new tx of this sender should use: after its contiguous pending run. */
   nextNonce(address: Address, accountNonce: bigint): bigint {
     const q = this.#senders.get(senderKey(address));
-    let n = accountNonce;
+    let n = q !== undefined && q.base > accountNonce ? q.base : accountNonce;
     while (q?.byNonce.has(n)) n++;
     return n;
   }
@@ -152,6 +209,7 @@ export class Mempool {
       if (version === this.#commits) break;
     }
     // Synchronous from here: no interleaving between the stateful checks and the insertion.
+    this.expire();
     pending.forEach(({ i, tx }, j) => {
       try {
         if (!ok[j]) throw new TxError('TX_INVALID_SIGNATURE', 'invalid signature');
@@ -197,12 +255,22 @@ export class Mempool {
       throw new TxError('TX_AMOUNT_OVERFLOW', 'amount plus maximum fee overflows 256 bits');
   }
 
+  /**
+   * The stateful checks and the insertion; refuses with nothing changed, or admits (evicting others
+   * if needed). PERF: O(log n) in the pool size; per sender O(1) except rare paths bounded by its
+   * pending txs (<= nonceWindow): a replaced or evicted tail's predecessor, a base move.
+   */
   #insert(tx: Tx, account: { nonce: bigint; balance: bigint }): void {
     const id = idOf(tx.hash());
     if (this.#byId.has(id)) throw new TxError('TX_ALREADY_KNOWN', 'tx is already in the mempool');
     const sk = senderKey(tx.sender);
     let q = this.#senders.get(sk);
-    const base = q !== undefined && q.base > account.nonce ? q.base : account.nonce;
+    // State is ahead of the queue (a block committed, update() not run yet): those nonces are used.
+    if (q !== undefined && account.nonce > q.base) {
+      this.#rebase(q, account.nonce);
+      q = this.#senders.get(sk);
+    }
+    const base = q?.base ?? account.nonce;
     if (tx.nonce < base)
       throw new TxError('TX_NONCE_TOO_LOW', `nonce ${tx.nonce} is below the account nonce ${base}`);
     if (tx.nonce >= base + BigInt(this.limits.nonceWindow)) {
@@ -216,60 +284,263 @@ export class Mempool {
     if (replaced !== undefined && tx.gasPrice * 10n < replaced.tx.gasPrice * 11n) {
       throw new TxError('TX_REPLACEMENT_UNDERPRICED', 'a replacement must pay at least 10% more gas price');
     }
-    let committed = cost;
-    if (q !== undefined) for (const e of q.byNonce.values()) if (e.tx.nonce < tx.nonce) committed += e.cost;
-    if (committed > account.balance) {
-      throw new TxError(
-        'TX_INSUFFICIENT_BALANCE',
-        `balance ${account.balance} cannot cover ${committed} (amounts and max fees)`,
-      );
+    const evicted: Evicted[] = [];
+    try {
+      this.#fitSender(q, tx, cost, account.balance, replaced, evicted);
+      this.#makeRoom(sk, tx, replaced, evicted);
+    } catch (err) {
+      // All or nothing: a refused tx leaves the pool as it was.
+      for (let i = evicted.length - 1; i >= 0; i--) this.#restore(evicted[i]);
+      throw err;
     }
-    if (replaced === undefined) this.#makeRoom(tx);
-    else this.#delete(replaced);
+    if (evicted.length > 0)
+      this.#d.logger?.debug(
+        { evicted: evicted.length, gasPrice: tx.gasPrice.toString() },
+        'mempool eviction',
+      );
     q = this.#senders.get(sk);
     if (q === undefined) {
-      q = { base, byNonce: new Map() };
+      q = {
+        key: sk,
+        base,
+        byNonce: new Map(),
+        ready: base,
+        tail: undefined,
+        bytes: 0,
+        cost: 0n,
+        heapIdx: -1,
+      };
       this.#senders.set(sk, q);
     }
-    q.base = base;
-    const entry: Entry = { tx, id, seq: this.#seq++, cost };
-    q.byNonce.set(tx.nonce, entry);
-    this.#byId.set(id, entry);
-    this.#bytes += tx.size;
+    const entry: Entry = { tx, id, seq: this.#seq++, cost, since: undefined };
+    if (replaced !== undefined) this.#replace(q, replaced, entry);
+    else this.#place(q, entry);
   }
 
-  /** Evict the cheapest txs if full; refuse if the new tx does not pay more than them. */
-  #makeRoom(tx: Tx): void {
-    while (this.#byId.size + 1 > this.limits.maxTxs || this.#bytes + tx.size > this.limits.maxBytes) {
-      // PERF: O(n) scan, only when the pool is full.
-      let worst: Entry | undefined;
-      for (const e of this.#byId.values()) {
-        if (
-          worst === undefined ||
-          e.tx.gasPrice < worst.tx.gasPrice ||
-          (e.tx.gasPrice === worst.tx.gasPrice && e.tx.nonce > worst.tx.nonce)
-        )
-          worst = e;
-      }
-      if (worst === undefined || worst.tx.gasPrice >= tx.gasPrice) {
+  /**
+   * Per-sender bounds: count, bytes, and the balance, which must cover all of the sender's pending txs
+   * together (amounts and max fees). A sender over them gives up its own highest-nonce txs for a lower
+   * nonce (closer to running; the later ones could not run without it); otherwise the tx is refused.
+   * PERF: O(1) per check, running totals per sender.
+   */
+  #fitSender(
+    q: SenderQueue | undefined,
+    tx: Tx,
+    cost: bigint,
+    balance: bigint,
+    replaced: Entry | undefined,
+    evicted: Evicted[],
+  ): void {
+    const { maxTxsPerSender, maxBytesPerSender } = this.limits;
+    const add = replaced === undefined ? 1 : 0;
+    const dBytes = tx.size - (replaced?.tx.size ?? 0);
+    const dCost = cost - (replaced?.cost ?? 0n);
+    for (;;) {
+      const count = q?.byNonce.size ?? 0;
+      const bytes = q?.bytes ?? 0;
+      const committed = (q?.cost ?? 0n) + dCost;
+      const overCount = count + add > maxTxsPerSender || bytes + dBytes > maxBytesPerSender;
+      if (!overCount && committed <= balance) return;
+      const t = q?.tail;
+      if (q === undefined || t === undefined || t.tx.nonce <= tx.nonce) {
+        if (committed > balance) {
+          throw new TxError(
+            'TX_INSUFFICIENT_BALANCE',
+            `balance ${balance} cannot cover ${committed} (amounts and max fees of this tx and the sender's pending txs before it)`,
+          );
+        }
         throw new TxError(
-          'MEMPOOL_FULL',
-          `mempool is full (${this.#byId.size} txs, ${this.#bytes} bytes); pay a higher gas price`,
+          'MEMPOOL_SENDER_FULL',
+          `sender has ${count} pending txs (${bytes} bytes); the per-sender limit is ${maxTxsPerSender} txs, ${maxBytesPerSender} bytes`,
         );
       }
-      this.#delete(worst);
+      this.#delete(t);
+      evicted.push({ e: t, q });
+    }
+  }
+
+  /**
+   * Evict the cheapest evictable txs while the pool is over its bounds; refuse if the new tx does not
+   * pay more than them. Evictable = a sender's highest-nonce tx (its tail), so evicting never strands
+   * a later tx of that sender; the new tx's own lower nonces (and the tx it replaces) are never victims.
+   * PERF: O(log n) per victim (heap of senders by tail), no scan.
+   */
+  #makeRoom(sk: string, tx: Tx, replaced: Entry | undefined, evicted: Evicted[]): void {
+    const { maxTxs, maxBytes } = this.limits;
+    const add = replaced === undefined ? 1 : 0;
+    const dBytes = tx.size - (replaced?.tx.size ?? 0);
+    if (this.#byId.size + add <= maxTxs && this.#bytes + dBytes <= maxBytes) return;
+    try {
+      while (this.#byId.size + add > maxTxs || this.#bytes + dBytes > maxBytes) {
+        const q = this.#evictable.peek();
+        const victim = q?.tail;
+        if (q === undefined || victim === undefined) {
+          throw new TxError(
+            'MEMPOOL_FULL',
+            `mempool is full (${this.#byId.size} txs, ${this.#bytes} bytes) and holds no tx this one may evict`,
+          );
+        }
+        if (q.key === sk && victim.tx.nonce <= tx.nonce) {
+          this.#evictable.removeAt(q.heapIdx);
+          this.#pinned = q;
+          continue;
+        }
+        if (victim.tx.gasPrice >= tx.gasPrice) {
+          throw new TxError(
+            'MEMPOOL_FULL',
+            `mempool is full (${this.#byId.size} txs, ${this.#bytes} bytes); pay a gas price above ${victim.tx.gasPrice}, the cheapest evictable tx's`,
+          );
+        }
+        this.#delete(victim);
+        evicted.push({ e: victim, q });
+      }
+    } finally {
+      const p = this.#pinned;
+      this.#pinned = undefined;
+      if (p !== undefined && this.#senders.get(p.key) === p) this.#reheap(p);
+    }
+  }
+
+  /** Put an entry into its sender's queue (new, or restored after a rolled-back eviction). */
+  #place(q: SenderQueue, e: Entry): void {
+    const n = e.tx.nonce;
+    if (this.#senders.get(q.key) !== q) this.#senders.set(q.key, q);
+    q.byNonce.set(n, e);
+    this.#byId.set(e.id, e);
+    this.#bytes += e.tx.size;
+    q.bytes += e.tx.size;
+    q.cost += e.cost;
+    if (q.tail === undefined || n > q.tail.tx.nonce) {
+      q.tail = e;
+      this.#reheap(q);
+    }
+    if (n === q.ready) this.#advance(q);
+    else if (n > q.ready) this.#strand(q, e);
+  }
+
+  #restore({ e, q }: Evicted): void {
+    this.#place(q, e);
+  }
+
+  /** Same sender and nonce; the new tx keeps the old one's stranded time (and expiry record). */
+  #replace(q: SenderQueue, old: Entry, e: Entry): void {
+    q.byNonce.set(e.tx.nonce, e);
+    this.#byId.delete(old.id);
+    this.#byId.set(e.id, e);
+    const dBytes = e.tx.size - old.tx.size;
+    this.#bytes += dBytes;
+    q.bytes += dBytes;
+    q.cost += e.cost - old.cost;
+    e.since = old.since;
+    if (q.tail === old) {
+      q.tail = e;
+      this.#reheap(q);
     }
   }
 
   #delete(e: Entry): void {
     if (!this.#byId.delete(e.id)) return;
     this.#bytes -= e.tx.size;
-    const sk = senderKey(e.tx.sender);
-    const q = this.#senders.get(sk);
-    if (q !== undefined && q.byNonce.get(e.tx.nonce) === e) {
-      q.byNonce.delete(e.tx.nonce);
-      if (q.byNonce.size === 0) this.#senders.delete(sk);
+    const q = this.#senders.get(senderKey(e.tx.sender));
+    const n = e.tx.nonce;
+    if (q === undefined || q.byNonce.get(n) !== e) return;
+    q.byNonce.delete(n);
+    q.bytes -= e.tx.size;
+    q.cost -= e.cost;
+    if (n >= q.base && n < q.ready) {
+      // It was executable: the txs above it now wait on a gap.
+      for (let m = n + 1n; m < q.ready; m++) {
+        const x = q.byNonce.get(m);
+        if (x !== undefined) this.#strand(q, x);
+      }
+      q.ready = n;
     }
+    if (q.byNonce.size === 0) {
+      q.tail = undefined;
+      if (q.heapIdx >= 0) this.#evictable.removeAt(q.heapIdx);
+      this.#senders.delete(q.key);
+    } else if (q.tail === e) {
+      // PERF: the predecessor is at most nonceWindow nonces below (all of a sender's txs are inside it).
+      let m = n - 1n;
+      while (!q.byNonce.has(m)) m--;
+      q.tail = q.byNonce.get(m);
+      this.#reheap(q);
+    }
+  }
+
+  #reheap(q: SenderQueue): void {
+    if (q === this.#pinned) return;
+    if (q.heapIdx < 0) this.#evictable.push(q);
+    else this.#evictable.update(q.heapIdx);
+  }
+
+  /** The account nonce moved up to `base`: drop the txs it used up, then extend the executable run. */
+  #rebase(q: SenderQueue, base: bigint): void {
+    if (base <= q.base) return;
+    const old = q.base;
+    q.base = base;
+    if (base - old <= BigInt(q.byNonce.size)) {
+      for (let m = old; m < base; m++) {
+        const e = q.byNonce.get(m);
+        if (e !== undefined) this.#delete(e);
+      }
+    } else {
+      for (const e of [...q.byNonce.values()]) if (e.tx.nonce < base) this.#delete(e);
+    }
+    if (this.#senders.get(q.key) === q) this.#advance(q);
+  }
+
+  /** Move `ready` past the txs that now follow the executable run; they are no longer stranded. */
+  #advance(q: SenderQueue): void {
+    if (q.ready < q.base) q.ready = q.base;
+    for (;;) {
+      const e = q.byNonce.get(q.ready);
+      if (e === undefined) return;
+      e.since = undefined;
+      q.ready++;
+    }
+  }
+
+  #strand(q: SenderQueue, e: Entry): void {
+    if (e.since !== undefined) return;
+    e.since = this.#now();
+    this.#stranded.push({ key: q.key, nonce: e.tx.nonce, since: e.since });
+    // Stale records (txs that became executable or left) are dropped when more than half are stale.
+    if (this.#stranded.length - this.#strandedHead > 2 * this.#byId.size + 1024) {
+      this.#stranded = this.#stranded.slice(this.#strandedHead).filter((r) => this.#live(r) !== undefined);
+      this.#strandedHead = 0;
+    }
+  }
+
+  #live(r: StrandedRecord): Entry | undefined {
+    const e = this.#senders.get(r.key)?.byNonce.get(r.nonce);
+    return e !== undefined && e.since === r.since ? e : undefined;
+  }
+
+  /**
+   * Drop txs stranded behind a nonce gap for longer than strandedTtlMs; runs on each admission batch
+   * and after each block. Returns how many were dropped. PERF: O(1) when none is due (FIFO queue).
+   */
+  expire(): number {
+    const now = this.#now();
+    const ttl = this.limits.strandedTtlMs;
+    let dropped = 0;
+    while (this.#strandedHead < this.#stranded.length) {
+      const r = this.#stranded[this.#strandedHead];
+      const e = this.#live(r);
+      if (e !== undefined) {
+        if (now - r.since < ttl) break;
+        this.#delete(e);
+        dropped++;
+      }
+      this.#strandedHead++;
+    }
+    if (this.#strandedHead > 1024 && this.#strandedHead * 2 > this.#stranded.length) {
+      this.#stranded = this.#stranded.slice(this.#strandedHead);
+      this.#strandedHead = 0;
+    }
+    if (dropped > 0) this.#d.logger?.debug({ dropped }, 'mempool: dropped txs stranded behind a nonce gap');
+    return dropped;
   }
 
   /** Executable txs, highest gas price first across senders, nonce order within a sender. */
@@ -277,14 +548,10 @@ export class Mempool {
     const maxTxs = limits.maxTxs ?? Number.POSITIVE_INFINITY;
     const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
     const maxGas = limits.maxGas;
-    const heap = new EntryHeap();
-    const cursors = new Map<SenderQueue, bigint>();
+    const heap = new Heap<Entry>(reapsFirst);
     for (const q of this.#senders.values()) {
       const head = q.byNonce.get(q.base);
-      if (head !== undefined) {
-        heap.push(head);
-        cursors.set(q, q.base);
-      }
+      if (head !== undefined) heap.push(head);
     }
     const out: Tx[] = [];
     let bytes = 0;
@@ -299,14 +566,13 @@ export class Mempool {
       bytes += e.tx.size;
       gas += g;
       const q = this.#senders.get(senderKey(e.tx.sender))!;
-      const nextNonce = e.tx.nonce + 1n;
-      const next = q.byNonce.get(nextNonce);
+      const next = q.byNonce.get(e.tx.nonce + 1n);
       if (next !== undefined) heap.push(next);
     }
     return out;
   }
 
-  /** Remove txs (e.g. found invalid while building a block). */
+  /** Remove txs (e.g. found invalid while building a block); the sender's later txs wait (and expire). */
   remove(txs: readonly Tx[]): void {
     for (const tx of txs) {
       const e = this.#byId.get(idOf(tx.hash()));
@@ -314,41 +580,54 @@ export class Mempool {
     }
   }
 
-  /** After a block: drop committed txs, then recheck the senders they touched (bounded). */
+  /** After a block: drop committed txs, then recheck the senders they touched (bounded), then expire. */
   async update(committed: readonly Tx[]): Promise<void> {
     this.#commits++;
     const touched = new Map<string, Address>();
     for (const tx of committed) {
-      const e = this.#byId.get(idOf(tx.hash()));
-      if (e !== undefined) this.#delete(e);
       const sk = senderKey(tx.sender);
       touched.set(sk, tx.sender);
       // A committed nonce n means the account is at n + 1 or later: move the queue's base now (no read),
       // so senders past the recheck bound below are not stranded, and drop what can no longer run.
       const q = this.#senders.get(sk);
-      if (q !== undefined && q.base <= tx.nonce) {
-        q.base = tx.nonce + 1n;
-        for (const stale of [...q.byNonce.values()]) if (stale.tx.nonce < q.base) this.#delete(stale);
-      }
+      if (q !== undefined) this.#rebase(q, tx.nonce + 1n);
     }
     let checked = 0;
     for (const [sk, address] of touched) {
       if (checked++ >= this.limits.recheckMax) break;
+      if (!this.#senders.has(sk)) continue;
+      const acct = await this.#d.accounts.getAccount(address);
+      // Admission may have run during the read: take the queue as it is now.
       const q = this.#senders.get(sk);
       if (q === undefined) continue;
-      const acct = await this.#d.accounts.getAccount(address);
-      q.base = acct.nonce;
+      this.#rebase(q, acct.nonce);
+      if (q.cost <= acct.balance) continue;
+      // The balance no longer covers them all: keep the affordable prefix in nonce order, drop the
+      // first unaffordable tx and every later one (they cannot run before it), highest nonce first so
+      // that no kept tx is left behind a gap.
+      const sorted = [...q.byNonce.values()].sort((a, b) => (a.tx.nonce < b.tx.nonce ? -1 : 1));
       let budget = acct.balance;
-      for (const e of [...q.byNonce.values()].sort((a, b) => (a.tx.nonce < b.tx.nonce ? -1 : 1))) {
-        if (e.tx.nonce < acct.nonce || e.cost > budget) this.#delete(e);
-        else budget -= e.cost;
+      let cut = sorted.length;
+      for (let i = 0; i < sorted.length; i++) {
+        if (sorted[i].cost > budget) {
+          cut = i;
+          break;
+        }
+        budget -= sorted[i].cost;
       }
+      for (let i = sorted.length - 1; i >= cut; i--) this.#delete(sorted[i]);
     }
+    this.expire();
   }
 
+  /** Drop every pending tx. */
   clear(): void {
     this.#byId.clear();
     this.#senders.clear();
+    this.#evictable.clear();
+    this.#pinned = undefined;
+    this.#stranded = [];
+    this.#strandedHead = 0;
     this.#bytes = 0;
   }
 }
@@ -361,45 +640,16 @@ function senderKey(a: Address): string {
   return asBuffer(a.bytes).toString('latin1');
 }
 
-/** Max-heap by gas price, then arrival order. */
-class EntryHeap {
-  readonly #a: Entry[] = [];
-
-  push(e: Entry): void {
-    const a = this.#a;
-    a.push(e);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
-      i = p;
-    }
-  }
-
-  pop(): Entry | undefined {
-    const a = this.#a;
-    if (a.length === 0) return undefined;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && before(a[l], a[m])) m = l;
-        if (r < a.length && before(a[r], a[m])) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
+/** Reap order: higher gas price first, then arrival order. */
+function reapsFirst(x: Entry, y: Entry): boolean {
+  return x.tx.gasPrice === y.tx.gasPrice ? x.seq < y.seq : x.tx.gasPrice > y.tx.gasPrice;
 }
 
-function before(x: Entry, y: Entry): boolean {
-  return x.tx.gasPrice === y.tx.gasPrice ? x.seq < y.seq : x.tx.gasPrice > y.tx.gasPrice;
+/** Eviction order of senders by their tail: lower gas price first, then higher nonce, then newer. */
+function evictsFirst(a: SenderQueue, b: SenderQueue): boolean {
+  const x = (a.tail as Entry).tx;
+  const y = (b.tail as Entry).tx;
+  if (x.gasPrice !== y.gasPrice) return x.gasPrice < y.gasPrice;
+  if (x.nonce !== y.nonce) return x.nonce > y.nonce;
+  return (a.tail as Entry).seq > (b.tail as Entry).seq;
 }

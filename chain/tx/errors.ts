@@ -15,7 +15,12 @@ export type TxErrorCode =
   | 'TX_AMOUNT_OVERFLOW'
   | 'TX_ALREADY_KNOWN'
   | 'TX_REPLACEMENT_UNDERPRICED'
-  | 'MEMPOOL_FULL';
+  | 'MEMPOOL_FULL'
+  /** The sender already has its share of the pool (count or bytes) pending. */
+  | 'MEMPOOL_SENDER_FULL';
+
+/** Refusals that are normal races or load, not the relaying peer's fault. */
+const IGNORED = new Set<TxErrorCode>(['MEMPOOL_FULL', 'MEMPOOL_SENDER_FULL', 'TX_ALREADY_KNOWN']);
 
 export class TxError extends VosError<{ code: TxErrorCode } & Record<string, unknown>> {
   constructor(
@@ -25,9 +30,7 @@ export class TxError extends VosError<{ code: TxErrorCode } & Record<string, unk
     peerAction?: PeerAction,
   ) {
     super({ code, ...context }, message, {
-      peerAction:
-        peerAction ??
-        (code === 'MEMPOOL_FULL' || code === 'TX_ALREADY_KNOWN' ? PeerAction.Ignore : PeerAction.Reject),
+      peerAction: peerAction ?? (IGNORED.has(code) ? PeerAction.Ignore : PeerAction.Reject),
     });
     this.name = 'TxError';
   }

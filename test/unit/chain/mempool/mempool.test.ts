@@ -101,12 +101,15 @@ describe('mempool admission', () => {
     expect(m.pendingFor(a.address)[0].gasPrice).toBe(11n);
   });
   it('evicts the cheapest tx when full, and refuses a tx that pays no more', async () => {
-    const m = mempool({ maxTxs: 2 });
+    const m = mempool({ maxTxs: 2, maxTxsPerSender: 2 });
     await m.add(mk(a, 0n, { gasPrice: 1n }));
     await m.add(mk(b, 0n, { gasPrice: 5n }));
     await rejects(m, mk(a, 1n, { gasPrice: 1n }), 'MEMPOOL_FULL');
-    await m.add(mk(a, 1n, { gasPrice: 3n }));
+    // a0 is cheaper but a1 depends on it: b0 is the victim, so a1 must pay more than b0
+    await rejects(m, mk(a, 1n, { gasPrice: 3n }), 'MEMPOOL_FULL');
+    await m.add(mk(a, 1n, { gasPrice: 6n }));
     expect(m.size).toBe(2);
+    expect(m.reap().map((t) => t.nonce)).toEqual([0n, 1n]);
   });
 });
 
