@@ -161,9 +161,16 @@ function bool(o: { description?: string } = {}): Schema<boolean> {
 }
 
 function nullable<S extends AnySchema>(inner: S): Schema<Infer<S> | null, Input<S> | null> {
-  return make({ oneOf: [inner.json, { type: 'null' }] }, (v, path) =>
-    v === null ? null : (inner.parse(v, path) as Infer<S>),
-  );
+  return make({ oneOf: [inner.json, { type: 'null' }] }, (v, path) => {
+    if (v === null) return null;
+    try {
+      return inner.parse(v, path) as Infer<S>;
+    } catch (err) {
+      if (err instanceof SchemaError && err.path === path)
+        throw new SchemaError(path, `${err.expected} or null`);
+      throw err;
+    }
+  });
 }
 
 function array<S extends AnySchema>(

@@ -193,9 +193,10 @@ describe('devnet under faults (real processes)', () => {
     const n0 = info.nodes[0];
     const head = await heightOf(n0.rpc);
     const client = rpc(n0.rpc);
-    for (let start = 1; start <= head; start += 200) {
+    // Batches of 100: the node's batch cap (rpc.maxBatch).
+    for (let start = 1; start <= head; start += 100) {
       const calls = [];
-      for (let h = start; h < Math.min(head + 1, start + 200); h++)
+      for (let h = start; h < Math.min(head + 1, start + 100); h++)
         calls.push({ method: 'chain_getBlock', params: [h] });
       const blocks = (await client.batch(calls)) as ({ evidence: unknown[] } | Error)[];
       for (const b of blocks) {
