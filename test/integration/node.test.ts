@@ -323,6 +323,22 @@ describe('single-validator node', () => {
     );
   });
 
+  it('subscriptions: newHeads and txs are published; an unknown topic (messages: nothing publishes it) is refused', async () => {
+    const ws = await RpcClient.connectWs(node.rpcUrl);
+    try {
+      const head = await new Promise<{ height: number; hash: string; txs: number }>((resolve) => {
+        void ws.subscribe('newHeads', resolve);
+      });
+      expect(head.hash).toMatch(/^0x[0-9a-f]{64}$/);
+      await expect(ws.call<string>('vos_subscribe', ['messages'])).rejects.toMatchObject({
+        code: RpcCode.InvalidParams,
+        message: 'invalid param "topic": expected one of newHeads, txs',
+      });
+    } finally {
+      ws.close();
+    }
+  });
+
   it('node_status has no dns field while no DNS gateway listens', async () => {
     const status = await rpc.call('node_status');
     expect(status).not.toHaveProperty('dns');

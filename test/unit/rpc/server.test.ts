@@ -315,7 +315,7 @@ describe('JSON-RPC server', () => {
     const [again] = await wsExchange(ws!, [rpcBody('test_add', [1], 9)], 1);
     expect(again.result).toBe(1);
     ws!.close();
-  });
+  }, 10_000);
   it('rpc.discover lists every method with its param and result schemas; GET routes and 404', async () => {
     const doc = await new RpcClient<TestApi>(url).call('rpc.discover');
     expect(doc.openrpc).toBe('1.2.6');
