@@ -91,6 +91,8 @@ export async function run() {
       const cfgFile = homePaths(home).config;
       const cfg = JSON.parse(await readFile(cfgFile, 'utf8'));
       cfg.p2p.seeds = addrs.filter((_, j) => j !== i);
+      // The load generator (load-gen.ts) sends batches of 500; the node's default cap is 100.
+      cfg.rpc.maxBatch = 500;
       if (process.env.VOS_BENCH_MAX_BLOCK_TXS)
         cfg.consensus.maxBlockTxs = Number(process.env.VOS_BENCH_MAX_BLOCK_TXS);
       await writeFile(cfgFile, JSON.stringify(cfg));

@@ -16,6 +16,7 @@ import { TxKind } from '../chain/tx/kinds.js';
 import { Tx } from '../chain/tx/tx.js';
 import { initHome } from '../cli/commands/init.js';
 import { createDevGenesis, genesisToJSON } from '../genesis/genesis.js';
+import { homePaths } from '../node/config.js';
 import { RpcClient } from '../rpc/client.js';
 import { RpcResponseError } from '../rpc/errors.js';
 import { toHex } from '../util/bytes.js';
@@ -74,6 +75,11 @@ export async function run(opts: { txs?: number; senders?: number; batch?: number
   const rpcPort = await freePort();
   const home = join(dir, 'node');
   await initHome({ home, genesis: genesisFile, key: validator, plainKeyReason: 'benchmark', rpcPort });
+  // The node's default batch cap is 100 calls; this load generator sends larger batches.
+  const cfgFile = homePaths(home).config;
+  const cfg = JSON.parse(await readFile(cfgFile, 'utf8'));
+  cfg.rpc.maxBatch = Math.max(cfg.rpc.maxBatch, batchSize);
+  await writeFile(cfgFile, JSON.stringify(cfg));
 
   // Pre-sign everything before the clock starts.
   const minGasPrice = genesis.params.minGasPrice;

@@ -6,11 +6,33 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { normaliseHostEntry, normaliseOrigin } from '../rpc/access.js';
 import { VosError } from '../util/errors.js';
 
 export interface NodeConfig {
   moniker: string;
-  rpc: { host: string; port: number; adminToken?: string; maxBodyBytes: number; maxBatch: number };
+  rpc: {
+    host: string;
+    port: number;
+    /** Bearer token for admin_* methods (also VOS_ADMIN_TOKEN); without one they are refused. */
+    adminToken?: string;
+    maxBodyBytes: number;
+    /** Max calls per batch. */
+    maxBatch: number;
+    /** Max bytes of one answer (a batch's in total); a larger answer becomes a -32005 error. */
+    maxResponseBytes: number;
+    /** Max WebSocket connections. */
+    maxConnections: number;
+    /** Max requests being handled at once per WebSocket connection. */
+    wsMaxInflight: number;
+    /**
+     * Host names the RPC answers to besides IP addresses, localhost and `host` (DNS-rebinding guard;
+     * "*" = any). Also VOS_RPC_HOSTS (comma-separated).
+     */
+    hosts: string[];
+    /** Origins of web pages allowed to call cross-origin ("*" = any). Also VOS_RPC_CORS_ORIGINS. */
+    corsOrigins: string[];
+  };
   /** `relays`: circuit-relay nodes (multiaddr with /p2p/ID) to also listen through (behind NAT). */
   p2p: { host: string; port: number; seeds: string[]; relays: string[] };
   dns: { host: string; port: number };
@@ -48,7 +70,18 @@ export function defaultConfig(
   const rpcPort = overrides.rpcPort ?? DEFAULT_RPC_PORT;
   return {
     moniker: overrides.moniker ?? 'vos-node',
-    rpc: { host: '127.0.0.1', port: rpcPort, maxBodyBytes: 5 * 1024 * 1024, maxBatch: 10_000 },
+    rpc: {
+      host: '127.0.0.1',
+      port: rpcPort,
+      maxBodyBytes: 5 * 1024 * 1024,
+      maxBatch: 100,
+      // A full block (genesis maxBlockBytes 8 MiB) is ~17 MiB as JSON with hex.
+      maxResponseBytes: 32 * 1024 * 1024,
+      maxConnections: 200,
+      wsMaxInflight: 32,
+      hosts: [],
+      corsOrigins: [],
+    },
     // Port 0 (tests): every listener takes an ephemeral port.
     p2p: {
       host: '127.0.0.1',
@@ -183,7 +216,56 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
   }
   if (env.VOS_LOG_LEVEL) c.log.level = env.VOS_LOG_LEVEL;
   if (env.VOS_ADMIN_TOKEN) c.rpc.adminToken = env.VOS_ADMIN_TOKEN;
+  const list = (v: string) =>
+    v
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+  if (env.VOS_RPC_HOSTS !== undefined) c.rpc.hosts = list(env.VOS_RPC_HOSTS);
+  if (env.VOS_RPC_CORS_ORIGINS !== undefined) c.rpc.corsOrigins = list(env.VOS_RPC_CORS_ORIGINS);
+  checkRpcConfig(c.rpc);
   return c;
+}
+
+const HOST_ENTRY_RE =
+  /^(\*|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?|\[[0-9a-fA-F:.]+\])$/;
+
+/** Refuse RPC settings that would not work or not protect, naming the key; normalises the lists. */
+export function checkRpcConfig(rpc: NodeConfig['rpc']): void {
+  const fail = (field: string, message: string) =>
+    new VosError({ code: 'INVALID_CONFIG', field }, `invalid config: ${field} ${message}`);
+  const intIn = (field: keyof NodeConfig['rpc'], min: number, max: number) => {
+    const v = rpc[field];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      throw fail(`rpc.${field}`, `must be an integer in ${min}..${max}`);
+  };
+  intIn('maxBatch', 1, 100_000);
+  intIn('maxBodyBytes', 1024, 1024 ** 3);
+  intIn('maxResponseBytes', 1024, 1024 ** 3);
+  intIn('maxConnections', 1, 100_000);
+  intIn('wsMaxInflight', 1, 10_000);
+  for (const h of rpc.hosts)
+    if (typeof h !== 'string' || !HOST_ENTRY_RE.test(h))
+      throw fail(
+        'rpc.hosts',
+        `wants host names without scheme or port (e.g. node.example.com) or "*", got ${String(h)}`,
+      );
+  rpc.hosts = rpc.hosts.map(normaliseHostEntry);
+  rpc.corsOrigins = rpc.corsOrigins.map((o) => {
+    const n = typeof o === 'string' ? normaliseOrigin(o) : null;
+    if (n === null)
+      throw fail(
+        'rpc.corsOrigins',
+        `wants origins like https://app.example or http://localhost:3000 (or "*"), got ${String(o)}`,
+      );
+    return n;
+  });
+  const token = rpc.adminToken;
+  if (token !== undefined && (typeof token !== 'string' || token.length < 16 || /\s/.test(token)))
+    throw fail(
+      'rpc.adminToken',
+      'must be at least 16 characters without spaces (e.g. the output of `openssl rand -hex 32`)',
+    );
 }
 
 export async function writeConfig(home: string, cfg: NodeConfig): Promise<void> {

@@ -28,6 +28,8 @@ import { connectionKinds, QuicKeeper } from '../p2p/connections.js';
 import { createHost, listenAddrs, type VosHost } from '../p2p/host.js';
 import { PeerScorer } from '../p2p/peer-scorer.js';
 import { TxGossip } from '../p2p/tx-gossip.js';
+import { RpcCode, RpcError } from '../rpc/errors.js';
+import type { VosApi } from '../rpc/methods.js';
 import type { RpcServer } from '../rpc/server.js';
 import { assert, VosError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -36,6 +38,7 @@ import { type HomePaths, homePaths, loadConfig, type NodeConfig } from './config
 import { LedgerConsensusApp } from './consensus-app.js';
 import { NodeEvents } from './events.js';
 import { createRpcServer } from './rpc.js';
+import { TxWaiters } from './tx-waiters.js';
 
 export interface VosNodeOptions {
   home: string;
@@ -57,6 +60,8 @@ export class VosNode {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly events = new NodeEvents();
+  /** Callers of tx_sendCommit waiting for their tx, indexed by hash and fed once per block. */
+  readonly txWaiters = new TxWaiters();
   db!: ClassicLevel<Uint8Array, Uint8Array>;
   tree!: StateTree;
   ledger!: Ledger;
@@ -68,7 +73,7 @@ export class VosNode {
   guard!: SignerGuard;
   app!: LedgerConsensusApp;
   consensus!: ConsensusDriver;
-  rpc!: RpcServer;
+  rpc!: RpcServer<VosApi>;
   /** The libp2p host and consensus reactor (absent when a transport was injected). */
   host: VosHost | undefined;
   reactor: ConsensusReactor | undefined;
@@ -180,6 +185,7 @@ export class VosNode {
       this.metrics.blockTxs.set(block.txs.length);
       this.metrics.txsTotal.inc(block.txs.length);
       this.metrics.mempoolSize.set(this.mempool.size);
+      this.txWaiters.onBlock(block, execution.receipts);
       this.events.emit('block', { block, receipts: execution.receipts });
     });
     const c = this.config.consensus;
@@ -248,6 +254,7 @@ export class VosNode {
         chainId: this.genesis.chainId,
         mempool: this.mempool,
         scorer: this.scorer!,
+        metrics: this.metrics,
       });
       await this.txGossip.start();
     }
@@ -318,6 +325,7 @@ export class VosNode {
   async #close(): Promise<void> {
     if (!this.#opened) return;
     await this.rpc?.close().catch(() => undefined);
+    this.txWaiters.close(new RpcError(RpcCode.ServerError, 'the node is shutting down'));
     await this.sync?.stop();
     await this.txGossip?.stop();
     await this.reactor?.stop();

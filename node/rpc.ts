@@ -1,24 +1,28 @@
 /**
- * The VOS JSON-RPC methods (DESIGN.md "Fixed surface") on the generic server, plus /healthz and /metrics.
- * Domain errors are mapped to JSON-RPC errors here, at the edge only.
+ * The handlers of the VOS method table (rpc/methods.ts), one per method name, bound to this node; plus
+ * GET /, /healthz and /metrics. Domain errors are mapped to JSON-RPC errors here, at the edge only.
  */
-
-import { Address } from '../chain/address.js';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { Address, addressFromPublicKey } from '../chain/address.js';
 import { CodecError } from '../chain/codec.js';
 import { decodeValidatorRecord, validatorKey } from '../chain/ledger/accounts.js';
 import { proofToJSON } from '../chain/state/proof.js';
 import { TxError } from '../chain/tx/errors.js';
 import { createTxFromRlp, MAX_TX_BYTES, type Tx } from '../chain/tx/tx.js';
 import { validatorToJSON } from '../chain/validators.js';
-import { connectionKinds } from '../p2p/connections.js';
+import { connectionKinds, kindOf } from '../p2p/connections.js';
+import type { Handlers } from '../rpc/api.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
+import { type VosApi, vosApi } from '../rpc/methods.js';
 import { RpcServer } from '../rpc/server.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { isVosError } from '../util/errors.js';
+import { setLogLevel } from '../util/logger.js';
 import type { VosNode } from './node.js';
 
-/** Hex params up to 4x the max tx size reach the decoder, which names the size problem. */
-const TX_HEX_MAX = 2 + 8 * MAX_TX_BYTES;
+/** How long tx_sendCommit waits for the commit. */
+const SEND_COMMIT_TIMEOUT_MS = 60_000;
+const DEFAULT_BAN_SECONDS = 3600;
 
 export function mapError(err: unknown): RpcError | undefined {
   if (err instanceof TxError) return new RpcError(RpcCode.TxRejected, err.message, { code: err.code });
@@ -31,55 +35,68 @@ export function mapError(err: unknown): RpcError | undefined {
     if (code === 'INVALID_ADDRESS' || code === 'INVALID_HEX' || code === 'INVALID_LENGTH') {
       return new RpcError(RpcCode.InvalidParams, err.message, { code });
     }
+    if (code === 'TOO_MANY_WAITERS') return new RpcError(RpcCode.LimitExceeded, err.message, { code });
     return new RpcError(RpcCode.ServerError, err.message, { code });
   }
   return undefined;
 }
 
-function parseAddress(s: unknown): Address {
-  return Address.fromString(s as string);
-}
-
-function decodeTx(hex: unknown): Tx {
-  const bytes = fromHex(hex as string);
+function decodeTx(hex: string): Tx {
+  const bytes = fromHex(hex);
   if (bytes.length > MAX_TX_BYTES)
     throw new TxError('TX_TOO_LARGE', `tx is ${bytes.length} bytes, max ${MAX_TX_BYTES}`);
   return createTxFromRlp(bytes);
 }
 
-export function createRpcServer(node: VosNode): RpcServer {
+function parsePeer(s: string) {
+  try {
+    return peerIdFromString(s);
+  } catch {
+    throw new RpcError(RpcCode.InvalidParams, 'invalid param "peer": not a libp2p peer id', {
+      param: 'peer',
+    });
+  }
+}
+
+export function createRpcServer(node: VosNode): RpcServer<VosApi> {
   const cfg = node.config.rpc;
-  const server = new RpcServer({
-    host: cfg.host,
-    port: cfg.port,
-    maxBodyBytes: cfg.maxBodyBytes,
-    maxBatch: cfg.maxBatch,
-    adminToken: cfg.adminToken,
-    logger: node.logger.child({ module: 'rpc' }),
-    mapError,
-    onRequest: (method, code) => node.metrics.rpcRequests.inc({ method, code: String(code) }),
-    title: 'VOS node JSON-RPC',
-  });
   const ledger = () => node.ledger;
+  const waiters = node.txWaiters;
 
-  server.route('/healthz', (_req, res) => {
-    const ok = node.ledger !== undefined;
-    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ status: ok ? 'ok' : 'starting', height: node.ledger?.head.height ?? 0 }));
-  });
-  server.route('/metrics', async (_req, res) => {
-    const text = await node.metrics.register.metrics();
-    res.writeHead(200, { 'Content-Type': node.metrics.register.contentType });
-    res.end(text);
-  });
+  /** Refusals at admission through RPC (decoding and mempool), counted by code. */
+  const countRejected = (err: unknown) => {
+    const code = err instanceof TxError ? err.code : err instanceof CodecError ? 'TX_MALFORMED' : undefined;
+    if (code !== undefined) node.metrics.mempoolRejected.inc({ code });
+  };
+  const decode = (raw: string) => {
+    try {
+      return decodeTx(raw);
+    } catch (err) {
+      countRejected(err);
+      throw err;
+    }
+  };
+  const submit = async (tx: Tx) => {
+    try {
+      await node.mempool.add(tx);
+    } catch (err) {
+      countRejected(err);
+      throw err;
+    }
+  };
 
-  server.register('node_status', {
-    summary: 'Chain id, head, peers, sync state, this node as a validator',
-    params: [],
-    handler: async () => {
+  const blockAt = async (ref: number | string) => {
+    const height = typeof ref === 'number' ? ref : await ledger().store.getHeightByHash(fromHex(ref, 32));
+    if (height === undefined) return null;
+    return (await ledger().store.getBlock(height)) ?? null;
+  };
+
+  const handlers: Handlers<VosApi> = {
+    node_status: async () => {
       const head = ledger().head;
       const vals = await ledger().validatorsAt(head.height + 1);
       const me = vals.find((v) => v.address.equals(node.key.address));
+      const rs = node.consensus.roundState;
       return {
         chainId: ledger().chainId,
         height: head.height,
@@ -94,24 +111,14 @@ export function createRpcServer(node: VosNode): RpcServer {
         address: node.key.address.toString(),
         moniker: node.config.moniker,
         rpc: node.rpcUrl,
-        dns: node.config.dns.port,
+        // `dns` (the DNS gateway's port) appears here once the gateway listens; there is none yet.
         mempool: { size: node.mempool.size, bytes: node.mempool.bytes },
-        consensus: node.consensus.roundState
-          ? {
-              height: node.consensus.roundState.height,
-              round: node.consensus.roundState.round,
-              step: node.consensus.roundState.step,
-            }
-          : null,
+        consensus: rs ? { height: rs.height, round: rs.round, step: rs.step } : null,
         uptimeSeconds: Math.floor((Date.now() - node.startedAt) / 1000),
       };
     },
-  });
 
-  server.register('chain_getParams', {
-    summary: 'Chain parameters from genesis (gas price floor, block limits, epoch length, staking)',
-    params: [],
-    handler: () => {
+    chain_getParams: () => {
       const p = ledger().params;
       return {
         chainId: ledger().chainId,
@@ -125,56 +132,28 @@ export function createRpcServer(node: VosNode): RpcServer {
         slashFractionPpm: p.slashFractionPpm,
       };
     },
-  });
 
-  const blockAt = async (ref: unknown) => {
-    const height =
-      typeof ref === 'number' ? ref : await ledger().store.getHeightByHash(fromHex(ref as string, 32));
-    if (height === undefined) return null;
-    const block = await ledger().store.getBlock(height);
-    return block ?? null;
-  };
+    chain_getBlock: async ([ref]) => (await blockAt(ref))?.toJSON() ?? null,
 
-  server.register('chain_getBlock', {
-    summary: 'A block by height or hash: {hash, header, txs, lastCommit, evidence} (null when unknown)',
-    params: [{ name: 'block', type: 'heightOrHash' }],
-    handler: async ([ref]) => (await blockAt(ref))?.toJSON() ?? null,
-  });
-
-  server.register('chain_getHeader', {
-    summary: 'A block header with its hash (null when unknown)',
-    params: [{ name: 'height', type: 'integer' }],
-    handler: async ([h]) => {
-      const block = await ledger().store.getBlock(h as number);
+    chain_getHeader: async ([h]) => {
+      const block = await ledger().store.getBlock(h);
       return block ? { ...block.header.toJSON(), hash: toHex(block.hash()) } : null;
     },
-  });
 
-  server.register('chain_getCommit', {
-    summary: 'The commit (> 2/3 precommits) of a height (null when unknown)',
-    params: [{ name: 'height', type: 'integer' }],
-    handler: async ([h]) => (await ledger().store.getCommit(h as number))?.toJSON() ?? null,
-  });
+    chain_getCommit: async ([h]) => (await ledger().store.getCommit(h))?.toJSON() ?? null,
 
-  server.register('chain_getValidators', {
-    summary: 'The validator set that signs a height (default: the next height)',
-    params: [{ name: 'height', type: 'integer', optional: true }],
-    handler: async ([h]) => {
-      const height = (h as number | undefined) ?? ledger().head.height + 1;
+    chain_getValidators: async ([h]) => {
+      const height = h ?? ledger().head.height + 1;
       const vals = await ledger().validatorsAt(height);
       return {
         height,
-        totalPower: vals.reduce((s, v) => s + v.power, 0n).toString(),
+        totalPower: vals.reduce((sum, v) => sum + v.power, 0n).toString(),
         validators: vals.map(validatorToJSON),
       };
     },
-  });
 
-  server.register('chain_getAccount', {
-    summary: 'Balance, nonce (committed and pending), stake of an address',
-    params: [{ name: 'address', type: 'address' }],
-    handler: async ([a]) => {
-      const address = parseAddress(a);
+    chain_getAccount: async ([a]) => {
+      const address = Address.fromString(a);
       const acct = await ledger().getAccount(address);
       const rec = await ledger().getState(validatorKey(address));
       const v = rec === undefined ? undefined : decodeValidatorRecord(rec);
@@ -187,57 +166,59 @@ export function createRpcServer(node: VosNode): RpcServer {
         jailed: v?.jailed ?? false,
       };
     },
-  });
 
-  server.register('state_getProof', {
-    summary:
-      'Merkle proof (inclusion or non-inclusion) of a state key at a height, checkable against that header',
-    params: [
-      { name: 'key', type: 'hex', maxLength: 2 + 2 * 256 },
-      { name: 'height', type: 'integer', optional: true },
-    ],
-    handler: async ([k, h]) => {
-      const height = (h as number | undefined) ?? ledger().head.height;
+    state_getProof: async ([k, h]) => {
+      const height = h ?? ledger().head.height;
       if (height > ledger().head.height)
         throw new RpcError(RpcCode.NotFound, `height ${height} is not committed yet`);
-      const proof = await node.tree.prove(fromHex(k as string), height);
-      const root = await node.tree.rootAt(height);
-      return { height, stateRoot: toHex(root!), ...proofToJSON(proof) };
+      if (height < 1) throw new RpcError(RpcCode.NotFound, 'height 0 has no block: proofs start at height 1');
+      const [block, commit] = await Promise.all([
+        ledger().store.getBlock(height),
+        ledger().store.getCommit(height),
+      ]);
+      if (block === undefined || commit === undefined)
+        throw new RpcError(RpcCode.NotFound, `no block and commit stored for height ${height}`);
+      const proof = await node.tree.prove(fromHex(k), height);
+      return {
+        height,
+        stateRoot: toHex(block.header.stateRoot),
+        header: { ...block.header.toJSON(), hash: toHex(block.hash()) },
+        commit: commit.toJSON(),
+        ...proofToJSON(proof),
+      };
     },
-  });
 
-  server.register('tx_send', {
-    summary: 'Submit a signed tx (0x-hex of its RLP); returns its hash once admitted to the mempool',
-    params: [{ name: 'rawTx', type: 'hex', maxLength: TX_HEX_MAX }],
-    handler: async ([raw]) => {
-      const tx = decodeTx(raw);
-      const { hash } = await node.mempool.add(tx);
-      return { hash: toHex(hash) };
+    tx_send: async ([raw]) => {
+      const tx = decode(raw);
+      await submit(tx);
+      return { hash: toHex(tx.hash()) };
     },
-  });
 
-  server.register('tx_sendCommit', {
-    summary: 'Submit a signed tx and wait until it is committed: {hash, height, receipt}',
-    params: [{ name: 'rawTx', type: 'hex', maxLength: TX_HEX_MAX }],
-    handler: async ([raw]) => {
-      const tx = decodeTx(raw);
+    tx_sendCommit: async ([raw]) => {
+      const tx = decode(raw);
       const hash = toHex(tx.hash());
-      const committed = waitForTx(node, hash, 60_000);
+      // Registered before admission: the block that commits the tx may come right after it.
+      const wait = waiters.wait(
+        tx.hash(),
+        SEND_COMMIT_TIMEOUT_MS,
+        () =>
+          new RpcError(
+            RpcCode.Timeout,
+            `tx ${hash} was not committed within ${SEND_COMMIT_TIMEOUT_MS / 1000} s (it may still be pending)`,
+          ),
+      );
       try {
-        await node.mempool.add(tx);
+        await submit(tx);
       } catch (err) {
-        committed.cancel();
+        wait.cancel();
         throw err;
       }
-      return committed.promise;
+      const c = await wait.promise;
+      return { hash, height: c.height, index: c.index, receipt: c.receipt.toJSON() };
     },
-  });
 
-  server.register('tx_get', {
-    summary: 'A committed tx with its receipt: {hash, height, index, tx, receipt} (null when unknown)',
-    params: [{ name: 'hash', type: 'hex', maxLength: 66 }],
-    handler: async ([h]) => {
-      const hash = fromHex(h as string, 32);
+    tx_get: async ([h]) => {
+      const hash = fromHex(h, 32);
       const loc = await ledger().store.getTxLocation(hash);
       if (loc === undefined) {
         const pending = node.mempool.get(hash);
@@ -262,6 +243,93 @@ export function createRpcServer(node: VosNode): RpcServer {
         receipt: receipts![loc.index].toJSON(),
       };
     },
+
+    admin_peers: () => {
+      const host = node.host;
+      const scorer = node.scorer;
+      const peers = (host?.getPeers() ?? []).map((peer) => {
+        const raw = peer.publicKey?.raw;
+        return {
+          id: peer.toString(),
+          address: peer.type === 'Ed25519' && raw !== undefined ? addressFromPublicKey(raw).toString() : null,
+          score: scorer?.scoreOf(peer) ?? 0,
+          connections: host!.getConnections(peer).map((c) => ({
+            transport: kindOf(c),
+            remoteAddr: c.remoteAddr.toString(),
+            direction: c.direction,
+            openedAt: c.timeline.open,
+          })),
+        };
+      });
+      return { peers, banned: (scorer?.bans() ?? []).map((b) => ({ id: b.peer, until: b.until })) };
+    },
+
+    admin_ban: ([p, seconds]) => {
+      const scorer = node.scorer;
+      if (scorer === undefined) throw new RpcError(RpcCode.ServerError, 'this node has no P2P host');
+      const peer = parsePeer(p);
+      const until = scorer.ban(peer, (seconds ?? DEFAULT_BAN_SECONDS) * 1000);
+      return { id: peer.toString(), until };
+    },
+
+    admin_unban: ([p]) => {
+      const peer = parsePeer(p);
+      return { id: peer.toString(), wasBanned: node.scorer?.unban(peer) ?? false };
+    },
+
+    admin_mempoolFlush: () => {
+      const removed = node.mempool.size;
+      node.mempool.clear();
+      node.metrics.mempoolSize.set(node.mempool.size);
+      node.logger.warn({ removed }, 'mempool flushed by the operator');
+      return { removed };
+    },
+
+    admin_setLogLevel: ([level]) => {
+      const previous = setLogLevel(node.logger, level);
+      if (previous === undefined)
+        throw new RpcError(RpcCode.ServerError, "this node's logger has no level to change");
+      node.logger.warn({ level, previous }, 'log level changed by the operator');
+      return { level, previous };
+    },
+  };
+
+  const server = new RpcServer({
+    api: vosApi,
+    handlers,
+    host: cfg.host,
+    port: cfg.port,
+    maxBodyBytes: cfg.maxBodyBytes,
+    maxBatch: cfg.maxBatch,
+    maxResponseBytes: cfg.maxResponseBytes,
+    maxConnections: cfg.maxConnections,
+    maxWsInflight: cfg.wsMaxInflight,
+    hosts: cfg.hosts,
+    corsOrigins: cfg.corsOrigins,
+    adminToken: cfg.adminToken,
+    logger: node.logger.child({ module: 'rpc' }),
+    metrics: node.metrics,
+    mapError,
+    title: 'VOS node JSON-RPC',
+  });
+
+  server.route('/', (_req, res) => {
+    const html = indexPage(node);
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Length': Buffer.byteLength(html),
+    });
+    res.end(html);
+  });
+  server.route('/healthz', (_req, res) => {
+    const ok = node.ledger !== undefined;
+    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ status: ok ? 'ok' : 'starting', height: node.ledger?.head.height ?? 0 }));
+  });
+  server.route('/metrics', async (_req, res) => {
+    const text = await node.metrics.register.metrics();
+    res.writeHead(200, { 'Content-Type': node.metrics.register.contentType });
+    res.end(text);
   });
 
   node.events.on('block', ({ block, receipts }) => {
@@ -285,36 +353,32 @@ export function createRpcServer(node: VosNode): RpcServer {
   return server;
 }
 
-/** Resolves when a tx with this hash is committed (or rejects after `ms`). */
-function waitForTx(node: VosNode, hash: string, ms: number) {
-  let cancel = () => {};
-  const promise = new Promise<unknown>((resolve, reject) => {
-    const onBlock = ({
-      block,
-      receipts,
-    }: {
-      block: import('../chain/block.js').Block;
-      receipts: import('../chain/receipt.js').Receipt[];
-    }) => {
-      const i = block.txs.findIndex((t) => toHex(t.hash()) === hash);
-      if (i === -1) return;
-      cancel();
-      resolve({ hash, height: block.height, index: i, receipt: receipts[i].toJSON() });
-    };
-    const timer = setTimeout(() => {
-      cancel();
-      reject(
-        new RpcError(
-          RpcCode.Timeout,
-          `tx ${hash} was not committed within ${ms / 1000} s (it may still be pending)`,
-        ),
-      );
-    }, ms);
-    cancel = () => {
-      clearTimeout(timer);
-      node.events.off('block', onBlock);
-    };
-    node.events.on('block', onBlock);
-  });
-  return { promise, cancel };
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** GET /: what this port serves, until the web app lands. */
+function indexPage(node: VosNode): string {
+  const chainId = escapeHtml(node.ledger.chainId);
+  const height = node.ledger.head.height;
+  const url = escapeHtml(node.rpcUrl);
+  const curl = `curl -s ${url} -H 'content-type: application/json' \\\n  -d '{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}'`;
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>VOS node ${chainId}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.75rem;overflow-x:auto}</style>
+</head>
+<body>
+<h1>VOS node</h1>
+<p>Chain <code>${chainId}</code> at height <strong>${height}</strong>.</p>
+<ul>
+<li><a href="/healthz">/healthz</a>: liveness and height (JSON)</li>
+<li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
+</ul>
+<h2>JSON-RPC</h2>
+<p>JSON-RPC 2.0 is served on this URL by <strong>POST</strong> (and WebSocket), not GET.
+<code>rpc.discover</code> returns the OpenRPC document listing every method with its params and result:</p>
+<pre>${curl}</pre>
+</body>
+</html>
+`;
 }

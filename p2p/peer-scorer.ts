@@ -47,4 +47,38 @@ export class PeerScorer {
     this.hooks.onBan?.();
     void this.host.hangUp(peer).catch(() => undefined);
   }
+
+  // ---- operator controls (admin_ RPC methods) ----
+
+  /** The peer's penalty score (0 = clean). */
+  scoreOf(peer: PeerId): number {
+    return this.#score.get(peer.toString()) ?? 0;
+  }
+
+  /** Peers refused now, with the Unix ms their ban ends. */
+  bans(): { peer: string; until: number }[] {
+    const now = Date.now();
+    return [...this.#banned].filter(([, until]) => until > now).map(([peer, until]) => ({ peer, until }));
+  }
+
+  /** Disconnect a peer and refuse it for `ms`; returns when the ban ends (Unix ms). */
+  ban(peer: PeerId, ms: number): number {
+    const until = Date.now() + ms;
+    this.#banned.set(peer.toString(), until);
+    this.logger?.warn(
+      { peer: peer.toString(), until: new Date(until).toISOString() },
+      'peer banned by the operator',
+    );
+    void this.host.hangUp(peer).catch(() => undefined);
+    return until;
+  }
+
+  /** Lift a ban and reset the score; false when the peer was not banned. */
+  unban(peer: PeerId): boolean {
+    const key = peer.toString();
+    this.#score.delete(key);
+    const was = this.isBanned(peer);
+    this.#banned.delete(key);
+    return was;
+  }
 }

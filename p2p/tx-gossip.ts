@@ -10,6 +10,7 @@ import { asList, decodeRlp, encodeRlp } from '../chain/codec.js';
 import type { Mempool } from '../chain/mempool/mempool.js';
 import { createTxFromRlp, type Tx } from '../chain/tx/tx.js';
 import { PeerAction, VosError } from '../util/errors.js';
+import type { Metrics } from '../util/metrics.js';
 import { Fanout } from './fanout.js';
 import type { VosHost } from './host.js';
 import type { PeerScorer } from './peer-scorer.js';
@@ -32,9 +33,18 @@ export class TxGossip {
   /** Txs received from peers and admitted (metrics, tests). */
   received = 0;
 
-  constructor(o: { host: VosHost; chainId: string; mempool: Mempool; scorer: PeerScorer }) {
+  readonly #metrics: Metrics | null;
+
+  constructor(o: {
+    host: VosHost;
+    chainId: string;
+    mempool: Mempool;
+    scorer: PeerScorer;
+    metrics?: Metrics | null;
+  }) {
     this.protocol = `/vos/${o.chainId}/tx/1`;
     this.#mempool = o.mempool;
+    this.#metrics = o.metrics ?? null;
     this.#fanout = new Fanout({
       host: o.host,
       protocol: this.protocol,
@@ -97,7 +107,10 @@ export class TxGossip {
     let faults = 0;
     for (const r of results) {
       if ('hash' in r) this.received++;
-      else if (FAULTS.has(r.error.code)) faults++;
+      else {
+        this.#metrics?.mempoolRejected.inc({ code: r.error.code });
+        if (FAULTS.has(r.error.code)) faults++;
+      }
     }
     if (faults > 0)
       throw new VosError({ code: 'BAD_TX_BATCH' }, `${faults} invalid txs relayed`, {

@@ -1,16 +1,43 @@
-/** Typed JSON-RPC client over HTTP (keep-alive fetch) and WebSocket (subscriptions). */
+/**
+ * Typed JSON-RPC client over HTTP (keep-alive fetch) and WebSocket (subscriptions). Its types come from
+ * the method table (rpc/methods.ts by default): `call('chain_getHeader', [5])` is checked against the
+ * params and returns the result type. `call<T>(anyName, params)` stays for methods outside the table.
+ * The admin token goes only in the `Authorization: Bearer` header.
+ */
 import WebSocket from 'ws';
+import type {
+  Api,
+  MethodName,
+  NamedParamsIn,
+  ParamsIn,
+  ParamsOf,
+  ResultOf,
+  TopicName,
+  TopicPayload,
+} from './api.js';
 import { RpcResponseError } from './errors.js';
+import type { VosApi } from './methods.js';
 
 export interface RpcClientOptions {
   timeoutMs?: number;
-  /** Admin token for admin_* methods. */
+  /** Admin token for admin_* methods (sent as `Authorization: Bearer <token>`). */
   token?: string;
 }
 
+/** The params argument of a method: optional when it takes none or only optional ones. */
+export type CallArgs<A extends Api, M extends MethodName<A>> =
+  [] extends ParamsIn<ParamsOf<A, M>>
+    ? [params?: ParamsIn<ParamsOf<A, M>> | NamedParamsIn<ParamsOf<A, M>>]
+    : [params: ParamsIn<ParamsOf<A, M>> | NamedParamsIn<ParamsOf<A, M>>];
+
+type RawParams = unknown[] | Record<string, unknown>;
+
+/** `N` unless it is a name of the table (inferred N: a literal; explicit type arguments leave it `string`). */
+type NotInTable<A extends Api, N extends string> = N & (N extends MethodName<A> ? never : unknown);
+
 let nextId = 1;
 
-export class RpcClient {
+export class RpcClient<A extends Api = VosApi> {
   readonly url: string;
   readonly #opts: RpcClientOptions;
 
@@ -19,15 +46,20 @@ export class RpcClient {
     this.#opts = opts;
   }
 
-  async call<T = unknown>(method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> {
+  call<M extends MethodName<A>>(method: M, ...args: CallArgs<A, M>): Promise<ResultOf<A, M>>;
+  /**
+   * Untyped: a method outside the table, or any method with an explicit result type
+   * (`call<{height: number}>('node_status')`, as older callers do). A table method called without a
+   * type argument must match its params.
+   */
+  call<T = unknown, N extends string = string>(method: NotInTable<A, N>, params?: RawParams): Promise<T>;
+  async call(method: string, params: RawParams = []): Promise<unknown> {
     const res = (await this.#post({ jsonrpc: '2.0', id: nextId++, method, params })) as RawResponse;
-    return unwrap<T>(res);
+    return unwrap(res);
   }
 
   /** One HTTP request for many calls; results in order, each a value or an RpcResponseError. */
-  async batch(
-    calls: { method: string; params?: unknown[] | Record<string, unknown> }[],
-  ): Promise<(unknown | RpcResponseError)[]> {
+  async batch(calls: { method: string; params?: RawParams }[]): Promise<(unknown | RpcResponseError)[]> {
     const base = nextId;
     nextId += calls.length;
     const out = await this.#post(
@@ -64,22 +96,35 @@ export class RpcClient {
     }
     const text = await res.text();
     if (res.status === 204) return [];
+    let parsed: unknown;
     try {
-      return JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch {
       throw new Error(`node at ${this.url} answered HTTP ${res.status} with non-JSON`);
     }
+    // Refusals before any call (403 Host/Origin) carry a JSON-RPC error: raise it as one.
+    if (res.status === 403 && !Array.isArray(parsed)) unwrap(parsed as RawResponse);
+    return parsed;
   }
 
   /** Open a WebSocket to the same server (ws:// of the http:// URL). */
-  static async connectWs(url: string, opts: RpcClientOptions = {}): Promise<RpcWsClient> {
-    const wsUrl = url.replace(/^http/, 'ws') + (opts.token ? `?token=${encodeURIComponent(opts.token)}` : '');
-    const ws = new WebSocket(wsUrl);
+  static async connectWs<A extends Api = VosApi>(
+    url: string,
+    opts: RpcClientOptions = {},
+  ): Promise<RpcWsClient<A>> {
+    const wsUrl = url.replace(/^http/, 'ws');
+    const ws = new WebSocket(wsUrl, {
+      headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => {
+        reject(new Error(`cannot open WebSocket to ${url}: HTTP ${res.statusCode}`));
+        res.resume();
+      });
       ws.once('error', (err) => reject(new Error(`cannot open WebSocket to ${url}: ${err.message}`)));
     });
-    return new RpcWsClient(ws, opts.timeoutMs ?? 30_000);
+    return new RpcWsClient<A>(ws, opts.timeoutMs ?? 30_000);
   }
 }
 
@@ -91,12 +136,12 @@ interface RawResponse {
   params?: { subscription: string; result: unknown };
 }
 
-function unwrap<T>(r: RawResponse): T {
+function unwrap(r: RawResponse): unknown {
   if (r.error) throw new RpcResponseError(r.error.code, r.error.message, r.error.data);
-  return r.result as T;
+  return r.result;
 }
 
-export class RpcWsClient {
+export class RpcWsClient<A extends Api = VosApi> {
   readonly #pending = new Map<
     number,
     { resolve: (r: RawResponse) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
@@ -131,7 +176,13 @@ export class RpcWsClient {
     });
   }
 
-  call<T = unknown>(method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> {
+  call<M extends MethodName<A>>(method: M, ...args: CallArgs<A, M>): Promise<ResultOf<A, M>>;
+  call<T = unknown, N extends string = string>(method: NotInTable<A, N>, params?: RawParams): Promise<T>;
+  call(method: string, params: RawParams = []): Promise<unknown> {
+    return this.#call(method, params);
+  }
+
+  #call(method: string, params: RawParams): Promise<unknown> {
     const id = nextId++;
     return new Promise<RawResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -140,16 +191,19 @@ export class RpcWsClient {
       }, this.timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
       this.socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
-    }).then((r) => unwrap<T>(r));
+    }).then((r) => unwrap(r));
   }
 
   /** Subscribe to a topic; returns a function that unsubscribes. */
-  async subscribe(topic: string, onMessage: (payload: unknown) => void): Promise<() => Promise<void>> {
-    const id = await this.call<string>('vos_subscribe', [topic]);
-    this.#subs.set(id, onMessage);
+  async subscribe<T extends TopicName<A>>(
+    topic: T,
+    onMessage: (payload: TopicPayload<A, T>) => void,
+  ): Promise<() => Promise<void>> {
+    const id = (await this.#call('vos_subscribe', [topic])) as string;
+    this.#subs.set(id, onMessage as (payload: unknown) => void);
     return async () => {
       this.#subs.delete(id);
-      await this.call('vos_unsubscribe', [id]);
+      await this.#call('vos_unsubscribe', [id]);
     };
   }
 

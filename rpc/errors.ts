@@ -12,12 +12,14 @@ export const RpcCode = {
   /** Generic server-side failure of a valid request. */
   ServerError: -32000,
   Unauthorized: -32001,
+  /** Refused by the access policy before any work (Host not allowed, cross-origin): see data.configKey. */
+  Forbidden: -32003,
   NotFound: -32002,
   /** The tx was refused (mempool admission or decoding): see data.code. */
   TxRejected: -32010,
   /** The request was valid but timed out waiting (e.g. tx_sendCommit). */
   Timeout: -32011,
-  /** Too many requests / connections. */
+  /** A limit was hit (batch or response size, connections, requests in flight): see data.code. */
   LimitExceeded: -32005,
 } as const;
 

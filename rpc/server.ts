@@ -1,43 +1,67 @@
 /**
- * JSON-RPC 2.0 over HTTP POST and WebSocket on one port, plus small GET routes (/healthz, /metrics, the
- * explorer). Limits: body size (HTTP 413 / WS close 1009), batch size, WebSocket connections, a slow
- * subscriber's send buffer. `admin_*` methods need the admin token. Errors never leak stacks.
+ * JSON-RPC 2.0 over HTTP POST and WebSocket on one port, plus small GET routes (/healthz, /metrics, /).
+ * The methods come from one typed table (rpc/api.ts; VOS's is rpc/methods.ts) with one handler per
+ * method: the server refuses to start when a handler is missing or has no table entry.
+ *
+ * Before any work: the Host and Origin checks of rpc/access.ts (HTTP 403 with a JSON error naming the
+ * config key to set). Limits: body size (HTTP 413 / WS close 1009), batch size, response size (an
+ * answer over it becomes a -32005 error), WebSocket connections, requests in flight per WebSocket, a
+ * slow subscriber's send buffer. `admin_*` methods need the admin token, taken only from the
+ * `Authorization: Bearer` header. Errors never leak stacks.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../util/logger.js';
-import { RpcCode, RpcError } from './errors.js';
+import type { Metrics } from '../util/metrics.js';
+import {
+  type AccessPolicy,
+  checkOrigin,
+  isHostAllowed,
+  normaliseHostEntry,
+  normaliseOrigin,
+} from './access.js';
+import {
+  type Api,
+  BUILTIN_METHODS,
+  type CallContext,
+  type Handler,
+  type Handlers,
+  type MethodDef,
+  type TopicName,
+  type TopicPayload,
+} from './api.js';
+import { invalidParams, RpcCode, RpcError } from './errors.js';
 import { buildOpenRpc } from './openrpc.js';
-import { checkParams, type ParamSpec } from './params.js';
+import { SchemaError } from './schema.js';
 
-export interface CallContext {
-  transport: 'http' | 'ws';
-  /** The WebSocket connection, for subscriptions. */
-  connection?: WsConnection;
-}
+export type { CallContext } from './api.js';
 
-export interface MethodSpec {
-  summary: string;
-  params: ParamSpec[];
-  result?: { name: string; description?: string };
-  handler: (params: unknown[], ctx: CallContext) => unknown | Promise<unknown>;
-}
-
-export interface RpcServerOptions {
+export interface RpcServerOptions<A extends Api> {
+  api: A;
+  handlers: Handlers<A>;
   host?: string;
   port?: number;
   maxBodyBytes?: number;
+  /** Max calls in one batch (default 100). */
   maxBatch?: number;
+  /** Max bytes of one answer (a batch's in total); beyond it a call is answered with -32005. */
+  maxResponseBytes?: number;
   maxConnections?: number;
+  /** Max requests (a batch counts as one) being handled at once per WebSocket connection. */
+  maxWsInflight?: number;
   /** Per-connection send buffer; a subscriber slower than this is disconnected. */
   maxSendBufferBytes?: number;
+  /** Extra Host names allowed besides IPs, localhost and the listen address (`rpc.hosts`). */
+  hosts?: readonly string[];
+  /** Origins allowed to call cross-origin (`rpc.corsOrigins`). */
+  corsOrigins?: readonly string[];
   adminToken?: string;
   logger?: Logger;
+  metrics?: Metrics | null;
   /** Map a domain error to a JSON-RPC error (undefined: internal error). */
   mapError?: (err: unknown) => RpcError | undefined;
-  onRequest?: (method: string, code: number) => void;
   title?: string;
   version?: string;
 }
@@ -55,6 +79,8 @@ type Response = { jsonrpc: '2.0'; id: string | number | null } & ({ result: unkn
 
 export class WsConnection {
   readonly subscriptions = new Map<string, string>(); // id -> topic
+  /** Requests of this connection being handled. */
+  inflight = 0;
   constructor(
     readonly socket: WebSocket,
     readonly authorised: boolean,
@@ -63,60 +89,72 @@ export class WsConnection {
 
 let subCounter = 0;
 
-export class RpcServer {
-  readonly #opts: Required<
-    Pick<
-      RpcServerOptions,
-      'host' | 'port' | 'maxBodyBytes' | 'maxBatch' | 'maxConnections' | 'maxSendBufferBytes'
-    >
-  > &
-    RpcServerOptions;
-  readonly #methods = new Map<string, MethodSpec>();
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8545,
+  maxBodyBytes: 5 * 1024 * 1024,
+  maxBatch: 100,
+  maxResponseBytes: 32 * 1024 * 1024,
+  maxConnections: 200,
+  maxWsInflight: 32,
+  maxSendBufferBytes: 16 * 1024 * 1024,
+};
+
+/** Errors of a client that went away (aborted upload, reset): its problem, not the node's. */
+const CLIENT_GONE = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+export class RpcServer<A extends Api = Api> {
+  readonly #opts: typeof DEFAULTS & RpcServerOptions<A>;
+  readonly #api: A;
+  readonly #handlers = new Map<string, Handler<MethodDef>>();
+  readonly #access: AccessPolicy;
+  readonly #adminTokenHash: Buffer | undefined;
   readonly #routes = new Map<string, GetHandler>();
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<WsConnection>();
   readonly #topics = new Map<string, Set<{ conn: WsConnection; id: string }>>();
 
-  constructor(opts: RpcServerOptions = {}) {
-    this.#opts = {
-      host: '127.0.0.1',
-      port: 8545,
-      maxBodyBytes: 5 * 1024 * 1024,
-      maxBatch: 1000,
-      maxConnections: 200,
-      maxSendBufferBytes: 16 * 1024 * 1024,
-      ...opts,
+  constructor(opts: RpcServerOptions<A>) {
+    this.#opts = { ...DEFAULTS, ...stripUndefined(opts) };
+    this.#api = opts.api;
+    this.#bindHandlers(opts.handlers as unknown as Record<string, Handler<MethodDef>>);
+    this.#access = {
+      hosts: (opts.hosts ?? []).map(normaliseHostEntry),
+      corsOrigins: (opts.corsOrigins ?? []).map((o) => normaliseOrigin(o) ?? o),
+      listenHost: this.#opts.host,
     };
+    this.#adminTokenHash = opts.adminToken ? sha256(opts.adminToken) : undefined;
     this.#http = createServer((req, res) => void this.#onHttp(req, res));
     this.#http.keepAliveTimeout = 65_000;
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#opts.maxBodyBytes });
     this.#http.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
-    this.register('rpc.discover', {
-      summary: 'The OpenRPC document of this server',
-      params: [],
-      handler: () =>
-        buildOpenRpc(this.#methods, {
+  }
+
+  /** One handler per table method (the server's own included), none without a table entry. */
+  #bindHandlers(given: Record<string, Handler<MethodDef>>): void {
+    const own: Record<string, Handler<MethodDef>> = {
+      'rpc.discover': () =>
+        buildOpenRpc(this.#api, {
           title: this.#opts.title ?? 'VOS JSON-RPC',
           version: this.#opts.version ?? '0.1.0',
         }),
-    });
-    this.register('vos_subscribe', {
-      summary: 'Subscribe (WebSocket only) to a topic: newHeads, txs, messages',
-      params: [{ name: 'topic', type: 'string', maxLength: 64 }],
-      result: { name: 'subscriptionId' },
-      handler: ([topic], ctx) => this.#subscribe(topic as string, ctx),
-    });
-    this.register('vos_unsubscribe', {
-      summary: 'Cancel a subscription',
-      params: [{ name: 'subscriptionId', type: 'string', maxLength: 64 }],
-      handler: ([id], ctx) => this.#unsubscribe(id as string, ctx),
-    });
-  }
-
-  register(name: string, spec: MethodSpec): void {
-    if (this.#methods.has(name)) throw new Error(`RPC method ${name} registered twice`);
-    this.#methods.set(name, spec);
+      vos_subscribe: ([topic], ctx) => this.#subscribe(topic as string, ctx),
+      vos_unsubscribe: ([id], ctx) => this.#unsubscribe(id as string, ctx),
+    };
+    const problems: string[] = [];
+    for (const name of Object.keys(given)) {
+      if ((BUILTIN_METHODS as readonly string[]).includes(name))
+        problems.push(`${name} is answered by the server itself`);
+      else if (!(name in this.#api.methods))
+        problems.push(`handler ${name} has no entry in the method table`);
+    }
+    for (const name of Object.keys(this.#api.methods)) {
+      const h = own[name] ?? given[name];
+      if (typeof h !== 'function') problems.push(`method ${name} has no handler`);
+      else this.#handlers.set(name, h);
+    }
+    if (problems.length > 0) throw new Error(`RPC server cannot start: ${problems.join('; ')}`);
   }
 
   route(path: string, handler: GetHandler): void {
@@ -124,23 +162,26 @@ export class RpcServer {
   }
 
   get methods(): string[] {
-    return [...this.#methods.keys()];
+    return Object.keys(this.#api.methods);
   }
 
   /** Deliver a payload to every subscriber of `topic`. */
-  publish(topic: string, payload: unknown): void {
+  publish<T extends TopicName<A>>(topic: T, payload: TopicPayload<A, T>): void {
     const subs = this.#topics.get(topic);
     if (subs === undefined || subs.size === 0) return;
     for (const { conn, id } of subs) {
-      this.#send(conn, {
-        jsonrpc: '2.0',
-        method: 'vos_subscription',
-        params: { subscription: id, result: payload },
-      });
+      this.#send(
+        conn,
+        stringify({
+          jsonrpc: '2.0',
+          method: 'vos_subscription',
+          params: { subscription: id, result: payload },
+        }),
+      );
     }
   }
 
-  hasSubscribers(topic: string): boolean {
+  hasSubscribers(topic: TopicName<A>): boolean {
     return (this.#topics.get(topic)?.size ?? 0) > 0;
   }
 
@@ -168,11 +209,59 @@ export class RpcServer {
     });
   }
 
+  // ---- access ----
+
+  /** The Host/Origin verdict of a request, or the error that refuses it. */
+  #checkAccess(req: IncomingMessage, isWrite: boolean): { refuse?: RpcError; allowOrigin?: string } {
+    const host = req.headers.host;
+    if (!isHostAllowed(host, this.#access)) {
+      this.#opts.metrics?.rpcRefused.inc({ reason: 'host' });
+      return {
+        refuse: new RpcError(
+          RpcCode.Forbidden,
+          `Host "${String(host ?? '').slice(0, 100)}" is not allowed: add its name to rpc.hosts in the node's config.json (or VOS_RPC_HOSTS); IP addresses and localhost are always allowed`,
+          { code: 'HOST_NOT_ALLOWED', configKey: 'rpc.hosts' },
+        ),
+      };
+    }
+    const origin = req.headers.origin;
+    const verdict = checkOrigin(origin, host, this.#access);
+    if (verdict === 'allowed') return { allowOrigin: origin };
+    if (verdict === 'refused' && isWrite) {
+      this.#opts.metrics?.rpcRefused.inc({ reason: 'origin' });
+      return {
+        refuse: new RpcError(
+          RpcCode.Forbidden,
+          `cross-origin requests from ${String(origin).slice(0, 100)} are not allowed: add the origin to rpc.corsOrigins in the node's config.json (or VOS_RPC_CORS_ORIGINS)`,
+          { code: 'ORIGIN_NOT_ALLOWED', configKey: 'rpc.corsOrigins' },
+        ),
+      };
+    }
+    return {};
+  }
+
+  /** The token of an `Authorization: Bearer <token>` header, compared in constant time. */
+  #checkToken(header: string | undefined): boolean {
+    const want = this.#adminTokenHash;
+    if (want === undefined || header === undefined) return false;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return m !== null && timingSafeEqual(sha256(m[1]), want);
+  }
+
   // ---- HTTP ----
 
   async #onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    if (req.method === 'OPTIONS') {
+    const method = req.method ?? 'GET';
+    const access = this.#checkAccess(req, method !== 'GET' && method !== 'HEAD');
+    if (access.refuse !== undefined) {
+      req.resume();
+      return json(res, 403, errorResponse(null, access.refuse));
+    }
+    if (access.allowOrigin !== undefined) {
+      res.setHeader('Access-Control-Allow-Origin', access.allowOrigin);
+      res.setHeader('Vary', 'Origin');
+    }
+    if (method === 'OPTIONS') {
       res.writeHead(204, {
         'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
         'Access-Control-Allow-Headers': 'Content-Type, Authorization',
@@ -182,17 +271,17 @@ export class RpcServer {
       return;
     }
     try {
-      if (req.method === 'GET' || req.method === 'HEAD') {
+      if (method === 'GET' || method === 'HEAD') {
         const path = (req.url ?? '/').split('?')[0];
         const handler =
           this.#routes.get(path) ??
           this.#routes.get(`${path.split('/').slice(0, 2).join('/')}/*`) ??
           this.#routes.get('*');
-        if (handler === undefined) return json(res, 404, { error: `no route for GET ${path}` });
+        if (handler === undefined) return json(res, 404, { error: `no route for GET ${path.slice(0, 200)}` });
         await handler(req, res);
         return;
       }
-      if (req.method !== 'POST') return json(res, 405, { error: 'use POST for JSON-RPC' });
+      if (method !== 'POST') return json(res, 405, { error: 'use POST for JSON-RPC' });
       const body = await readBody(req, this.#opts.maxBodyBytes);
       if (body === null) {
         json(res, 413, {
@@ -206,52 +295,80 @@ export class RpcServer {
         req.resume();
         return;
       }
-      const authorised = this.#checkToken(req.headers.authorization?.replace(/^Bearer\s+/i, ''));
+      const authorised = this.#checkToken(req.headers.authorization);
       const out = await this.#handleRaw(body, { transport: 'http' }, authorised);
       if (out === undefined) {
         res.writeHead(204);
         res.end();
-      } else json(res, 200, out);
+      } else sendJson(res, 200, out);
     } catch (err) {
+      if (clientGone(err, req, res)) {
+        this.#opts.logger?.debug({ err: String(err) }, 'RPC client went away');
+        return;
+      }
       this.#opts.logger?.error({ err: String(err) }, 'RPC HTTP handler failed');
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
       else res.end();
     }
   }
 
-  #checkToken(token: string | undefined): boolean {
-    const want = this.#opts.adminToken;
-    if (!want || token === undefined) return false;
-    const a = Buffer.from(token);
-    const b = Buffer.from(want);
-    return a.length === b.length && timingSafeEqual(a, b);
-  }
-
   // ---- WebSocket ----
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.#connections.size >= this.#opts.maxConnections) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+    socket.on('error', () => socket.destroy());
+    const access = this.#checkAccess(req, true);
+    if (access.refuse !== undefined) {
+      refuseUpgrade(socket, 403, 'Forbidden', errorResponse(null, access.refuse));
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const token = url.searchParams.get('token') ?? req.headers.authorization?.replace(/^Bearer\s+/i, '');
+    if (this.#connections.size >= this.#opts.maxConnections) {
+      refuseUpgrade(
+        socket,
+        503,
+        'Service Unavailable',
+        errorResponse(
+          null,
+          new RpcError(RpcCode.LimitExceeded, `at most ${this.#opts.maxConnections} WebSocket connections`),
+        ),
+      );
+      return;
+    }
+    const authorised = this.#checkToken(req.headers.authorization);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(ws, this.#checkToken(token ?? undefined));
+      const conn = new WsConnection(ws, authorised);
       this.#connections.add(conn);
       ws.on('message', (data, isBinary) => {
         if (isBinary) return ws.close(1003, 'binary frames are not supported');
-        void this.#handleRaw(data.toString(), { transport: 'ws', connection: conn }, conn.authorised).then(
-          (out) => out !== undefined && this.#send(conn, out),
-          (err) => this.#opts.logger?.error({ err: String(err) }, 'RPC WS handler failed'),
-        );
+        this.#onWsMessage(conn, data.toString());
       });
       ws.on('close', () => this.#drop(conn));
       ws.on('error', () => this.#drop(conn));
     });
   }
 
-  #send(conn: WsConnection, payload: unknown): void {
+  #onWsMessage(conn: WsConnection, text: string): void {
+    if (conn.inflight >= this.#opts.maxWsInflight) {
+      const id = requestId(text);
+      if (id !== undefined) {
+        const err = new RpcError(
+          RpcCode.LimitExceeded,
+          `at most ${this.#opts.maxWsInflight} requests in flight per WebSocket connection: wait for answers`,
+          { code: 'TOO_MANY_INFLIGHT', limit: this.#opts.maxWsInflight },
+        );
+        this.#send(conn, stringify(errorResponse(id, err)));
+      }
+      return;
+    }
+    conn.inflight++;
+    void this.#handleRaw(text, { transport: 'ws', connection: conn }, conn.authorised)
+      .then(
+        (out) => out !== undefined && this.#send(conn, out),
+        (err) => this.#opts.logger?.error({ err: String(err) }, 'RPC WS handler failed'),
+      )
+      .finally(() => conn.inflight--);
+  }
+
+  #send(conn: WsConnection, text: string): void {
     if (conn.socket.readyState !== conn.socket.OPEN) return;
     if (conn.socket.bufferedAmount > this.#opts.maxSendBufferBytes) {
       this.#opts.logger?.warn({}, 'dropping a slow WebSocket client');
@@ -259,7 +376,7 @@ export class RpcServer {
       this.#drop(conn);
       return;
     }
-    conn.socket.send(stringify(payload));
+    conn.socket.send(text);
   }
 
   #drop(conn: WsConnection): void {
@@ -268,12 +385,9 @@ export class RpcServer {
   }
 
   #subscribe(topic: string, ctx: CallContext): string {
-    const conn = ctx.connection;
+    const conn = ctx.connection as WsConnection | undefined;
     if (conn === undefined)
       throw new RpcError(RpcCode.InvalidRequest, 'subscriptions need a WebSocket connection');
-    if (!['newHeads', 'txs', 'messages'].includes(topic)) {
-      throw new RpcError(RpcCode.InvalidParams, `unknown topic "${topic}" (newHeads, txs, messages)`);
-    }
     if (conn.subscriptions.size >= 32)
       throw new RpcError(RpcCode.LimitExceeded, 'at most 32 subscriptions per connection');
     const id = `0x${(++subCounter).toString(16)}${Math.floor(Math.random() * 0xffffff).toString(16)}`;
@@ -288,7 +402,7 @@ export class RpcServer {
   }
 
   #unsubscribe(id: string, ctx: CallContext): boolean {
-    const conn = ctx.connection;
+    const conn = ctx.connection as WsConnection | undefined;
     const topic = conn?.subscriptions.get(id);
     if (conn === undefined || topic === undefined) return false;
     conn.subscriptions.delete(id);
@@ -303,35 +417,63 @@ export class RpcServer {
 
   // ---- JSON-RPC ----
 
-  async #handleRaw(
-    body: string,
-    ctx: CallContext,
-    authorised: boolean,
-  ): Promise<Response | Response[] | undefined> {
+  /** The serialized answer to a request body (undefined: notifications only, nothing to send). */
+  async #handleRaw(body: string, ctx: CallContext, authorised: boolean): Promise<string | undefined> {
     let msg: unknown;
     try {
       msg = JSON.parse(body);
     } catch {
-      return errorResponse(null, new RpcError(RpcCode.ParseError, 'parse error: invalid JSON'));
+      return stringify(errorResponse(null, new RpcError(RpcCode.ParseError, 'parse error: invalid JSON')));
     }
-    if (Array.isArray(msg)) {
-      if (msg.length === 0)
-        return errorResponse(null, new RpcError(RpcCode.InvalidRequest, 'invalid request: empty batch'));
-      if (msg.length > this.#opts.maxBatch) {
-        return errorResponse(
+    const max = this.#opts.maxResponseBytes;
+    if (!Array.isArray(msg)) {
+      const r = await this.#handleOne(msg, ctx, authorised);
+      return r === undefined ? undefined : this.#capped(r, max).text;
+    }
+    if (msg.length === 0)
+      return stringify(
+        errorResponse(null, new RpcError(RpcCode.InvalidRequest, 'invalid request: empty batch')),
+      );
+    if (msg.length > this.#opts.maxBatch) {
+      return stringify(
+        errorResponse(
           null,
           new RpcError(
-            RpcCode.InvalidRequest,
-            `invalid request: batch of ${msg.length} exceeds ${this.#opts.maxBatch}`,
+            RpcCode.LimitExceeded,
+            `batch of ${msg.length} calls exceeds ${this.#opts.maxBatch} (rpc.maxBatch): split it`,
+            { code: 'BATCH_TOO_LARGE', limit: this.#opts.maxBatch },
           ),
-        );
-      }
-      const out = (await Promise.all(msg.map((m) => this.#handleOne(m, ctx, authorised)))).filter(
-        (r): r is Response => r !== undefined,
+        ),
       );
-      return out.length === 0 ? undefined : out;
     }
-    return this.#handleOne(msg, ctx, authorised);
+    const out = (await Promise.all(msg.map((m) => this.#handleOne(m, ctx, authorised)))).filter(
+      (r): r is Response => r !== undefined,
+    );
+    if (out.length === 0) return undefined;
+    // The batch's answers share the cap: each one that would cross it is replaced by an error.
+    let left = max - 2;
+    const parts: string[] = [];
+    for (const r of out) {
+      const c = this.#capped(r, left);
+      left -= c.bytes + 1;
+      parts.push(c.text);
+    }
+    return `[${parts.join(',')}]`;
+  }
+
+  /** A response as JSON, or a -32005 error in its place when it is larger than `limit` bytes. */
+  #capped(r: Response, limit: number): { text: string; bytes: number } {
+    const text = stringify(r);
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= limit) return { text, bytes };
+    const err = new RpcError(
+      RpcCode.LimitExceeded,
+      `response of ${bytes} bytes exceeds the limit of ${this.#opts.maxResponseBytes} bytes (rpc.maxResponseBytes): ask for less at once`,
+      { code: 'RESPONSE_TOO_LARGE', size: bytes, limit: this.#opts.maxResponseBytes },
+    );
+    this.#opts.metrics?.rpcRefused.inc({ reason: 'response_size' });
+    const small = stringify(errorResponse(r.id, err));
+    return { text: small, bytes: Buffer.byteLength(small) };
   }
 
   async #handleOne(msg: unknown, ctx: CallContext, authorised: boolean): Promise<Response | undefined> {
@@ -358,33 +500,47 @@ export class RpcServer {
       );
     }
     const isNotification = id === undefined;
-    const method = req.method;
+    const name = req.method;
     let response: Response;
-    const spec = this.#methods.get(method);
-    if (spec === undefined) {
+    const def = Object.hasOwn(this.#api.methods, name) ? this.#api.methods[name] : undefined;
+    const handler = this.#handlers.get(name);
+    if (def === undefined || handler === undefined) {
       response = errorResponse(
         id ?? null,
-        new RpcError(RpcCode.MethodNotFound, `method not found: ${method.slice(0, 100)}`),
+        new RpcError(RpcCode.MethodNotFound, `method not found: ${name.slice(0, 100)}`),
       );
-    } else if (method.startsWith('admin_') && !authorised) {
-      response = errorResponse(
-        id ?? null,
-        new RpcError(RpcCode.Unauthorized, 'admin methods need the admin token (Authorization: Bearer ...)'),
-      );
+    } else if (name.startsWith('admin_') && !authorised) {
+      response = errorResponse(id ?? null, this.#adminRefusal());
     } else {
       try {
-        const params = checkParams(spec.params, req.params);
-        const result = await spec.handler(params, ctx);
+        const params = checkParams(def, req.params);
+        const result = await handler(params as never, ctx);
         response = { jsonrpc: '2.0', id: id ?? null, result: result === undefined ? null : result };
       } catch (err) {
-        response = errorResponse(id ?? null, this.#toRpcError(err, method));
+        response = errorResponse(id ?? null, this.#toRpcError(err, name));
       }
     }
-    this.#opts.onRequest?.(
-      spec === undefined ? 'unknown' : method,
-      'error' in response ? (response.error as { code: number }).code : 0,
-    );
+    this.#opts.metrics?.rpcRequests.inc({
+      method: def === undefined ? 'unknown' : name,
+      code: String('error' in response ? (response.error as { code: number }).code : 0),
+    });
     return isNotification ? undefined : response;
+  }
+
+  #adminRefusal(): RpcError {
+    if (this.#adminTokenHash === undefined)
+      return new RpcError(
+        RpcCode.Unauthorized,
+        'admin methods are disabled: no admin token is configured. Set rpc.adminToken in the node\'s config.json (or the VOS_ADMIN_TOKEN environment variable), restart, and send "Authorization: Bearer <token>"',
+        { code: 'ADMIN_DISABLED', configKey: 'rpc.adminToken' },
+      );
+    return new RpcError(
+      RpcCode.Unauthorized,
+      'admin methods need the admin token: send "Authorization: Bearer <rpc.adminToken>"',
+      {
+        code: 'UNAUTHORIZED',
+      },
+    );
   }
 
   #toRpcError(err: unknown, method: string): RpcError {
@@ -396,19 +552,90 @@ export class RpcServer {
   }
 }
 
+/** Positional (array) or named (object) params -> checked positional values. */
+export function checkParams(def: MethodDef, params: unknown): unknown[] {
+  const specs = def.params;
+  let values: unknown[];
+  if (params === undefined) values = [];
+  else if (Array.isArray(params)) {
+    if (params.length > specs.length)
+      throw invalidParams(`too many params: expected at most ${specs.length}`);
+    values = params;
+  } else if (typeof params === 'object' && params !== null) {
+    const obj = params as Record<string, unknown>;
+    for (const k of Object.keys(obj))
+      if (!specs.some((s) => s.name === k)) throw invalidParams(`unknown param "${k.slice(0, 64)}"`);
+    values = specs.map((s) => obj[s.name]);
+  } else {
+    throw invalidParams('params must be an array or an object');
+  }
+  return specs.map((spec, i) => {
+    const v = values[i];
+    if (v === undefined || v === null) {
+      if (spec.optional) return undefined;
+      throw invalidParams(`missing param "${spec.name}"`, { param: spec.name });
+    }
+    try {
+      return spec.schema.parse(v);
+    } catch (err) {
+      if (!(err instanceof SchemaError)) throw err;
+      const where = err.path === '' ? '' : ` at ${err.path}`;
+      throw invalidParams(`invalid param "${spec.name}"${where}: expected ${err.expected}`, {
+        param: spec.name,
+      });
+    }
+  });
+}
+
 function errorResponse(id: string | number | null, err: RpcError): Response {
   return { jsonrpc: '2.0', id, error: err.toJSON() };
 }
 
-/** JSON with bigints as decimal strings and Uint8Arrays never leaking as objects. */
+/** The id of a request (for an answer that refuses it), undefined for a notification. */
+function requestId(text: string): string | number | null | undefined {
+  try {
+    const m = JSON.parse(text) as { id?: unknown };
+    if (Array.isArray(m)) return null;
+    const id = m?.id;
+    if (id === undefined) return undefined;
+    return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** JSON with bigints as decimal strings. */
 export function stringify(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 }
 
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function clientGone(err: unknown, req: IncomingMessage, res: ServerResponse): boolean {
+  const code = (err as { code?: string })?.code;
+  return (code !== undefined && CLIENT_GONE.has(code)) || req.destroyed || res.destroyed;
+}
+
 function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = stringify(body);
+  sendJson(res, status, stringify(body));
+}
+
+function sendJson(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string, body: unknown): void {
+  const text = stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
 }
 
 function readBody(req: IncomingMessage, max: number): Promise<string | null> {

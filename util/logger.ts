@@ -33,3 +33,17 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/**
+ * Change the level of a running logger and every child made from it (pino children follow their
+ * parent unless given their own level). Returns the previous level, or undefined when `logger` is not
+ * a pino logger (a test double) and has no level to change.
+ */
+export function setLogLevel(logger: Logger, level: string): string | undefined {
+  const l = logger as Partial<Pick<pino.Logger, 'level' | 'levels'>>;
+  if (typeof l.level !== 'string' || l.levels === undefined) return undefined;
+  if (level !== 'silent' && !(level in l.levels.values)) throw new Error(`unknown log level ${level}`);
+  const previous = l.level;
+  l.level = level;
+  return previous;
+}

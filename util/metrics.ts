@@ -2,6 +2,7 @@
  * Typed metrics (prom-client), `vos_` prefix, CometBFT-like names. Components take `Metrics | null` so
  * tests need no registry. Labels are codes, never free-form messages.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** What the P2P gauges read at scrape time; the node points these at its host and block sync. */
@@ -11,8 +12,23 @@ export interface P2pProbe {
   syncing(): boolean;
 }
 
+/** prom-client's process and Node.js metrics under `vos_` (vos_process_cpu_seconds_total, vos_nodejs_...). */
+const DEFAULT_PREFIX = 'vos_';
+
+/** The event-loop delay summaries that prom-client derives from a histogram (replaced below). */
+const LAG_STATS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'] as const;
+
 export function createMetrics(register = new Registry(), opts: { defaultMetrics?: boolean } = {}) {
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register, prefix: 'vos_process_' });
+  if (opts.defaultMetrics !== false) {
+    // prom-client's own event-loop summaries read a histogram it resets on every scrape: a scrape that
+    // follows another within its 10 ms resolution sees no samples and prints min 9223372036 (INT64_MAX
+    // ns) and mean/stddev "Nan". Its histogram is parked (a resolution of ~24 days) and replaced by
+    // eventLoopDelayStats, which keeps the last window's figures when a window holds no sample.
+    collectDefaultMetrics({ register, prefix: DEFAULT_PREFIX, eventLoopMonitoringPrecision: 2 ** 31 - 1 });
+    for (const stat of LAG_STATS)
+      register.removeSingleMetric(`${DEFAULT_PREFIX}nodejs_eventloop_lag_${stat}_seconds`);
+    eventLoopDelayStats(register);
+  }
   const probe: { p2p: P2pProbe | null } = { p2p: null };
   return {
     register,
@@ -92,6 +108,12 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
       labelNames: ['code'] as const,
       registers: [register],
     }),
+    rpcRefused: new Counter({
+      name: 'vos_rpc_refused_total',
+      help: 'RPC requests refused before any work (host, origin) or answers over the size limit',
+      labelNames: ['reason'] as const,
+      registers: [register],
+    }),
     rpcRequests: new Counter({
       name: 'vos_rpc_requests_total',
       help: 'JSON-RPC requests by method and result code',
@@ -102,3 +124,42 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * vos_nodejs_eventloop_lag_{min,max,mean,stddev,p50,p90,p99}_seconds over the window since the previous
+ * scrape that had samples (10 ms resolution); 0 until the first window closes, never NaN.
+ */
+function eventLoopDelayStats(register: Registry): void {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const read: Record<(typeof LAG_STATS)[number], () => number> = {
+    min: () => h.min,
+    max: () => h.max,
+    mean: () => h.mean,
+    stddev: () => h.stddev,
+    p50: () => h.percentile(50),
+    p90: () => h.percentile(90),
+    p99: () => h.percentile(99),
+  };
+  const gauges: Gauge[] = [];
+  for (const stat of LAG_STATS) {
+    gauges.push(
+      new Gauge({
+        name: `${DEFAULT_PREFIX}nodejs_eventloop_lag_${stat}_seconds`,
+        help: `The ${stat} of the event loop delay since the previous scrape (seconds)`,
+        registers: [register],
+        // The first gauge collects for all seven (collected first), so they describe one window.
+        ...(gauges.length === 0
+          ? {
+              collect() {
+                if (h.count === 0) return;
+                for (const [i, s] of LAG_STATS.entries()) gauges[i].set(read[s]() / 1e9);
+                h.reset();
+              },
+            }
+          : {}),
+      }),
+    );
+  }
+  for (const g of gauges) g.set(0);
+}

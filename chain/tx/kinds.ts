@@ -65,7 +65,7 @@ export function decodePayload(kind: TxKind, bytes: Uint8Array): TxPayload {
   }
 }
 
-export function payloadToJSON(p: TxPayload): Record<string, unknown> {
+export function payloadToJSON(p: TxPayload): Record<string, string> {
   switch (p.kind) {
     case TxKind.Transfer:
       return { to: p.body.to.toString(), amount: p.body.amount.toString() };

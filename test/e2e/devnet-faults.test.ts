@@ -239,6 +239,7 @@ describe('devnet under faults (real processes)', () => {
     const n0 = info.nodes[0];
     const head = await heightOf(n0.rpc);
     const client = rpc(n0.rpc);
+    // Batches of 100: the node's batch cap (rpc.maxBatch).
     for (let start = 1; start <= head; start += 100) {
       const calls = [];
       for (let h = start; h < Math.min(head + 1, start + 100); h++)

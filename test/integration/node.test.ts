@@ -6,21 +6,26 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import WebSocket from 'ws';
 import { createCommitFromRlp } from '../../chain/commit.js';
 import { verifyCommit } from '../../chain/commit-verify.js';
 import { PrivateKey } from '../../chain/keys.js';
 import { accountKey } from '../../chain/ledger/accounts.js';
 import { inlineVerifier } from '../../chain/ledger/verifier.js';
+import { validatorFromJSON, verifyStateProofAnswer } from '../../chain/light-client.js';
 import { proofFromJSON, type StateProofJSON, verifyProof } from '../../chain/state/proof.js';
 import { Tx, TxKind } from '../../chain/tx/index.js';
 import { createValidatorSetFromRlp } from '../../consensus/validator-set.js';
 import { createDevGenesis } from '../../genesis/genesis.js';
 import { defaultConfig } from '../../node/config.js';
 import { VosNode } from '../../node/node.js';
+import { peerIdOf } from '../../p2p/host.js';
 import { RpcClient } from '../../rpc/client.js';
 import { RpcCode, type RpcResponseError } from '../../rpc/errors.js';
+import { vosApi } from '../../rpc/methods.js';
 import { fromHex, toHex } from '../../util/bytes.js';
 import { silentLogger } from '../../util/logger.js';
+import { httpRequest, rpcBody } from '../helpers/http.js';
 
 const validator = PrivateKey.fromSeed(new Uint8Array(32).fill(11));
 const alice = PrivateKey.fromSeed(new Uint8Array(32).fill(12));
@@ -33,6 +38,8 @@ const genesis = createDevGenesis([validator], {
 const config = defaultConfig({ rpcPort: 0 });
 config.consensus.emptyBlockIntervalMs = 100;
 config.consensus.timeoutProposeMs = 1000;
+const ADMIN_TOKEN = 'integration-admin-token-0123456789';
+config.rpc.adminToken = ADMIN_TOKEN;
 
 let home: string;
 let node: VosNode;
@@ -204,5 +211,246 @@ describe('single-validator node', () => {
     ]) {
       expect(metrics).toContain(name);
     }
+  });
+
+  it('state_getProof answers with the header and commit: a light client verifies the proof and the signatures', async () => {
+    const key = accountKey(bob.address);
+    const h = node.ledger.head.height;
+    const answer = await rpc.call('state_getProof', [toHex(key), h]);
+    expect(answer.header.height).toBe(h);
+    expect(answer.header.stateRoot).toBe(answer.stateRoot);
+    expect(answer.commit.height).toBe(h);
+    const vals = (await rpc.call('chain_getValidators', [h])).validators.map(validatorFromJSON);
+    const value = await verifyStateProofAnswer('vos-it', key, answer, vals, inlineVerifier);
+    expect(value).not.toBeNull();
+    // Default height: the head, with its own header and commit.
+    const latest = await rpc.call('state_getProof', [toHex(key)]);
+    expect(latest.header.height).toBe(latest.height);
+    // Tampering with any part is caught.
+    const bad = (mutate: (a: typeof answer) => void) => {
+      const copy = structuredClone(answer);
+      mutate(copy);
+      return verifyStateProofAnswer('vos-it', key, copy, vals, inlineVerifier);
+    };
+    await expect(bad((a) => (a.header.stateRoot = toHex(new Uint8Array(32))))).rejects.toThrow(/hash/);
+    await expect(
+      bad((a) => {
+        const sig = a.commit.signatures[0];
+        sig.signature = `0x${sig.signature!.slice(2, 4) === '00' ? '01' : '00'}${sig.signature!.slice(4)}`;
+      }),
+    ).rejects.toThrow(/bad signature/);
+    // The proof is read from its canonical encoding: flip a sibling's bit in it.
+    await expect(
+      bad((a) => {
+        const enc = fromHex(a.encoded);
+        enc[enc.length - 40] ^= 1;
+        a.encoded = toHex(enc);
+      }),
+    ).rejects.toThrow();
+    await expect(rpc.call('state_getProof', [toHex(key), h + 1000])).rejects.toMatchObject({
+      code: RpcCode.NotFound,
+    });
+  });
+
+  it('every method answers with the result schema of the method table', async () => {
+    const admin = new RpcClient(node.rpcUrl, { token: ADMIN_TOKEN });
+    const h = node.ledger.head.height;
+    const block = await admin.call('chain_getBlock', [h]);
+    const pendingTx = transfer(alice, 200n, 1n); // a nonce gap: waits in the mempool
+    await admin.call('tx_send', [toHex(pendingTx.serialize())]);
+    const peer = await peerIdOf(PrivateKey.fromSeed(new Uint8Array(32).fill(99)));
+    const calls: Record<string, unknown[]> = {
+      node_status: [],
+      chain_getParams: [],
+      chain_getBlock: [h],
+      chain_getHeader: [h],
+      chain_getCommit: [h],
+      chain_getValidators: [],
+      chain_getAccount: [alice.address.toString()],
+      state_getProof: [toHex(accountKey(alice.address))],
+      tx_get: [toHex(pendingTx.hash())],
+      admin_peers: [],
+      admin_ban: [peer, 60],
+      admin_unban: [peer],
+      admin_setLogLevel: ['silent'],
+      admin_mempoolFlush: [],
+      'rpc.discover': [],
+    };
+    for (const [m, params] of Object.entries(calls)) {
+      const result = await admin.call<unknown>(m, params);
+      const schema = vosApi.methods[m as keyof typeof vosApi.methods].result;
+      let problem: string | null = null;
+      try {
+        schema.parse(result);
+      } catch (err) {
+        problem = String(err);
+      }
+      expect([m, problem]).toEqual([m, null]);
+    }
+    expect(block?.hash).toBe(toHex((await node.ledger.store.getBlock(h))!.hash()));
+    // Unknown things answer null, which the schemas allow.
+    for (const [m, p] of [
+      ['chain_getBlock', [h + 1000]],
+      ['tx_get', [toHex(new Uint8Array(32))]],
+    ] as const) {
+      const r = await admin.call<unknown>(m, [...p]);
+      expect(r).toBeNull();
+    }
+    // Every table method is either covered above or sends txs (tx_send, tx_sendCommit: tested elsewhere).
+    const covered = new Set([
+      ...Object.keys(calls),
+      'tx_send',
+      'tx_sendCommit',
+      'vos_subscribe',
+      'vos_unsubscribe',
+    ]);
+    expect(Object.keys(vosApi.methods).filter((m) => !covered.has(m))).toEqual([]);
+  });
+
+  it('rpc.discover lists every method of the table with params and result schemas', async () => {
+    const doc = await rpc.call('rpc.discover');
+    expect(doc.methods.map((m) => m.name).sort()).toEqual(Object.keys(vosApi.methods).sort());
+    for (const m of doc.methods) {
+      expect(m.result).toMatchObject({ schema: expect.any(Object) });
+      expect(Array.isArray(m.params)).toBe(true);
+    }
+    const proof = doc.methods.find((m) => m.name === 'state_getProof') as {
+      params: { name: string; required: boolean }[];
+      result: { schema: { properties: Record<string, unknown>; required: string[] } };
+    };
+    expect(proof.params.map((p) => [p.name, p.required])).toEqual([
+      ['key', true],
+      ['height', false],
+    ]);
+    expect(proof.result.schema.required).toEqual(
+      expect.arrayContaining(['height', 'stateRoot', 'header', 'commit', 'siblings']),
+    );
+  });
+
+  it('subscriptions: newHeads and txs are published; an unknown topic (messages: nothing publishes it) is refused', async () => {
+    const ws = await RpcClient.connectWs(node.rpcUrl);
+    try {
+      const head = await new Promise<{ height: number; hash: string; txs: number }>((resolve) => {
+        void ws.subscribe('newHeads', resolve);
+      });
+      expect(head.hash).toMatch(/^0x[0-9a-f]{64}$/);
+      await expect(ws.call<string>('vos_subscribe', ['messages'])).rejects.toMatchObject({
+        code: RpcCode.InvalidParams,
+        message: 'invalid param "topic": expected one of newHeads, txs',
+      });
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('node_status has no dns field while no DNS gateway listens', async () => {
+    const status = await rpc.call('node_status');
+    expect(status).not.toHaveProperty('dns');
+    expect(status.chainId).toBe('vos-it');
+  });
+
+  it("refuses Host: attacker.example (DNS rebinding) over HTTP and WebSocket; accepts the node's own address", async () => {
+    const refused = await httpRequest(node.rpcUrl, {
+      body: rpcBody('node_status'),
+      headers: { host: 'attacker.example' },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.json().error.message).toContain('rpc.hosts');
+    expect(
+      (await httpRequest(node.rpcUrl, { path: '/metrics', headers: { host: 'attacker.example' } })).status,
+    ).toBe(403);
+    const ok = await httpRequest(node.rpcUrl, { body: rpcBody('node_status') });
+    expect(ok.status).toBe(200);
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(node.rpcUrl.replace('http', 'ws'), { headers: { host: 'attacker.example' } });
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => {
+        ws.close();
+        resolve(101);
+      });
+    });
+    expect(status).toBe(403);
+    const cross = await httpRequest(node.rpcUrl, {
+      body: rpcBody('node_status'),
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(cross.status).toBe(403);
+    expect(cross.json().error.message).toContain('rpc.corsOrigins');
+  });
+
+  it('admin_ methods need the token; they flush the mempool, set the log level and ban/unban peers', async () => {
+    await expect(rpc.call('admin_mempoolFlush')).rejects.toMatchObject({ code: RpcCode.Unauthorized });
+    const admin = new RpcClient(node.rpcUrl, { token: ADMIN_TOKEN });
+    await admin.call('tx_send', [toHex(transfer(alice, 201n, 1n).serialize())]);
+    expect(node.mempool.size).toBeGreaterThan(0);
+    const flushed = await admin.call('admin_mempoolFlush');
+    expect(flushed.removed).toBeGreaterThan(0);
+    expect(node.mempool.size).toBe(0);
+    expect(await admin.call('admin_setLogLevel', ['debug'])).toEqual({ level: 'debug', previous: 'silent' });
+    expect(await admin.call('admin_setLogLevel', ['silent'])).toEqual({ level: 'silent', previous: 'debug' });
+    await expect(admin.call<unknown>('admin_setLogLevel', ['loud'])).rejects.toMatchObject({
+      code: RpcCode.InvalidParams,
+    });
+    const peer = await peerIdOf(PrivateKey.fromSeed(new Uint8Array(32).fill(98)));
+    const ban = await admin.call('admin_ban', [peer]);
+    expect(ban.id).toBe(peer);
+    expect(ban.until).toBeGreaterThan(Date.now() + 3_500_000);
+    expect((await admin.call('admin_peers')).banned.map((b) => b.id)).toContain(peer);
+    expect(await admin.call('admin_unban', [peer])).toEqual({ id: peer, wasBanned: true });
+    expect(await admin.call('admin_unban', [peer])).toEqual({ id: peer, wasBanned: false });
+    expect((await admin.call('admin_peers')).banned).toEqual([]);
+    await expect(admin.call('admin_ban', ['not-a-peer'])).rejects.toMatchObject({
+      code: RpcCode.InvalidParams,
+    });
+  });
+
+  it('tx_sendCommit waits on one index by tx hash, not on a block listener per caller', async () => {
+    const next = BigInt((await rpc.call('chain_getAccount', [alice.address.toString()])).pendingNonce);
+    const listeners = node.events.listenerCount('block');
+    // Five txs behind a nonce gap wait in the mempool; their callers wait for the commit.
+    const later = [1n, 2n, 3n, 4n, 5n].map((d) =>
+      rpc.call('tx_sendCommit', [toHex(transfer(alice, next + d, 1n).serialize())]),
+    );
+    for (let i = 0; i < 200 && node.txWaiters.size < 5; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(node.txWaiters.size).toBe(5);
+    expect(node.events.listenerCount('block')).toBe(listeners);
+    // Filling the gap commits all six.
+    const first = await rpc.call('tx_sendCommit', [toHex(transfer(alice, next, 1n).serialize())]);
+    const rest = await Promise.all(later);
+    expect(first.receipt.status).toBe('ok');
+    expect(rest.map((r) => r.receipt.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(node.txWaiters.size).toBe(0);
+  });
+
+  it('GET / answers a small HTML index', async () => {
+    const res = await fetch(`${node.rpcUrl}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const html = await res.text();
+    expect(html).toContain('vos-it');
+    expect(html).toContain(`height <strong>`);
+    for (const s of ['href="/healthz"', 'href="/metrics"', 'rpc.discover', 'POST', 'curl'])
+      expect(html).toContain(s);
+  });
+
+  it('/metrics: vos_ names without a doubled prefix, no NaN, sane event-loop figures, rejections by code', async () => {
+    const before = node.mempool.size;
+    await rpc.call<unknown>('tx_send', ['0xdeadbeef']).catch(() => undefined);
+    await rpc.call<unknown>('tx_send', [toHex(transfer(alice, 0n, 1n).serialize())]).catch(() => undefined);
+    expect(node.mempool.size).toBe(before);
+    // Two scrapes in a row: the second sees an empty event-loop window.
+    await fetch(`${node.rpcUrl}/metrics`).then((r) => r.text());
+    const text = await fetch(`${node.rpcUrl}/metrics`).then((r) => r.text());
+    const samples = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(samples.filter((l) => l.includes('vos_process_process_'))).toEqual([]);
+    expect(samples.filter((l) => /\s(nan|[+-]?inf)$/i.test(l) && !l.includes('le="+Inf"'))).toEqual([]);
+    expect(text).toContain('vos_process_cpu_seconds_total');
+    expect(text).toContain('vos_nodejs_eventloop_lag_p99_seconds');
+    for (const l of samples.filter((x) => x.startsWith('vos_nodejs_eventloop_lag_'))) {
+      const v = Number(l.split(' ').pop());
+      expect([l, v >= 0 && v < 3600]).toEqual([l, true]);
+    }
+    expect(text).toContain('vos_mempool_rejected_total{code="TX_MALFORMED"} 1');
+    expect(text).toContain('vos_mempool_rejected_total{code="TX_NONCE_TOO_LOW"} 1');
   });
 });

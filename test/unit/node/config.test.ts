@@ -10,10 +10,11 @@ afterEach(async () => {
   home = '';
 });
 
-async function withConfig(json: unknown) {
+async function withConfig(json: unknown, env: NodeJS.ProcessEnv = {}) {
+  if (home) await rm(home, { recursive: true, force: true });
   home = await mkdtemp(join(tmpdir(), 'vos-config-'));
   await writeFile(join(home, 'config.json'), JSON.stringify(json));
-  return loadConfig(home, {});
+  return loadConfig(home, env);
 }
 
 const RELAY = '/ip4/127.0.0.1/tcp/8546/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo';
@@ -31,5 +32,42 @@ describe('node config', () => {
     );
     await rm(home, { recursive: true, force: true });
     await expect(withConfig({ p2p: { relay: [RELAY] } })).rejects.toThrow(/unknown key p2p.relay/);
+  });
+
+  it('RPC access: hosts and CORS origins from the file or env, none by default; batches capped at 100', async () => {
+    const d = (await withConfig({})).rpc;
+    expect([d.hosts, d.corsOrigins, d.maxBatch, d.adminToken]).toEqual([[], [], 100, undefined]);
+    const f = (await withConfig({ rpc: { hosts: ['Node.Example'], corsOrigins: ['https://app.example/'] } }))
+      .rpc;
+    expect([f.hosts, f.corsOrigins]).toEqual([['node.example'], ['https://app.example']]);
+    const e = (
+      await withConfig(
+        { rpc: { hosts: ['a.example'] } },
+        {
+          VOS_RPC_HOSTS: 'b.example, c.example',
+          VOS_RPC_CORS_ORIGINS: 'http://localhost:3000',
+          VOS_ADMIN_TOKEN: 'x'.repeat(32),
+        },
+      )
+    ).rpc;
+    expect([e.hosts, e.corsOrigins, e.adminToken]).toEqual([
+      ['b.example', 'c.example'],
+      ['http://localhost:3000'],
+      'x'.repeat(32),
+    ]);
+  });
+
+  it('refuses RPC settings that would not work, naming the key', async () => {
+    await expect(withConfig({ rpc: { hosts: ['http://node.example'] } })).rejects.toThrow(
+      /rpc.hosts wants host names/,
+    );
+    await expect(withConfig({ rpc: { hosts: ['node.example:8545'] } })).rejects.toThrow(/rpc.hosts/);
+    await expect(withConfig({ rpc: { corsOrigins: ['app.example'] } })).rejects.toThrow(
+      /rpc.corsOrigins wants origins/,
+    );
+    await expect(withConfig({ rpc: { adminToken: 'short' } })).rejects.toThrow(
+      /rpc.adminToken must be at least 16/,
+    );
+    await expect(withConfig({ rpc: { maxBatch: 0 } })).rejects.toThrow(/rpc.maxBatch must be an integer/);
   });
 });

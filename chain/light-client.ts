@@ -1,0 +1,143 @@
+/**
+ * What a light client needs to trust an answer of `state_getProof` without trusting the node: rebuild
+ * the header and commit from their JSON, check that the commit signs that header with > 2/3 of the
+ * validator set whose hash the header carries, and that the proof leads to the header's stateRoot.
+ * Pure checks over the data (no store, no network); the signature verifier is injected.
+ */
+import { EMPTY, fromHex, toHex } from '../util/bytes.js';
+import { Address } from './address.js';
+import { CodecError } from './codec.js';
+import { Commit, CommitFlag, type CommitSig } from './commit.js';
+import { verifyCommit } from './commit-verify.js';
+import { Header } from './header.js';
+import type { SignatureVerifier } from './ledger/verifier.js';
+import { proofFromJSON, type StateProofJSON, verifyProof } from './state/proof.js';
+import { type ValidatorInfo, validatorsHash } from './validators.js';
+
+export type HeaderJSON = ReturnType<Header['toJSON']>;
+export type CommitJSON = ReturnType<Commit['toJSON']>;
+export interface ValidatorJSON {
+  address: string;
+  publicKey: string;
+  power: string;
+}
+
+function bytes(v: unknown, what: string, length?: number): Uint8Array {
+  if (
+    typeof v !== 'string' ||
+    !/^0x([0-9a-fA-F]{2})*$/.test(v) ||
+    (length !== undefined && v.length !== 2 + 2 * length)
+  )
+    throw new CodecError(
+      'INVALID_FIELD',
+      what,
+      length === undefined ? 'expected 0x-hex' : `expected ${length} bytes of 0x-hex`,
+    );
+  return fromHex(v);
+}
+
+function uint(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new CodecError('INVALID_FIELD', what, 'expected a non-negative integer');
+  return v;
+}
+
+/** The inverse of `Header.toJSON()` (extra fields such as `hash` are ignored). */
+export function createHeaderFromJSON(j: HeaderJSON): Header {
+  if (typeof j !== 'object' || j === null)
+    throw new CodecError('INVALID_FIELD', 'header', 'expected an object');
+  if (typeof j.chainId !== 'string')
+    throw new CodecError('INVALID_FIELD', 'header.chainId', 'expected a string');
+  const h = (k: keyof HeaderJSON) => bytes(j[k], `header.${k}`, 32);
+  return new Header({
+    chainId: j.chainId,
+    height: uint(j.height, 'header.height'),
+    time: uint(j.time, 'header.time'),
+    prevHash: h('prevHash'),
+    txRoot: h('txRoot'),
+    stateRoot: h('stateRoot'),
+    validatorsHash: h('validatorsHash'),
+    nextValidatorsHash: h('nextValidatorsHash'),
+    proposer: Address.fromString(j.proposer),
+    lastCommitHash: h('lastCommitHash'),
+    evidenceRoot: h('evidenceRoot'),
+    receiptsRoot: h('receiptsRoot'),
+  });
+}
+
+const FLAGS: Record<string, CommitFlag> = {
+  commit: CommitFlag.Commit,
+  nil: CommitFlag.Nil,
+  absent: CommitFlag.Absent,
+};
+
+/** The inverse of `Commit.toJSON()`. */
+export function createCommitFromJSON(j: CommitJSON): Commit {
+  if (typeof j !== 'object' || j === null || !Array.isArray(j.signatures))
+    throw new CodecError('INVALID_FIELD', 'commit', 'expected an object with signatures');
+  const signatures = j.signatures.map((s, i): CommitSig => {
+    const what = `commit.signatures[${i}]`;
+    const flag = FLAGS[s?.flag];
+    if (flag === undefined)
+      throw new CodecError('INVALID_FIELD', `${what}.flag`, 'expected commit, nil or absent');
+    if (flag === CommitFlag.Absent) return { flag, time: 0, signature: EMPTY };
+    return {
+      flag,
+      time: uint(s.time, `${what}.time`),
+      signature: bytes(s.signature, `${what}.signature`, 64),
+    };
+  });
+  return new Commit(
+    uint(j.height, 'commit.height'),
+    uint(j.round, 'commit.round'),
+    bytes(j.blockHash, 'commit.blockHash', 32),
+    signatures,
+  );
+}
+
+export function validatorFromJSON(j: ValidatorJSON): ValidatorInfo {
+  if (typeof j?.power !== 'string' || !/^[1-9][0-9]*$/.test(j.power))
+    throw new CodecError('INVALID_FIELD', 'validator.power', 'expected a positive decimal string');
+  return {
+    address: Address.fromString(j.address),
+    publicKey: bytes(j.publicKey, 'validator.publicKey', 32),
+    power: BigInt(j.power),
+  };
+}
+
+export interface StateProofAnswer extends StateProofJSON {
+  height: number;
+  stateRoot: string;
+  header: HeaderJSON & { hash?: string };
+  commit: CommitJSON;
+}
+
+export class LightClientError extends CodecError {}
+
+/**
+ * Check a `state_getProof` answer against the validator set of its height (which the caller trusts,
+ * e.g. from its own sync of validator-set changes). Returns the proven value (null = the key is absent).
+ */
+export async function verifyStateProofAnswer(
+  chainId: string,
+  key: Uint8Array,
+  answer: StateProofAnswer,
+  validators: readonly ValidatorInfo[],
+  verifier: SignatureVerifier,
+): Promise<Uint8Array | null> {
+  const fail = (message: string) => new LightClientError('INVALID_FIELD', 'proof', message);
+  const header = createHeaderFromJSON(answer.header);
+  if (header.chainId !== chainId) throw fail(`header is for chain ${header.chainId}`);
+  if (header.height !== answer.height)
+    throw fail(`header is for height ${header.height}, not ${answer.height}`);
+  const hash = header.hash();
+  if (answer.header.hash !== undefined && answer.header.hash !== toHex(hash))
+    throw fail('header fields do not hash to header.hash');
+  if (toHex(header.stateRoot) !== answer.stateRoot) throw fail('stateRoot differs from the header');
+  if (toHex(validatorsHash(validators)) !== toHex(header.validatorsHash))
+    throw fail('the validator set is not the one the header names');
+  await verifyCommit(chainId, validators, createCommitFromJSON(answer.commit), header.height, hash, verifier);
+  const r = verifyProof(header.stateRoot, key, proofFromJSON(answer));
+  if (!r.ok) throw fail(r.reason);
+  return r.value;
+}

@@ -1,0 +1,335 @@
+/**
+ * The VOS JSON-RPC method table (DESIGN.md "Fixed surface": names and result shapes never change, fields
+ * may be added). Each method: summary, param schemas, result schema. The server checks params against
+ * it, node/rpc.ts binds one handler per name (the server refuses to start on a missing or extra one),
+ * the client's `call` is typed from it and `rpc.discover` is generated from it. A service adds a method
+ * here (or in its own table merged below) and its handler in node/.
+ */
+import { MAX_TX_BYTES } from '../chain/tx/tx.js';
+import { defineApi, method, optionalParam, param } from './api.js';
+import { RpcCode } from './errors.js';
+import { s } from './schema.js';
+
+// ---- shared schemas ----
+
+export const Hash = s.hex({ bytes: 32, description: '32-byte hash' });
+export const Address = s.string({
+  pattern: /^vos1[02-9ac-hj-np-z]{38}$/,
+  expected: 'a vos1... address',
+  description: 'bech32m address (prefix vos)',
+});
+const Amount = s.decimal();
+const Uint = s.int();
+const UnixMs = s.int({ description: 'Unix time in milliseconds' });
+/** Heights as params: numbers, or decimal strings from clients that keep them as strings. */
+const HeightParam = s.int({ fromString: true, description: 'block height' });
+const PeerId = s.string({
+  pattern: /^[1-9A-HJ-NP-Za-km-z]{40,100}$/,
+  expected: 'a libp2p peer id (base58btc, 12D3KooW...)',
+  description: 'libp2p peer id',
+});
+
+export const HeaderJSON = s.object(headerShape());
+export const HeaderWithHash = s.object({ ...headerShape(), hash: Hash });
+
+function headerShape() {
+  return {
+    chainId: s.string(),
+    height: Uint,
+    time: UnixMs,
+    prevHash: Hash,
+    txRoot: Hash,
+    stateRoot: Hash,
+    validatorsHash: Hash,
+    nextValidatorsHash: Hash,
+    proposer: Address,
+    lastCommitHash: Hash,
+    evidenceRoot: Hash,
+    receiptsRoot: Hash,
+  };
+}
+
+export const CommitJSON = s.object(
+  {
+    height: Uint,
+    round: Uint,
+    blockHash: Hash,
+    signatures: s.array(
+      s.object({
+        flag: s.string({ enum: ['commit', 'nil', 'absent'] }),
+        time: UnixMs,
+        signature: s.nullable(s.hex({ bytes: 64 })),
+      }),
+      { description: 'one per validator of the height, in canonical (address) order' },
+    ),
+  },
+  { description: 'precommits of > 2/3 of the voting power for blockHash' },
+);
+
+export const TxJSON = s.object({
+  hash: Hash,
+  chainId: s.string(),
+  nonce: Amount,
+  from: Address,
+  signer: s.hex({ bytes: 32, description: 'Ed25519 public key' }),
+  kind: s.string({ enum: ['transfer', 'stake', 'unstake'] }),
+  payload: s.dict(s.string(), { description: 'by kind: transfer {to, amount}; stake, unstake {amount}' }),
+  gasLimit: Amount,
+  gasPrice: Amount,
+  signature: s.hex({ bytes: 64 }),
+});
+
+export const ReceiptJSON = s.object({
+  status: s.string({ enum: ['ok', 'failed'] }),
+  gasUsed: Amount,
+  error: s.nullable(s.string({ description: 'stable error code of a failed tx' })),
+  events: s.array(s.object({ type: s.string(), attributes: s.dict(s.string()) })),
+});
+
+const VoteJSON = s.object({
+  type: s.string({ enum: ['prevote', 'precommit'] }),
+  height: Uint,
+  round: Uint,
+  blockHash: s.nullable(Hash),
+  time: UnixMs,
+  validator: Address,
+  signature: s.hex({ bytes: 64 }),
+});
+
+const EvidenceJSON = s.object({
+  kind: s.string({ enum: ['duplicate-vote'] }),
+  height: Uint,
+  validator: Address,
+  voteA: VoteJSON,
+  voteB: VoteJSON,
+});
+
+export const BlockJSON = s.object({
+  hash: Hash,
+  header: HeaderJSON,
+  txs: s.array(TxJSON),
+  lastCommit: s.nullable(CommitJSON),
+  evidence: s.array(EvidenceJSON),
+});
+
+export const ValidatorJSON = s.object({
+  address: Address,
+  publicKey: s.hex({ bytes: 32 }),
+  power: Amount,
+});
+
+const ProofFields = {
+  key: s.hex(),
+  value: s.nullable(s.hex()),
+  kind: s.literal(['present', 'absent-empty', 'absent-other-leaf']),
+  siblings: s.array(Hash),
+  otherKeyHash: s.optional(Hash),
+  otherValueHash: s.optional(Hash),
+  encoded: s.hex({ description: 'canonical RLP of the proof (chain/state/proof.ts decodeProof)' }),
+};
+
+const NewHead = s.object({ ...headerShape(), hash: Hash, txs: s.int({ description: 'txs in the block' }) });
+const TxEvent = s.object({ hash: Hash, height: Uint, index: Uint, receipt: ReceiptJSON });
+
+/** Hex params up to 4x the max tx size reach the decoder, which names the size problem. */
+const RawTx = s.hex({ maxBytes: 4 * MAX_TX_BYTES, description: 'signed tx: 0x-hex of its canonical RLP' });
+
+const TX_ERRORS = [
+  { code: RpcCode.TxRejected, message: 'tx refused (data.code: TX_NONCE_TOO_LOW, MEMPOOL_FULL, ...)' },
+];
+const ADMIN_ERRORS = [
+  { code: RpcCode.Unauthorized, message: 'needs Authorization: Bearer <rpc.adminToken>' },
+];
+const NOT_FOUND = [{ code: RpcCode.NotFound, message: 'unknown height or state version' }];
+
+const PeerInfo = s.object({
+  id: PeerId,
+  address: s.nullable(Address),
+  score: s.int({ min: Number.MIN_SAFE_INTEGER, description: 'penalty score (0 = clean; banned at -30)' }),
+  connections: s.array(
+    s.object({
+      transport: s.string({ enum: ['tcp', 'quic', 'relay'] }),
+      remoteAddr: s.string(),
+      direction: s.string({ enum: ['inbound', 'outbound'] }),
+      openedAt: UnixMs,
+    }),
+  ),
+});
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const vosMethods = {
+  node_status: method({
+    summary: 'Chain id, head, peers, sync state, this node as a validator',
+    params: [],
+    result: s.object({
+      chainId: s.string(),
+      height: Uint,
+      latestBlockHash: Hash,
+      latestBlockTime: s.string({ description: 'ISO 8601' }),
+      latestStateRoot: Hash,
+      peers: Uint,
+      syncing: s.bool(),
+      connections: s.object({ tcp: Uint, quic: Uint, relay: Uint }),
+      listen: s.array(s.string(), { description: 'P2P multiaddrs' }),
+      validator: s.nullable(s.object({ address: Address, power: Amount })),
+      address: Address,
+      moniker: s.string(),
+      rpc: s.string(),
+      dns: s.optional(s.int({ description: 'DNS gateway port; present only when the gateway listens' })),
+      mempool: s.object({ size: Uint, bytes: Uint }),
+      consensus: s.nullable(
+        s.object({ height: Uint, round: s.int({ min: -1 }), step: s.string({ description: 'round step' }) }),
+      ),
+      uptimeSeconds: Uint,
+    }),
+  }),
+  chain_getParams: method({
+    summary: 'Chain parameters from genesis (gas price floor, block limits, epoch length, staking)',
+    params: [],
+    result: s.object({
+      chainId: s.string(),
+      minGasPrice: Amount,
+      maxBlockGas: Amount,
+      maxBlockBytes: Uint,
+      epochLength: Uint,
+      unbondingPeriod: Uint,
+      minValidatorStake: Amount,
+      maxValidators: Uint,
+      slashFractionPpm: Uint,
+    }),
+  }),
+  chain_getBlock: method({
+    summary: 'A block by height or hash: {hash, header, txs, lastCommit, evidence} (null when unknown)',
+    params: [
+      param('block', s.oneOf([HeightParam, Hash], { expected: 'a block height or a 32-byte 0x-hash' })),
+    ],
+    result: s.nullable(BlockJSON),
+    resultName: 'block',
+  }),
+  chain_getHeader: method({
+    summary: 'A block header with its hash (null when unknown)',
+    params: [param('height', HeightParam)],
+    result: s.nullable(HeaderWithHash),
+    resultName: 'header',
+  }),
+  chain_getCommit: method({
+    summary: 'The commit (> 2/3 precommits) of a height (null when unknown)',
+    params: [param('height', HeightParam)],
+    result: s.nullable(CommitJSON),
+    resultName: 'commit',
+  }),
+  chain_getValidators: method({
+    summary: 'The validator set that signs a height (default: the next height)',
+    params: [optionalParam('height', HeightParam)],
+    result: s.object({ height: Uint, totalPower: Amount, validators: s.array(ValidatorJSON) }),
+  }),
+  chain_getAccount: method({
+    summary: 'Balance, nonce (committed and pending), stake of an address',
+    params: [param('address', Address)],
+    result: s.object({
+      address: Address,
+      balance: Amount,
+      nonce: Amount,
+      pendingNonce: Amount,
+      stake: Amount,
+      jailed: s.bool(),
+    }),
+  }),
+  state_getProof: method({
+    summary:
+      'Merkle proof (inclusion or non-inclusion) of a state key at a height, with the header whose stateRoot it is checked against and the commit that signs that header',
+    description:
+      'A light client checks verifyProof(header.stateRoot, key, proof), that the header hashes to commit.blockHash, and the commit against the validator set of the height (header.validatorsHash).',
+    params: [
+      param('key', s.hex({ maxBytes: 256 }), 'state key (e.g. acct/<address bytes>)'),
+      optionalParam('height', HeightParam, 'default: the latest height'),
+    ],
+    result: s.object({
+      height: Uint,
+      stateRoot: Hash,
+      header: HeaderWithHash,
+      commit: CommitJSON,
+      ...ProofFields,
+    }),
+    resultName: 'proof',
+    errors: NOT_FOUND,
+  }),
+  tx_send: method({
+    summary: 'Submit a signed tx (0x-hex of its RLP); returns its hash once admitted to the mempool',
+    params: [param('rawTx', RawTx)],
+    result: s.object({ hash: Hash }),
+    errors: TX_ERRORS,
+  }),
+  tx_sendCommit: method({
+    summary: 'Submit a signed tx and wait until it is committed: {hash, height, index, receipt}',
+    params: [param('rawTx', RawTx)],
+    result: s.object({ hash: Hash, height: Uint, index: Uint, receipt: ReceiptJSON }),
+    errors: [
+      ...TX_ERRORS,
+      { code: RpcCode.Timeout, message: 'not committed within 60 s (it may still be pending)' },
+    ],
+  }),
+  tx_get: method({
+    summary: 'A committed tx with its receipt: {hash, height, index, tx, receipt} (null when unknown)',
+    description:
+      'A tx still in the mempool is returned with pending: true and null height, index and receipt.',
+    params: [param('hash', Hash)],
+    result: s.nullable(
+      s.object({
+        hash: Hash,
+        height: s.nullable(Uint),
+        index: s.nullable(Uint),
+        tx: TxJSON,
+        receipt: s.nullable(ReceiptJSON),
+        pending: s.optional(s.bool()),
+      }),
+    ),
+    resultName: 'tx',
+  }),
+  admin_peers: method({
+    summary: 'Connected peers with their connections and penalty score, and the banned peers',
+    params: [],
+    result: s.object({
+      peers: s.array(PeerInfo),
+      banned: s.array(s.object({ id: PeerId, until: UnixMs })),
+    }),
+    errors: ADMIN_ERRORS,
+  }),
+  admin_ban: method({
+    summary: 'Disconnect a peer and refuse it for `seconds` (default 3600)',
+    params: [param('peer', PeerId), optionalParam('seconds', s.int({ min: 1, max: 10 * 365 * 86_400 }))],
+    result: s.object({ id: PeerId, until: UnixMs }),
+    errors: ADMIN_ERRORS,
+  }),
+  admin_unban: method({
+    summary: 'Lift a ban and reset the peer score (false when the peer was not banned)',
+    params: [param('peer', PeerId)],
+    result: s.object({ id: PeerId, wasBanned: s.bool() }),
+    errors: ADMIN_ERRORS,
+  }),
+  admin_mempoolFlush: method({
+    summary: 'Drop every tx waiting in the mempool',
+    params: [],
+    result: s.object({ removed: Uint }),
+    errors: ADMIN_ERRORS,
+  }),
+  admin_setLogLevel: method({
+    summary: `Change the log level of the running node (${LOG_LEVELS.join(', ')})`,
+    params: [param('level', s.literal(LOG_LEVELS))],
+    result: s.object({ level: s.string(), previous: s.string() }),
+    errors: ADMIN_ERRORS,
+  }),
+};
+
+export const vosApi = defineApi({
+  methods: vosMethods,
+  topics: {
+    /** Every committed block's header, with its hash and tx count. */
+    newHeads: NewHead,
+    /** Every committed tx with its receipt. */
+    txs: TxEvent,
+  },
+});
+
+export type VosApi = typeof vosApi;
