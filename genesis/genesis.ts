@@ -4,6 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Address, addressFromPublicKey } from '../chain/address.js';
+import { MAX_BLOCK_BYTES } from '../chain/block.js';
+import { budgetProblem } from '../chain/budget.js';
 import { sha256 } from '../chain/hash.js';
 import type { PrivateKey } from '../chain/keys.js';
 import { type ChainParams, DEFAULT_PARAMS, type GenesisState } from '../chain/ledger/params.js';
@@ -60,7 +62,7 @@ export function parseGenesis(json: unknown): GenesisState {
     maxBlockBytes:
       p.maxBlockBytes === undefined
         ? d.maxBlockBytes
-        : int(p.maxBlockBytes, 'params.maxBlockBytes', 1024, 16 * 1024 * 1024),
+        : int(p.maxBlockBytes, 'params.maxBlockBytes', 1024, MAX_BLOCK_BYTES),
     epochLength: p.epochLength === undefined ? d.epochLength : int(p.epochLength, 'params.epochLength', 1),
     unbondingPeriod:
       p.unbondingPeriod === undefined
@@ -79,6 +81,9 @@ export function parseGenesis(json: unknown): GenesisState {
         ? d.slashFractionPpm
         : int(p.slashFractionPpm, 'params.slashFractionPpm', 0, 1_000_000),
   };
+  // A block the params allow must fit the network's frames (chain/budget.ts).
+  const problem = budgetProblem(params);
+  if (problem !== null) throw new GenesisError(problem.field, problem.message);
   if (!Array.isArray(g.accounts)) throw new GenesisError('accounts', 'expected an array');
   if (!Array.isArray(g.validators) || g.validators.length === 0) {
     throw new GenesisError('validators', 'expected at least one validator');
