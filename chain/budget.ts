@@ -27,6 +27,8 @@ export const MAX_FRAME_BYTES = 20 * 1024 * 1024;
 /** Tx gossip: a batch carries at most this many txs and this many bytes of encoded txs. */
 export const TX_BATCH_MAX_TXS = 1000;
 export const TX_BATCH_MAX_BYTES = 1024 * 1024;
+/** A tx gossip frame: rlp([tx, ...]) of at most TX_BATCH_MAX_BYTES of encoded txs. */
+export const TX_BATCH_FRAME_BYTES = rlpPrefixLength(TX_BATCH_MAX_BYTES) + TX_BATCH_MAX_BYTES;
 /** Bytes a tx adds to a block beyond its own (its RLP string prefix, <= 4 for MAX_TX_BYTES). */
 export const TX_IN_BLOCK_OVERHEAD = 8;
 /**
@@ -135,7 +137,7 @@ export function frameBudget(params: Pick<ChainParams, 'maxBlockBytes' | 'maxVali
       ENVELOPE_OVERHEAD +
       Math.max(rlpListOfStrings(MAX_PROPOSAL_BYTES, block), MAX_EVIDENCE_BYTES, MAX_VOTE_BYTES),
     blocksyncFrame: rlpListOfStrings(block, commitBytesBound(params.maxValidators)),
-    txBatchFrame: rlpPrefixLength(TX_BATCH_MAX_BYTES) + TX_BATCH_MAX_BYTES,
+    txBatchFrame: TX_BATCH_FRAME_BYTES,
   };
 }
 
