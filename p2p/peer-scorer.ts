@@ -30,7 +30,7 @@ export interface PeerScorerOptions {
 }
 
 interface PeerRecord {
-  /** Score at `at` (<= 0). */
+  /** Score (<= 0) as of `at`. */
   score: number;
   at: number;
   bannedUntil: number;
@@ -87,7 +87,9 @@ export class PeerScorer {
   /** The peer's current score (0 = clean; decays back toward 0). */
   score(peer: PeerId | string): number {
     const r = this.#peers.get(peer.toString());
-    return r === undefined ? 0 : this.#decayed(r, this.#now());
+    if (r === undefined) return 0;
+    this.#settle(r, this.#now());
+    return r.score;
   }
 
   penalise(peer: PeerId, err: unknown, protocol: string): void {
@@ -102,8 +104,9 @@ export class PeerScorer {
       r = { score: 0, at: now, bannedUntil: 0, bans: 0 };
       this.#peers.set(key, r);
     }
-    r.score = this.#decayed(r, now) - this.#o.penalty;
-    r.at = now;
+    this.#settle(r, now);
+    if (r.score === 0) r.at = now;
+    r.score -= this.#o.penalty;
     this.#logger?.debug(
       { peer: key, protocol, score: r.score, err: String((err as Error)?.message ?? err) },
       'invalid data from peer',
@@ -123,13 +126,18 @@ export class PeerScorer {
     void Promise.resolve(this.#host.hangUp(peer)).catch(() => undefined);
   }
 
-  #decayed(r: PeerRecord, now: number): number {
-    return Math.min(0, r.score + Math.max(0, now - r.at) / this.#o.decayMs);
+  /** Apply the decay: one whole point per decayMs since `at` (the fraction carries over). */
+  #settle(r: PeerRecord, now: number): void {
+    const steps = Math.floor((now - r.at) / this.#o.decayMs);
+    if (steps <= 0) return;
+    r.score = Math.min(0, r.score + steps);
+    r.at = r.score === 0 ? now : r.at + steps * this.#o.decayMs;
   }
 
   /** A record no longer needed: forgiven, not banned, and its ban streak forgotten. */
   #forgotten(r: PeerRecord, now: number): boolean {
-    return this.#decayed(r, now) === 0 && r.bannedUntil <= now && now - r.bannedUntil > this.#o.banMemoryMs;
+    this.#settle(r, now);
+    return r.score === 0 && r.bannedUntil <= now && now - r.bannedUntil > this.#o.banMemoryMs;
   }
 
   /**

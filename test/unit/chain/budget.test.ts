@@ -29,6 +29,7 @@ import { DEFAULT_PARAMS } from '../../../chain/ledger/params.js';
 import { Proposal } from '../../../chain/proposal.js';
 import { Tx, TxKind } from '../../../chain/tx/index.js';
 import { Vote, VoteType } from '../../../chain/vote.js';
+import { encodeEnvelope, Kind } from '../../../consensus/reactor.js';
 import { createDevGenesis, genesisToJSON, parseGenesis } from '../../../genesis/genesis.js';
 import { openTestChain, produceBlock, type TestChain } from '../../helpers/chain.js';
 
@@ -104,6 +105,17 @@ describe('budget bounds match the real encodings', () => {
     // Tx batches are capped on their own, far below the old 80 MiB.
     expect(small.txBatchFrame).toBe(big.txBatchFrame);
     expect(small.txBatchFrame).toBeLessThanOrEqual(TX_BATCH_MAX_BYTES + 4);
+    // The consensus frame holds the reactor's real envelope of the largest proposal with a full block.
+    const proposal = new Proposal(
+      { height: MAX, round: 0xffffffff, polRound: 0xfffffffe, blockHash: hash, time: MAX, proposer: addr },
+      sig,
+    ).serialize();
+    for (const n of [200_000, 8 << 20]) {
+      const env = encodeEnvelope(Kind.Proposal, encodeRlp([proposal, new Uint8Array(n).fill(0xab)]));
+      const budget = frameBudget({ maxBlockBytes: n, maxValidators: 4 }).consensusFrame;
+      expect(env.length).toBeLessThanOrEqual(budget);
+      expect(budget - env.length).toBeLessThan(16);
+    }
     // The largest chain the genesis allows still frames under the hard cap.
     const max = frameBudget({ maxBlockBytes: MAX_BLOCK_BYTES, maxValidators: 10_000 });
     expect(Math.max(max.consensusFrame, max.blocksyncFrame)).toBeLessThanOrEqual(MAX_FRAME_BYTES);
