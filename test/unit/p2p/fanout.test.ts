@@ -8,7 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { PrivateKey } from '../../../chain/keys.js';
 import { Fanout, type FanoutOptions } from '../../../p2p/fanout.js';
 import { frame } from '../../../p2p/framing.js';
-import { createHost, type VosHost } from '../../../p2p/host.js';
+import { createHost } from '../../../p2p/host.js';
 import { PeerScorer } from '../../../p2p/peer-scorer.js';
 import { PeerAction, VosError } from '../../../util/errors.js';
 
