@@ -23,7 +23,7 @@ import { ConsensusReactor } from '../consensus/reactor.js';
 import { SignerGuard } from '../consensus/signer-guard.js';
 import { Wal } from '../consensus/wal.js';
 import { genesisHash, loadGenesisFile } from '../genesis/genesis.js';
-import { BlockSync } from '../p2p/blocksync.js';
+import { BlockSync, trustAllowsBlock } from '../p2p/blocksync.js';
 import { connectionKinds, QuicKeeper } from '../p2p/connections.js';
 import { addressOfPeer, createHost, listenAddrs, type VosHost } from '../p2p/host.js';
 import { PeerScorer } from '../p2p/peer-scorer.js';
@@ -184,6 +184,13 @@ export class VosNode {
       verifier: this.commitVerifier,
       logger: log.child({ module: 'consensus' }),
     });
+    if (trust !== undefined) {
+      // Consensus decides only blocks valid here: none below the trusted height (block sync brings the
+      // node there from peers that showed the trusted block), only the trusted one at it.
+      const validate = this.app.validateBlock.bind(this.app);
+      this.app.validateBlock = async (block) =>
+        trustAllowsBlock(trust, this.ledger.head.height, block) && validate(block);
+    }
     const schedule = new ProposerSchedule(await this.ledger.validatorsAt(1));
     await this.#loadScheduleChanges(schedule);
     let lastBlockAt = 0;

@@ -82,6 +82,18 @@ export interface TrustedBlock {
   hash: Uint8Array;
 }
 
+/**
+ * Whether consensus may take `block` while the node is at `head` (the node wraps its app's
+ * validateBlock with it; a block not valid there is never decided). Below the trusted height only
+ * block sync, which checked its peer's block there first, may move the node; at the trusted height
+ * only the trusted block is valid.
+ */
+export function trustAllowsBlock(trust: TrustedBlock | undefined, head: number, block: Block): boolean {
+  if (trust === undefined || head >= trust.height) return true;
+  if (block.height < trust.height) return false;
+  return block.height > trust.height || equalBytes(block.hash(), trust.hash);
+}
+
 export interface ServeLimits {
   requestsPerSec: number;
   requestBurst: number;
