@@ -22,7 +22,7 @@ import { PeerAction, VosError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { ConsensusDriver, ConsensusTransport } from './driver.js';
 
-enum Kind {
+export enum Kind {
   Proposal = 1,
   Vote = 2,
   Evidence = 3,
@@ -32,15 +32,20 @@ const Envelope = new protobuf.Type('Envelope')
   .add(new protobuf.Field('kind', 1, 'uint32'))
   .add(new protobuf.Field('payload', 2, 'bytes'));
 
-/** A block of 10,000 transfers is ~2 MiB; leave room. */
-const MAX_FRAME = 8 * 1024 * 1024;
 const RECENT = 512;
+
+/** The wire bytes of one consensus message (before framing). */
+export function encodeEnvelope(kind: Kind, payload: Uint8Array): Uint8Array {
+  return Envelope.encode(Envelope.create({ kind, payload })).finish();
+}
 
 export interface ReactorOptions {
   host: VosHost;
   chainId: string;
   seeds: string[];
   scorer: PeerScorer;
+  /** Max frame: frameBudget(params).consensusFrame (chain/budget.ts), a proposal with a full block. */
+  maxFrameBytes: number;
   logger?: Logger;
 }
 
@@ -58,7 +63,7 @@ export class ConsensusReactor implements ConsensusTransport {
     this.#fanout = new Fanout({
       host: o.host,
       protocol: this.protocol,
-      maxFrameBytes: MAX_FRAME,
+      maxFrameBytes: o.maxFrameBytes,
       scorer: o.scorer,
       // Votes of up to 100 validators over a few rounds per second, with room for a catch-up burst.
       rateLimit: { perSec: 2000, burst: 4000 },
@@ -108,7 +113,7 @@ export class ConsensusReactor implements ConsensusTransport {
   }
 
   #broadcast(kind: Kind, payload: Uint8Array): void {
-    const env = Envelope.encode(Envelope.create({ kind, payload })).finish();
+    const env = encodeEnvelope(kind, payload);
     const transport: TransportKind = kind === Kind.Proposal ? 'tcp' : 'quic';
     this.#recent.push({ bytes: frame(env), transport });
     if (this.#recent.length > RECENT) this.#recent.shift();

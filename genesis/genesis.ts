@@ -2,9 +2,10 @@
  * Genesis file (JSON): parse, validate with clear errors, canonical hash, devnet generator.
  * Amounts are decimal strings, keys 0x-hex, times ISO-8601 or Unix ms.
  */
-
 import { readFile } from 'node:fs/promises';
 import { Address, addressFromPublicKey } from '../chain/address.js';
+import { MAX_BLOCK_BYTES } from '../chain/block.js';
+import { budgetProblem } from '../chain/budget.js';
 import { sha256 } from '../chain/hash.js';
 import type { PrivateKey } from '../chain/keys.js';
 import { type ChainParams, DEFAULT_PARAMS, type GenesisState } from '../chain/ledger/params.js';
@@ -62,7 +63,7 @@ export function parseGenesis(json: unknown): GenesisState {
     maxBlockBytes:
       p.maxBlockBytes === undefined
         ? d.maxBlockBytes
-        : int(p.maxBlockBytes, 'params.maxBlockBytes', 1024, 16 * 1024 * 1024),
+        : int(p.maxBlockBytes, 'params.maxBlockBytes', 1024, MAX_BLOCK_BYTES),
     epochLength: p.epochLength === undefined ? d.epochLength : int(p.epochLength, 'params.epochLength', 1),
     unbondingPeriod:
       p.unbondingPeriod === undefined
@@ -87,6 +88,9 @@ export function parseGenesis(json: unknown): GenesisState {
       'must exceed params.epochLength (unbonding stake must stay slashable for the evidence window)',
     );
   }
+  // A block the params allow must fit the network's frames (chain/budget.ts).
+  const problem = budgetProblem(params);
+  if (problem !== null) throw new GenesisError(problem.field, problem.message);
   if (!Array.isArray(g.accounts)) throw new GenesisError('accounts', 'expected an array');
   if (!Array.isArray(g.validators) || g.validators.length === 0) {
     throw new GenesisError('validators', 'expected at least one validator');

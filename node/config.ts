@@ -7,6 +7,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { normaliseHostEntry, normaliseOrigin } from '../rpc/access.js';
+import { fromHex } from '../util/bytes.js';
 import { VosError } from '../util/errors.js';
 
 export interface NodeConfig {
@@ -57,6 +58,29 @@ export interface NodeConfig {
     maxBlockBuildMs: number;
   };
   mempool: { maxTxs: number; maxBytes: number };
+  /**
+   * Weak-subjectivity checkpoint (0 and '' = none): the hash of the block at `trustHeight`, from a
+   * source the operator trusts. Block sync syncs only the chain that has it; a node whose stored
+   * block there differs refuses to start. `vos start --trust-height H --trust-hash 0x...` sets it.
+   */
+  sync: { trustHeight: number; trustHash: string };
+}
+
+/** A trusted checkpoint from config or flags; undefined when neither is set. Throws INVALID_CONFIG. */
+export function parseTrust(
+  height: number | string | undefined,
+  hash: string | undefined,
+): { height: number; hash: Uint8Array } | undefined {
+  const h = typeof height === 'string' && /^[0-9]+$/.test(height) ? Number(height) : height;
+  const none = (h === undefined || h === 0) && (hash === undefined || hash === '');
+  if (none) return undefined;
+  const bad = (message: string) =>
+    new VosError({ code: 'INVALID_CONFIG', field: 'sync' }, `invalid trusted block: ${message}`);
+  if (typeof h !== 'number' || !Number.isSafeInteger(h) || h < 1)
+    throw bad('the trust height must be a positive integer (and comes with a trust hash)');
+  if (typeof hash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(hash))
+    throw bad('the trust hash must be 0x and 64 hex digits (and comes with a trust height)');
+  return { height: h, hash: fromHex(hash, 32) };
 }
 
 export const DEFAULT_RPC_PORT = 8545;
@@ -101,6 +125,7 @@ export function defaultConfig(
       maxBlockBuildMs: 500,
     },
     mempool: { maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 },
+    sync: { trustHeight: 0, trustHash: '' },
   };
 }
 
@@ -202,6 +227,7 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
         { code: 'INVALID_CONFIG', field: 'p2p.relays' },
         `p2p.relays wants /ip4/<host>/tcp/<port>/p2p/<peer id>, got ${String(r)}`,
       );
+  parseTrust(c.sync.trustHeight, c.sync.trustHash);
   c.rpc.port = port('VOS_RPC_PORT', c.rpc.port);
   c.p2p.port = port('VOS_P2P_PORT', c.p2p.port);
   c.dns.port = port('VOS_DNS_PORT', c.dns.port);

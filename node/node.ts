@@ -6,6 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
+import { frameBudget } from '../chain/budget.js';
 import type { PrivateKey } from '../chain/keys.js';
 import { loadKey } from '../chain/keystore.js';
 import { Ledger } from '../chain/ledger/ledger.js';
@@ -23,18 +24,19 @@ import { SignerGuard } from '../consensus/signer-guard.js';
 import { createValidatorSetFromRlp } from '../consensus/validator-set.js';
 import { Wal } from '../consensus/wal.js';
 import { genesisHash, loadGenesisFile } from '../genesis/genesis.js';
-import { BlockSync } from '../p2p/blocksync.js';
+import { BlockSync, trustAllowsBlock } from '../p2p/blocksync.js';
 import { connectionKinds, QuicKeeper } from '../p2p/connections.js';
-import { createHost, listenAddrs, type VosHost } from '../p2p/host.js';
+import { addressOfPeer, createHost, listenAddrs, type VosHost } from '../p2p/host.js';
 import { PeerScorer } from '../p2p/peer-scorer.js';
 import { TxGossip } from '../p2p/tx-gossip.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import type { VosApi } from '../rpc/methods.js';
 import type { RpcServer } from '../rpc/server.js';
+import { toHex } from '../util/bytes.js';
 import { assert, VosError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { createMetrics, type Metrics } from '../util/metrics.js';
-import { type HomePaths, homePaths, loadConfig, type NodeConfig } from './config.js';
+import { type HomePaths, homePaths, loadConfig, type NodeConfig, parseTrust } from './config.js';
 import { LedgerConsensusApp } from './consensus-app.js';
 import { NodeEvents } from './events.js';
 import { createRpcServer } from './rpc.js';
@@ -88,6 +90,8 @@ export class VosNode {
   readonly #transport: ConsensusTransport | undefined;
   #quicKeeper: QuicKeeper | undefined;
   readonly #verifyWorkers: number | undefined;
+  /** Addresses of the current and next validator sets (the relay serves them without limits). */
+  #validators = new Set<string>();
 
   private constructor(
     o: Required<Omit<VosNodeOptions, 'logger' | 'transport' | 'verifyWorkers'>> &
@@ -148,6 +152,21 @@ export class VosNode {
       logger: log.child({ module: 'ledger' }),
       stateSublevel: stateDb,
     });
+    const trust = parseTrust(this.config.sync.trustHeight, this.config.sync.trustHash);
+    if (trust !== undefined && this.ledger.head.height >= trust.height) {
+      const stored = await this.ledger.store.getBlock(trust.height);
+      if (stored === undefined || toHex(stored.hash()) !== toHex(trust.hash)) {
+        await this.verifier.close();
+        await this.tree.close();
+        await this.db.close();
+        throw new VosError(
+          { code: 'TRUST_HASH_MISMATCH', height: trust.height },
+          `the stored block ${trust.height} is ${stored === undefined ? 'missing' : toHex(stored.hash())}, ` +
+            `not the trusted ${toHex(trust.hash)}: this node's data is of another chain ` +
+            `(move ${this.paths.data} away to sync the trusted one)`,
+        );
+      }
+    }
     this.mempool = new Mempool({
       chainId: this.genesis.chainId,
       minGasPrice: this.genesis.params.minGasPrice,
@@ -174,6 +193,13 @@ export class VosNode {
       // Written with every block: the proposer priorities of the next height.
       commitOps: (height) => [this.ledger.store.proposerStateOp(schedule.snapshot(height + 1).serialize())],
     });
+    if (trust !== undefined) {
+      // Consensus decides only blocks valid here: none below the trusted height (block sync brings the
+      // node there from peers that showed the trusted block), only the trusted one at it.
+      const validate = this.app.validateBlock.bind(this.app);
+      this.app.validateBlock = async (block) =>
+        trustAllowsBlock(trust, this.ledger.head.height, block) && validate(block);
+    }
     let lastBlockAt = 0;
     this.app.onCommitted(({ block, execution }) => {
       if (execution.validatorChange !== null)
@@ -187,7 +213,10 @@ export class VosNode {
       this.metrics.mempoolSize.set(this.mempool.size);
       this.txWaiters.onBlock(block, execution.receipts);
       this.events.emit('block', { block, receipts: execution.receipts });
+      this.#refreshValidators().catch(() => undefined);
     });
+    await this.#refreshValidators();
+    const budget = frameBudget(this.genesis.params);
     const c = this.config.consensus;
     let transport = this.#transport;
     if (transport === undefined) {
@@ -197,10 +226,13 @@ export class VosNode {
         chainId: this.genesis.chainId,
         listen: [...listenAddrs(p.host, p.port), ...p.relays.map((r) => `${r}/p2p-circuit`)],
         isBanned: (peer) => this.scorer?.isBanned(peer) ?? false,
+        relayUnlimited: (peer) => this.#validators.has(addressOfPeer(peer) ?? ''),
       });
       this.#quicKeeper = new QuicKeeper(this.host);
       this.#quicKeeper.start();
-      this.scorer = new PeerScorer(this.host, log.child({ module: 'p2p' }), {
+      this.scorer = new PeerScorer({
+        host: this.host,
+        logger: log.child({ module: 'p2p' }),
         onPenalty: (protocol) => this.metrics.p2pPenalties.inc({ protocol: protocolLabel(protocol) }),
         onBan: () => this.metrics.p2pBans.inc(),
       });
@@ -215,6 +247,7 @@ export class VosNode {
         chainId: this.genesis.chainId,
         seeds: p.seeds,
         scorer: this.scorer,
+        maxFrameBytes: budget.consensusFrame,
         logger: log.child({ module: 'p2p' }),
       });
       transport = this.reactor;
@@ -272,6 +305,9 @@ export class VosNode {
         apply: (block, commit) => this.consensus.applySyncedBlock(block, commit),
         preverify: (batch) => this.app.prewarmCommits(batch),
         onPeerFault: (peer, err) => scorer.penalise(peer, err, 'blocksync'),
+        isBanned: (peer) => scorer.isBanned(peer),
+        maxFrameBytes: budget.blocksyncFrame,
+        trust,
         onApplied: () => this.metrics.blocksyncBlocks.inc(),
         logger: log.child({ module: 'sync' }),
       });
@@ -290,6 +326,12 @@ export class VosNode {
 
   get rpcUrl(): string {
     return `http://${this.rpcAddress.host}:${this.rpcAddress.port}`;
+  }
+
+  async #refreshValidators(): Promise<void> {
+    const h = this.ledger.head.height;
+    const sets = await Promise.all([this.ledger.validatorsAt(h + 1), this.ledger.validatorsAt(h + 2)]);
+    this.#validators = new Set(sets.flat().map((v) => v.address.toString()));
   }
 
   /**

@@ -4,6 +4,14 @@
  * and circuit relay v2 (every node relays for a few peers; a node that cannot be reached directly
  * listens through a relay's `/p2p-circuit` address). The peer id is the node's own Ed25519 key, so
  * peer id, address and name owner are one identity.
+ *
+ * Relay limits: libp2p's relay server limits per reservation (the peer listening through the relay),
+ * not per relayed connection, and only one default for all. Here the limit is chosen per peer when it
+ * reserves (and refreshes, every RELAY_RESERVATION_TTL_MS): a validator of the current set gets no
+ * limit, so the chain's protocols run over its relayed connections; anyone else's relayed connections
+ * end after RELAY_DATA_LIMIT bytes or RELAY_DURATION_MS (a limited connection carries identify and
+ * ping; the chain's protocols refuse it, and such a node syncs over the connections it dials itself).
+ * What a validator's reservation carries is bounded by each protocol's per-peer rate limits.
  */
 import { noise } from '@chainsafe/libp2p-noise';
 import { quic } from '@chainsafe/libp2p-quic';
@@ -16,6 +24,7 @@ import { type KadDHT, kadDHT } from '@libp2p/kad-dht';
 import { ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
+import { addressFromPublicKey } from '../chain/address.js';
 import type { PrivateKey } from '../chain/keys.js';
 
 export interface HostOptions {
@@ -27,6 +36,49 @@ export interface HostOptions {
   relayServer?: boolean;
   /** Peers refused at the connection level, in and out (the peer scorer's bans). */
   isBanned?: (peer: PeerId) => boolean;
+  /** Peers this node relays for without limits (the validators); everyone else is limited. */
+  relayUnlimited?: (peer: PeerId) => boolean;
+  /** Limits of relayed connections for other peers (defaults below; tests make them small). */
+  relayLimits?: { dataBytes?: bigint; durationMs?: number };
+}
+
+export const RELAY_DATA_LIMIT = 4n * 1024n * 1024n;
+export const RELAY_DURATION_MS = 2 * 60_000;
+export const RELAY_RESERVATION_TTL_MS = 15 * 60_000;
+
+/** The chain address of a peer (its Ed25519 key), or undefined for another kind of peer id. */
+export function addressOfPeer(peer: PeerId): string | undefined {
+  return peer.type === 'Ed25519' ? addressFromPublicKey(peer.publicKey.raw).toString() : undefined;
+}
+
+interface Reservations {
+  reserve(peer: PeerId, addr: unknown, limit?: unknown): unknown;
+  get(peer: PeerId): { limit?: { data?: bigint; duration?: number } } | undefined;
+}
+
+/**
+ * Sets each reservation's limit by who holds it. The server keeps its reservations in a
+ * ReservationStore it does not expose; `reserve` is wrapped so the limit is set before the server
+ * answers the reservation (the holder is told the limit that applies). Pinned to
+ * @libp2p/circuit-relay-v2 4.2.x: if its internals change, the node refuses to start rather than relay
+ * without the limits.
+ */
+function limitReservationsByPeer(
+  server: unknown,
+  unlimited: (peer: PeerId) => boolean,
+  limit: { data: bigint; duration: number },
+): void {
+  const store = (server as { reservationStore?: Partial<Reservations> }).reservationStore;
+  if (typeof store?.reserve !== 'function' || typeof store.get !== 'function')
+    throw new Error('@libp2p/circuit-relay-v2 has no reservationStore.reserve: cannot set relay limits');
+  const reserve = store.reserve.bind(store);
+  const get = store.get.bind(store);
+  store.reserve = (peer, addr, l) => {
+    const result = reserve(peer, addr, l);
+    const r = get(peer);
+    if (r !== undefined) r.limit = unlimited(peer) ? undefined : { ...limit };
+    return result;
+  };
 }
 
 export type VosHost = Libp2p<{ dht: KadDHT } & Record<string, unknown>>;
@@ -54,12 +106,29 @@ export async function createHost(o: HostOptions): Promise<VosHost> {
     }),
   };
   if (o.relayServer !== false) {
-    // Relayed connections are not data- or time-limited, so the chain's protocols run over them (a
-    // node behind NAT can validate through a relay). Reservations are bounded; what a node relays is
-    // meant to count as contribution once the control module lands.
-    services.relay = circuitRelayServer({
-      reservations: { maxReservations: 64, reservationTtl: 2 * 60 * 60_000, applyDefaultLimit: false },
+    // Reservations are bounded; what a node relays is meant to count as contribution once the
+    // control module lands. The default limit applies to everyone unless limitReservationsByPeer
+    // lifts it for a validator.
+    const limit = {
+      data: o.relayLimits?.dataBytes ?? RELAY_DATA_LIMIT,
+      // libp2p's server enforces this in ms (its client reads the same field as seconds).
+      duration: o.relayLimits?.durationMs ?? RELAY_DURATION_MS,
+    };
+    const relay = circuitRelayServer({
+      reservations: {
+        maxReservations: 64,
+        reservationTtl: RELAY_RESERVATION_TTL_MS,
+        applyDefaultLimit: true,
+        defaultDataLimit: limit.data,
+        defaultDurationLimit: limit.duration,
+      },
     });
+    const unlimited = o.relayUnlimited ?? (() => false);
+    services.relay = (components: Parameters<typeof relay>[0]) => {
+      const server = relay(components);
+      limitReservationsByPeer(server, unlimited, limit);
+      return server;
+    };
   }
   return (await createLibp2p({
     privateKey,

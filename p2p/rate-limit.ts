@@ -1,6 +1,7 @@
 /**
  * Per-peer token buckets: `ratePerSec` sustained, `burst` at once. A peer over its rate has its messages
- * dropped (and each drop reported, so the scorer can act on a peer that keeps flooding).
+ * dropped (and each drop reported, so the scorer can act on a peer that keeps flooding), or, for a
+ * cost that must be paid (bytes served), waits until its bucket has refilled (`delay`).
  */
 export class PeerRateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
@@ -11,8 +12,25 @@ export class PeerRateLimiter {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Take one token for `peer`; false when the peer is over its rate. */
-  take(peer: string): boolean {
+  /** Take `cost` tokens for `peer`; false (and nothing taken) when the peer is over its rate. */
+  take(peer: string, cost = 1): boolean {
+    const b = this.#bucket(peer);
+    if (b.tokens < cost) return false;
+    b.tokens -= cost;
+    return true;
+  }
+
+  /**
+   * Take `cost` tokens for `peer` even if that leaves its bucket in debt; returns the ms the caller
+   * should wait before using them (0 = at once). Later calls queue behind the debt.
+   */
+  delay(peer: string, cost: number): number {
+    const b = this.#bucket(peer);
+    b.tokens -= cost;
+    return b.tokens >= 0 ? 0 : (-b.tokens / this.ratePerSec) * 1000;
+  }
+
+  #bucket(peer: string): { tokens: number; at: number } {
     const t = this.now();
     let b = this.#buckets.get(peer);
     if (b === undefined) {
@@ -23,8 +41,6 @@ export class PeerRateLimiter {
     }
     b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.ratePerSec);
     b.at = t;
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    return b;
   }
 }

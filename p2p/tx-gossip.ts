@@ -1,11 +1,19 @@
 /**
  * Tx gossip over `/vos/<chainId>/tx/1`: every tx a node admits to its mempool (from RPC or a peer) is
- * sent to its peers, batched: one frame = rlp([tx, tx, ...]) of the txs admitted within a few ms.
+ * sent to its peers, batched: one frame = rlp([tx, tx, ...]) of the txs admitted within a few ms, at
+ * most TX_BATCH_MAX_TXS txs and TX_BATCH_MAX_BYTES bytes (chain/budget.ts; a batch is sent before it
+ * would grow past either, and a receiver refuses a larger frame before buffering it).
  * Receivers admit them through the same mempool checks; a tx already known is not admitted again, so
  * it is not re-sent (the flood stops). A malformed batch or a tx with a bad signature costs the sender
  * score; stale nonces and full mempools are normal races and cost nothing.
  */
 import type { PeerId } from '@libp2p/interface';
+import {
+  rlpPrefixLength,
+  TX_BATCH_FRAME_BYTES,
+  TX_BATCH_MAX_BYTES,
+  TX_BATCH_MAX_TXS,
+} from '../chain/budget.js';
 import { asList, decodeRlp, encodeRlp } from '../chain/codec.js';
 import type { Mempool } from '../chain/mempool/mempool.js';
 import { createTxFromRlp, type Tx } from '../chain/tx/tx.js';
@@ -15,8 +23,6 @@ import { Fanout } from './fanout.js';
 import type { VosHost } from './host.js';
 import type { PeerScorer } from './peer-scorer.js';
 
-const MAX_BATCH_TXS = 1000;
-const MAX_FRAME = 80 * 1024 * 1024;
 const FLUSH_MS = 5;
 /** Errors that prove the sender relayed garbage (it must have checked the tx before relaying). */
 const FAULTS = new Set(['TX_INVALID_SIGNATURE', 'TX_MALFORMED', 'TX_WRONG_CHAIN', 'TX_TOO_LARGE']);
@@ -26,6 +32,8 @@ export class TxGossip {
   readonly #fanout: Fanout;
   readonly #mempool: Mempool;
   #pending: Uint8Array[] = [];
+  /** Encoded bytes of #pending as list items. */
+  #pendingBytes = 0;
   #timer: NodeJS.Timeout | null = null;
   /** Hashes of txs being admitted from a peer: not sent on (see the file comment). */
   readonly #fromPeers = new Set<string>();
@@ -48,9 +56,9 @@ export class TxGossip {
     this.#fanout = new Fanout({
       host: o.host,
       protocol: this.protocol,
-      maxFrameBytes: MAX_FRAME,
+      maxFrameBytes: TX_BATCH_FRAME_BYTES,
       scorer: o.scorer,
-      // Batches of up to 1,000 txs.
+      // Batches of up to 1,000 txs or 1 MiB.
       rateLimit: { perSec: 200, burst: 400 },
       // 64-KiB batches: TCP + Yamux is ~4x faster than QUIC here (bench/transport.bench.ts).
       transport: 'tcp',
@@ -71,8 +79,12 @@ export class TxGossip {
 
   #queue(tx: Tx): void {
     if (this.#fromPeers.delete(Buffer.from(tx.hash()).toString('latin1'))) return;
-    this.#pending.push(tx.serialize());
-    if (this.#pending.length >= MAX_BATCH_TXS) this.#flush();
+    const bytes = tx.serialize();
+    const size = rlpPrefixLength(bytes.length) + bytes.length;
+    if (this.#pendingBytes + size > TX_BATCH_MAX_BYTES) this.#flush();
+    this.#pending.push(bytes);
+    this.#pendingBytes += size;
+    if (this.#pending.length >= TX_BATCH_MAX_TXS) this.#flush();
     else if (this.#timer === null) this.#timer = setTimeout(() => this.#flush(), FLUSH_MS);
   }
 
@@ -82,12 +94,13 @@ export class TxGossip {
     if (this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
+    this.#pendingBytes = 0;
     this.#fanout.broadcast(encodeRlp(batch));
   }
 
   async #onBatch(bytes: Uint8Array, _from: PeerId): Promise<void> {
     const items = asList(decodeRlp(bytes, 'tx batch'), 'tx batch');
-    if (items.length > MAX_BATCH_TXS)
+    if (items.length > TX_BATCH_MAX_TXS)
       throw new VosError({ code: 'BAD_TX_BATCH' }, 'tx batch too large', { peerAction: PeerAction.Reject });
     const txs = items.map((it) => {
       if (Array.isArray(it))

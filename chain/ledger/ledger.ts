@@ -8,6 +8,7 @@ import { PeerAction, VosError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { type Address, addressFromPublicKey } from '../address.js';
 import { Block, evidenceRootOf, lastCommitHashOf, txRootOf } from '../block.js';
+import { blockOverheadBytes } from '../budget.js';
 import { encodeRlp } from '../codec.js';
 import type { Commit } from '../commit.js';
 import { verifyCommit, weightedMedianTime } from '../commit-verify.js';
@@ -264,7 +265,7 @@ export class Ledger {
     const dropped: { tx: Tx; error: unknown }[] = [];
     let gasUsed = 0n;
     let fees = 0n;
-    let bytes = 2048; // header + commit + framing allowance
+    let bytes = blockOverheadBytes(args.lastCommit?.signatures.length ?? 0, evidence); // chain/budget.ts
     const maxTxs = args.maxTxs ?? Number.POSITIVE_INFINITY;
     const unverified: Tx[] = [];
     const all = [...args.candidates];

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, PEER_MULTIADDR_RE } from '../../node/config.js';
+import { loadConfig, PEER_MULTIADDR_RE, parseTrust } from '../../node/config.js';
 import { VosNode } from '../../node/node.js';
 import { createLogger } from '../../util/logger.js';
 import { CliError } from '../output.js';
@@ -8,6 +8,8 @@ export interface StartOptions {
   home: string;
   join?: string;
   relay?: string[];
+  trustHeight?: string;
+  trustHash?: string;
   logFormat?: 'json' | 'pretty';
   logLevel?: string;
 }
@@ -24,6 +26,14 @@ export async function runNode(o: StartOptions): Promise<void> {
     if (!PEER_MULTIADDR_RE.test(r))
       throw new CliError(`--relay wants /ip4/<host>/tcp/<port>/p2p/<peer id>, got ${r}`, 2);
     if (!config.p2p.relays.includes(r)) config.p2p.relays.push(r);
+  }
+  if (o.trustHeight !== undefined || o.trustHash !== undefined) {
+    try {
+      parseTrust(o.trustHeight ?? 0, o.trustHash ?? '');
+    } catch (err) {
+      throw new CliError(`--trust-height H --trust-hash 0x<64 hex>: ${(err as Error).message}`, 2);
+    }
+    config.sync = { trustHeight: Number(o.trustHeight ?? 0), trustHash: o.trustHash ?? '' };
   }
   const logger =
     o.logFormat || o.logLevel
@@ -56,6 +66,11 @@ export function registerStart(program: Command): void {
       'also listen through this circuit relay, for a node others cannot dial (repeatable)',
       (v: string, acc: string[] = []) => [...acc, v],
     )
+    .option(
+      '--trust-height <height>',
+      'weak-subjectivity checkpoint: sync only the chain whose block at this height has --trust-hash',
+    )
+    .option('--trust-hash <hash>', 'the trusted hash (0x + 64 hex) of the block at --trust-height')
     .option('--log-format <format>', 'json or pretty')
     .option('--log-level <level>', 'log level (info, debug, ...)')
     .action(async (o) => {

@@ -114,7 +114,8 @@ describe('vos devnet (4 validator processes over libp2p)', () => {
     expect([...proposers].some((p) => p !== from.address)).toBe(true);
   }, 90_000);
 
-  it('a node started with --relay is reachable through the relay, and the chain protocols run over it', async () => {
+  it('--relay: a validator behind a relay runs the chain protocols over it; a non-validator is relayed with limits', async () => {
+    // A fresh full node (not a validator) listening through node0 as well.
     const home = join(dir, 'relayed');
     // Between node0's ports (base..base+2) and node1's (base+10..): base+5..7 are free.
     const port = Number(new URL(info.nodes[0].rpc).port) + 5;
@@ -125,40 +126,66 @@ describe('vos devnet (4 validator processes over libp2p)', () => {
     );
     await new Promise((r) => init.once('exit', r));
     expect(init.exitCode).toBe(0);
-    const node = spawn(
+    const full = spawn(
       process.execPath,
       [BIN, 'start', '--home', home, '--relay', info.nodes[0].p2p, '--join', info.nodes[1].p2p],
       { stdio: 'ignore' },
     );
-    let client: VosHost | undefined;
-    try {
-      const url = `http://127.0.0.1:${port}`;
-      type Status = { height: number; listen: string[] };
+    // node3, a validator, restarted to listen through node0 too (the other three keep committing).
+    const n3 = info.nodes[3];
+    process.kill(n3.pid, 'SIGTERM');
+    await waitFor('node3 stopped', async () => !isAlive(n3.pid), 20_000);
+    const validator = spawn(
+      process.execPath,
+      [BIN, 'start', '--home', n3.home, '--relay', info.nodes[0].p2p],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const clients: VosHost[] = [];
+    const circuitOf = async (url: string) => {
       let circuit = '';
       await waitFor(
-        'a relay reservation at node0',
+        `a relay reservation at node0 for ${url}`,
         async () => {
-          const s = (await new RpcClient(url).call('node_status', [])) as Status;
+          const s = (await new RpcClient(url).call('node_status', [])) as { listen: string[] };
           circuit = s.listen.find((a) => a.includes('/p2p-circuit/')) ?? '';
           return circuit.startsWith(info.nodes[0].p2p);
         },
         30_000,
       );
-      // An outside host that knows only the circuit address asks the node for its head over block sync.
-      client = await createHost({ key: PrivateKey.generate(), chainId: info.chainId, listen: [] });
+      return circuit;
+    };
+    // An outside host that knows only the circuit address asks for the head over block sync.
+    const dialCircuit = async (circuit: string) => {
+      const client = await createHost({ key: PrivateKey.generate(), chainId: info.chainId, listen: [] });
+      clients.push(client);
       const conn = await client.dial(multiaddr(circuit), { signal: AbortSignal.timeout(10_000) });
       expect(conn.remoteAddr.toString()).toContain('/p2p-circuit');
-      const stream = await conn.newStream(`/vos/${info.chainId}/blocksync/1`);
+      return conn;
+    };
+    try {
+      const vConn = await dialCircuit(await circuitOf(n3.rpc));
+      expect(vConn.limits).toBeUndefined();
+      const stream = await vConn.newStream(`/vos/${info.chainId}/blocksync/1`);
       stream.send(frame(encodeRlp([1])));
       await stream.close();
       let head = -1;
       for await (const f of readFrames(stream, 64)) head = asNumber(decodeRlp(f.subarray(), 'head'), 'head');
       expect(head).toBeGreaterThanOrEqual(0);
+      // The full node's relayed connections end after a few MiB or minutes; the chain's protocols refuse them.
+      const fConn = await dialCircuit(await circuitOf(`http://127.0.0.1:${port}`));
+      expect(fConn.limits?.bytes).toBeGreaterThan(0n);
+      await expect(fConn.newStream(`/vos/${info.chainId}/blocksync/1`)).rejects.toThrow();
+      // The restarted validator signs again: the chain goes on with all four.
+      const h = await heightOf(info.nodes[0].rpc);
+      await waitFor('node3 follows', async () => (await heightOf(n3.rpc)) >= h, 60_000);
     } finally {
-      await client?.stop();
-      await stopProcess(node);
+      for (const c of clients) await c.stop();
+      await stopProcess(full);
+      await stopProcess(validator);
     }
-  }, 60_000);
+  }, 120_000);
 
   it('stopping the supervisor stops every node', async () => {
     const pids = info.nodes.map((n) => n.pid);

@@ -10,13 +10,17 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { PrivateKey } from '../../chain/keys.js';
 import { kindOf, openStream, pickConnection, QuicKeeper } from '../../p2p/connections.js';
 import { frame, readFrames } from '../../p2p/framing.js';
-import { createHost, dhtProtocol, listenAddrs, type VosHost } from '../../p2p/host.js';
+import { createHost, dhtProtocol, listenAddrs, peerIdOf, type VosHost } from '../../p2p/host.js';
 
 const hosts: VosHost[] = [];
 const keepers: QuicKeeper[] = [];
 
-async function host(chainId = 'vos-test', listen = listenAddrs('127.0.0.1', 0)): Promise<VosHost> {
-  const h = await createHost({ key: PrivateKey.generate(), chainId, listen });
+async function host(
+  chainId = 'vos-test',
+  listen = listenAddrs('127.0.0.1', 0),
+  o: Partial<Parameters<typeof createHost>[0]> = {},
+): Promise<VosHost> {
+  const h = await createHost({ key: PrivateKey.generate(), chainId, listen, ...o });
   hosts.push(h);
   return h;
 }
@@ -97,10 +101,15 @@ describe('p2p host', () => {
     ).rejects.toThrow();
   }, 20_000);
 
-  it('reaches a node that has no listen address of its own through a circuit relay', async () => {
-    const relay = await host();
+  it('reaches a validator that has no listen address of its own through a circuit relay, unlimited', async () => {
+    const hiddenKey = PrivateKey.generate();
+    const hiddenId = await peerIdOf(hiddenKey);
+    // The relay serves the validators without limits (the node passes its validator set).
+    const relay = await host('vos-test', listenAddrs('127.0.0.1', 0), {
+      relayUnlimited: (p) => p.toString() === hiddenId,
+    });
     await echo(relay, '/vos/vos-test/echo/1');
-    const hidden = await host('vos-test', [`${tcpAddr(relay)}/p2p-circuit`]);
+    const hidden = await host('vos-test', [`${tcpAddr(relay)}/p2p-circuit`], { key: hiddenKey });
     await echo(hidden, '/vos/vos-test/echo/1');
     await hidden.handle('/vos/vos-test/unlimited/1', async (stream) => {
       for await (const f of readFrames(stream, 1024)) stream.send(frame(f));
@@ -123,6 +132,53 @@ describe('p2p host', () => {
       break;
     }
     await stream.close();
+  }, 30_000);
+
+  it('relays for a non-validator with data and time limits: the chain protocols refuse it, the data limit ends it', async () => {
+    const relay = await host('vos-test', listenAddrs('127.0.0.1', 0), {
+      relayUnlimited: () => false,
+      relayLimits: { dataBytes: 64n * 1024n, durationMs: 60_000 },
+    });
+    const hidden = await host('vos-test', [`${tcpAddr(relay)}/p2p-circuit`]);
+    await echo(hidden, '/vos/vos-test/echo/1');
+    await hidden.handle('/vos/vos-test/unlimited/1', async (stream) => {
+      for await (const f of readFrames(stream, 1024)) stream.send(frame(f));
+      await stream.close();
+    });
+    await until('relay reservation', () =>
+      hidden.getMultiaddrs().some((m) => m.toString().includes('p2p-circuit')),
+    );
+    const circuit = hidden.getMultiaddrs().find((m) => m.toString().includes('p2p-circuit'));
+    const dialer = await host();
+    const conn = await dialer.dial(circuit!, { signal: AbortSignal.timeout(5000) });
+    expect(kindOf(conn)).toBe('relay');
+    // What is left of the 64 KiB after the handshakes.
+    expect(conn.limits?.bytes).toBeLessThanOrEqual(64n * 1024n);
+    expect(conn.limits?.bytes).toBeGreaterThan(32n * 1024n);
+    await expect(conn.newStream('/vos/vos-test/unlimited/1')).rejects.toThrow();
+    // A protocol that accepts limited connections works until the relay has carried 64 KiB.
+    const stream = await conn.newStream('/vos/vos-test/echo/1', { runOnLimitedConnection: true });
+    const chunk = new Uint8Array(1000).fill(7);
+    let echoed = 0;
+    const reader = (async () => {
+      try {
+        for await (const f of readFrames(stream, 1024)) echoed += f.length;
+      } catch {
+        // the relay ends the connection
+      }
+    })();
+    for (let i = 0; i < 200 && conn.status === 'open'; i++) {
+      try {
+        stream.send(frame(chunk));
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await until('the relay ends the connection', () => conn.status !== 'open');
+    await reader;
+    expect(echoed).toBeGreaterThan(0);
+    expect(echoed).toBeLessThan(64 * 1024);
   }, 30_000);
 
   it('keeps a QUIC connection beside TCP and opens each stream on the preferred kind', async () => {

@@ -32,7 +32,7 @@ async function peer(mempoolChainId: string) {
     host,
     chainId: 'vos-gossip',
     mempool,
-    scorer: new PeerScorer(host),
+    scorer: new PeerScorer({ host }),
     metrics,
   });
   await gossip.start();

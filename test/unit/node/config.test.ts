@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { loadConfig } from '../../../node/config.js';
+import { loadConfig, parseTrust } from '../../../node/config.js';
 
 let home = '';
 afterEach(async () => {
@@ -69,5 +69,29 @@ describe('node config', () => {
       /rpc.adminToken must be at least 16/,
     );
     await expect(withConfig({ rpc: { maxBatch: 0 } })).rejects.toThrow(/rpc.maxBatch must be an integer/);
+  });
+});
+
+describe('trusted block (sync.trustHeight / sync.trustHash, vos start --trust-height --trust-hash)', () => {
+  const hash = `0x${'ab'.repeat(32)}`;
+
+  it('defaults to none and takes a height with its hash', async () => {
+    expect(parseTrust((await withConfig({})).sync.trustHeight, '')).toBeUndefined();
+    await rm(home, { recursive: true, force: true });
+    const c = await withConfig({ sync: { trustHeight: 12, trustHash: hash } });
+    expect(parseTrust(c.sync.trustHeight, c.sync.trustHash)).toEqual({
+      height: 12,
+      hash: new Uint8Array(32).fill(0xab),
+    });
+    expect(parseTrust('12', hash)?.height).toBe(12);
+  });
+
+  it('refuses a height without a hash, a hash without a height, and a malformed hash', async () => {
+    await expect(withConfig({ sync: { trustHeight: 12 } })).rejects.toThrow(/trust hash must be 0x/);
+    await rm(home, { recursive: true, force: true });
+    await expect(withConfig({ sync: { trustHash: hash } })).rejects.toThrow(/trust height must be/);
+    expect(() => parseTrust(12, '0x1234')).toThrow(/64 hex digits/);
+    expect(() => parseTrust('twelve', hash)).toThrow(/positive integer/);
+    expect(() => parseTrust(-1, hash)).toThrow(/positive integer/);
   });
 });
