@@ -95,28 +95,33 @@ export function portError(p: PortUse, err: NodeJS.ErrnoException): PortError {
 }
 
 /**
- * A listener's failure (the RPC server's, or libp2p's "Some configured addresses failed to be listened
- * on ... EADDRINUSE ... 127.0.0.1:8546") as a PortError for the port it names; undefined if it is not one.
+ * A listener's failure as a PortError for the port it names, or undefined if it is not one: Node's
+ * listen errors (code EADDRINUSE, with `port`) and libp2p's "Some configured addresses failed to be
+ * listened on: /ip4/127.0.0.1/udp/8546/quic-v1: Error: Address already in use (os error 98)".
  */
 export function portErrorFrom(err: unknown, ports: PortUse[]): PortError | undefined {
   if (err instanceof PortError) return err;
-  const texts: string[] = [];
-  for (let e: unknown = err, i = 0; e instanceof Error && i < 5; e = e.cause, i++) {
-    texts.push(e.message);
-    for (const sub of (e as Error & { errors?: unknown[] }).errors ?? [])
-      if (sub instanceof Error) texts.push(sub.message);
+  const e = err as NodeJS.ErrnoException & { port?: unknown };
+  if (typeof e?.code === 'string' && typeof e.port === 'number' && errnoOf(e.code) !== undefined) {
+    const use = ports.find((p) => p.port === e.port && p.protocol === 'tcp');
+    return use === undefined ? undefined : portError(use, e);
   }
-  const text = texts.join('\n');
-  const m = /(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b[^\n]*?:(\d{1,5})\b/.exec(text);
-  if (m === null) return undefined;
-  const port = Number(m[2]);
-  // libp2p names the failed listen address (/ip4/.../tcp/PORT or /udp/PORT/quic-v1).
-  const protocol = new RegExp(`/(tcp|udp)/${port}\\b`).exec(text)?.[1] ?? 'tcp';
-  const use =
-    ports.find((p) => p.port === port && p.protocol === protocol) ?? ports.find((p) => p.port === port);
-  if (use === undefined) return undefined;
-  const cause = Object.assign(new Error(m[0]), { code: m[1] }) as NodeJS.ErrnoException;
-  return portError(use, cause);
+  const text = err instanceof Error ? `${err.message}\n${String((err.cause as Error)?.message ?? '')}` : '';
+  for (const m of text.matchAll(/\/ip[46]\/[^/\s]+\/(tcp|udp)\/(\d{1,5})[^:\s]*: (?:Error: )?([^\n]*)/g)) {
+    const code = errnoOf(m[3]);
+    if (code === undefined) continue;
+    const use = ports.find((p) => p.protocol === m[1] && p.port === Number(m[2]));
+    if (use !== undefined) return portError(use, Object.assign(new Error(m[3]), { code }));
+  }
+  return undefined;
+}
+
+/** The errno code a listen failure's text stands for (Node's codes or the OS's words, e.g. from Rust). */
+function errnoOf(text: string): string | undefined {
+  if (/EADDRINUSE|address already in use|os error 98\b/i.test(text)) return 'EADDRINUSE';
+  if (/EACCES|permission denied|os error 13\b/i.test(text)) return 'EACCES';
+  if (/EADDRNOTAVAIL|cannot assign requested address|os error 99\b/i.test(text)) return 'EADDRNOTAVAIL';
+  return undefined;
 }
 
 function probeTcp(host: string, port: number): Promise<NodeJS.ErrnoException | null> {

@@ -14,7 +14,7 @@ import { loadKey } from '../../chain/keystore.js';
 import { createDevGenesis, genesisToJSON } from '../../genesis/genesis.js';
 import { homePaths, loadConfig } from '../../node/config.js';
 import { HomeLock, HomeLockError } from '../../node/home-lock.js';
-import { checkPortsFree, nodePorts, PortError } from '../../node/ports.js';
+import { checkPortsFree, nodePorts } from '../../node/ports.js';
 import { peerIdOf } from '../../p2p/host.js';
 import { RpcClient } from '../../rpc/client.js';
 import { CliError, ERROR_PREFIX, emit } from '../output.js';
@@ -181,12 +181,7 @@ async function preflight(homes: string[]): Promise<void> {
       );
   }
   for (const home of homes) {
-    try {
-      await checkPortsFree(nodePorts(await loadConfig(home), home));
-    } catch (err) {
-      if (err instanceof PortError) throw new CliError(`${err.message} (needed by ${home})`, 1, err.code);
-      throw err;
-    }
+    await checkPortsFree(nodePorts(await loadConfig(home), home));
   }
 }
 

@@ -47,9 +47,14 @@ export function registerKeys(program: Command): void {
     .description('show a key address and public key')
     .argument('[name]', 'key name (default: the node key)')
     .option('--home <dir>', 'node home')
+    .option('--address', 'print only the address (for scripts: ADDR=$(vos keys show alice --address))')
     .option('--json', 'machine output')
     .action(async (name: string | undefined, o) => {
       const f = await readKeyFile(keyFileOf({ ...o, from: name }));
+      if (o.address && !o.json) {
+        process.stdout.write(`${f.address}\n`);
+        return;
+      }
       const out = {
         name: name ?? 'node',
         address: f.address,
