@@ -1,11 +1,13 @@
 /** Address = bech32m("vos", first 20 bytes of sha256(publicKey)). */
-import { bech32m } from '@scure/base';
+import { bech32, bech32m } from '@scure/base';
 import { asBuffer, equalBytes, toHex } from '../util/bytes.js';
 import { VosError } from '../util/errors.js';
 import { sha256 } from './hash.js';
 
 export const ADDRESS_PREFIX = 'vos';
 export const ADDRESS_LENGTH = 20;
+/** "vos" + "1" + 32 data characters (20 bytes) + 6 checksum characters. */
+export const ADDRESS_STRING_LENGTH = ADDRESS_PREFIX.length + 1 + 32 + 6;
 
 export class Address {
   readonly bytes: Uint8Array;
@@ -18,22 +20,30 @@ export class Address {
     this.bytes = Uint8Array.from(bytes);
   }
 
+  /** Parses a `vos1...` address; the error says what is wrong (checksum, character, prefix, length). */
   static fromString(s: string): Address {
-    if (typeof s !== 'string' || s.length > 90) throw invalid(String(s).slice(0, 100));
+    if (typeof s !== 'string') throw invalid(String(s).slice(0, 100), 'not a string');
+    if (s.length !== ADDRESS_STRING_LENGTH)
+      throw invalid(
+        s.slice(0, 100),
+        `${s.length} characters, a VOS address has ${ADDRESS_STRING_LENGTH} (vos1 and 38 more)`,
+      );
     let decoded: { prefix: string; words: number[] };
     try {
       decoded = bech32m.decode(s as `${string}1${string}`);
     } catch (err) {
-      throw invalid(s, err);
+      throw invalid(s, decodeProblem(s, err), err);
     }
-    if (decoded.prefix !== ADDRESS_PREFIX) throw invalid(s);
+    if (decoded.prefix !== ADDRESS_PREFIX)
+      throw invalid(s, `prefix "${decoded.prefix}", VOS addresses start with ${ADDRESS_PREFIX}1`);
     let bytes: Uint8Array;
     try {
       bytes = bech32m.fromWords(decoded.words);
     } catch (err) {
-      throw invalid(s, err);
+      throw invalid(s, 'bad padding', err);
     }
-    if (bytes.length !== ADDRESS_LENGTH) throw invalid(s);
+    if (bytes.length !== ADDRESS_LENGTH)
+      throw invalid(s, `${bytes.length} bytes, expected ${ADDRESS_LENGTH}`);
     return new Address(bytes);
   }
 
@@ -64,8 +74,30 @@ export class Address {
   }
 }
 
-function invalid(s: string, cause?: unknown): VosError {
-  return new VosError({ code: 'INVALID_ADDRESS', address: s }, `invalid address: ${s}`, { cause });
+function invalid(s: string, problem: string, cause?: unknown): VosError {
+  return new VosError({ code: 'INVALID_ADDRESS', address: s }, `invalid address ${s}: ${problem}`, {
+    cause,
+  });
+}
+
+function decodeProblem(s: string, err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/checksum/i.test(msg)) {
+    // A bech32 (BIP-173) string with the right prefix: the other checksum constant.
+    try {
+      if (bech32.decode(s as `${string}1${string}`).prefix === ADDRESS_PREFIX)
+        return 'bad checksum: this is a bech32 string, VOS addresses use bech32m';
+    } catch {
+      // not bech32 either
+    }
+    return 'bad checksum (a mistyped or truncated address?)';
+  }
+  const letter = /Unknown letter "(.)"/.exec(msg);
+  if (letter !== null)
+    return `character "${letter[1]}" is not allowed (bech32 uses a-z and 0-9 except 1, b, i, o)`;
+  if (/case/i.test(msg)) return 'mixed upper and lower case';
+  if (/separator|"1"/i.test(msg)) return 'no "1" separator after the prefix';
+  return msg;
 }
 
 /**

@@ -1,13 +1,12 @@
 /** The `vos` command: every subcommand accepts --json and fails with one line and a non-zero code. */
 import { Command, CommanderError } from 'commander';
-import { isVosError } from '../util/errors.js';
 import { registerDevnet } from './commands/devnet.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerStake, registerTx } from './commands/tx.js';
-import { CliError } from './output.js';
+import { CliError, reportError } from './output.js';
 
 export function buildProgram(): Command {
   const program = new Command('vos')
@@ -16,7 +15,8 @@ export function buildProgram(): Command {
     )
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // Usage errors are reported by main (as JSON with --json), not printed by commander itself.
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => {} })
     .showHelpAfterError(false);
   registerInit(program);
   registerStart(program);
@@ -31,22 +31,18 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  const end = argv.indexOf('--');
+  const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // help and version exit 0; usage errors were already printed by commander
-      return err.exitCode === 0 ? 0 : 2;
-    }
-    process.stderr.write(`vos: ${oneLine(err)}\n`);
+    // help and version exit 0
+    if (err instanceof CommanderError && err.exitCode === 0) return 0;
+    reportError(err, { json });
     if (process.env.VOS_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
+    if (err instanceof CommanderError) return 2;
     return err instanceof CliError ? err.exitCode : 1;
   }
-}
-
-function oneLine(err: unknown): string {
-  const msg = isVosError(err) || err instanceof Error ? err.message : String(err);
-  return msg.replace(/\s*\n\s*/g, ' ');
 }

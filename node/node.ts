@@ -39,6 +39,8 @@ import { createMetrics, type Metrics } from '../util/metrics.js';
 import { type HomePaths, homePaths, loadConfig, type NodeConfig, parseTrust } from './config.js';
 import { LedgerConsensusApp } from './consensus-app.js';
 import { NodeEvents } from './events.js';
+import { HomeLock } from './home-lock.js';
+import { checkPortsFree, nodePorts, portErrorFrom } from './ports.js';
 import { createRpcServer } from './rpc.js';
 import { TxWaiters } from './tx-waiters.js';
 
@@ -84,6 +86,8 @@ export class VosNode {
   txGossip: TxGossip | undefined;
   rpcAddress!: { host: string; port: number };
   #opened = false;
+  #lock: HomeLock | undefined;
+  #started = false;
   #closing: Promise<void> | undefined;
   readonly startedAt = Date.now();
 
@@ -128,6 +132,21 @@ export class VosNode {
   async open(): Promise<void> {
     assert(!this.#opened, 'node already opened');
     this.#opened = true;
+    // Cheap checks before any expensive work: one process per home, then the ports.
+    this.#lock = HomeLock.acquire(this.paths.home);
+    const ports = nodePorts(this.config, this.paths.home, { p2p: this.#transport === undefined });
+    try {
+      await checkPortsFree(ports);
+      await this.#open();
+    } catch (err) {
+      // Close what was opened (database, workers, listeners), or the process would hang.
+      this.#closing = this.#close();
+      await this.#closing.catch(() => undefined);
+      throw portErrorFrom(err, ports) ?? err;
+    }
+  }
+
+  async #open(): Promise<void> {
     const log = this.logger;
     await mkdir(this.paths.data, { recursive: true });
     this.db = new ClassicLevel<Uint8Array, Uint8Array>(this.paths.chainDb, {
@@ -201,7 +220,7 @@ export class VosNode {
         trustAllowsBlock(trust, this.ledger.head.height, block) && validate(block);
     }
     let lastBlockAt = 0;
-    this.app.onCommitted(({ block, execution }) => {
+    this.app.onCommitted(({ block, commit, execution }) => {
       if (execution.validatorChange !== null)
         schedule.applyChange(block.height + 2, execution.validatorChange);
       const now = Date.now();
@@ -212,6 +231,15 @@ export class VosNode {
       this.metrics.txsTotal.inc(block.txs.length);
       this.metrics.mempoolSize.set(this.mempool.size);
       this.txWaiters.onBlock(block, execution.receipts);
+      log.info(
+        {
+          height: block.height,
+          txs: block.txs.length,
+          round: commit.round,
+          hash: toHex(block.hash()).slice(0, 14),
+        },
+        'committed block',
+      );
       this.events.emit('block', { block, receipts: execution.receipts });
       this.#refreshValidators().catch(() => undefined);
     });
@@ -322,6 +350,7 @@ export class VosNode {
       },
       'node started',
     );
+    this.#started = true;
   }
 
   get rpcUrl(): string {
@@ -366,6 +395,14 @@ export class VosNode {
 
   async #close(): Promise<void> {
     if (!this.#opened) return;
+    try {
+      await this.#closeParts();
+    } finally {
+      this.#lock?.release();
+    }
+  }
+
+  async #closeParts(): Promise<void> {
     await this.rpc?.close().catch(() => undefined);
     this.txWaiters.close(new RpcError(RpcCode.ServerError, 'the node is shutting down'));
     await this.sync?.stop();
@@ -379,7 +416,7 @@ export class VosNode {
     await this.ledger?.store.settled();
     await this.tree?.close();
     await this.db?.close();
-    this.logger.info({}, 'node stopped');
+    if (this.#started) this.logger.info({}, 'node stopped');
   }
 }
 

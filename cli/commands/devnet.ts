@@ -4,7 +4,7 @@
  * `vos start --home <its home>`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,10 +12,12 @@ import type { Command } from 'commander';
 import { PrivateKey } from '../../chain/keys.js';
 import { loadKey } from '../../chain/keystore.js';
 import { createDevGenesis, genesisToJSON } from '../../genesis/genesis.js';
-import { homePaths } from '../../node/config.js';
+import { homePaths, loadConfig } from '../../node/config.js';
+import { HomeLock, HomeLockError } from '../../node/home-lock.js';
+import { checkPortsFree, nodePorts } from '../../node/ports.js';
 import { peerIdOf } from '../../p2p/host.js';
 import { RpcClient } from '../../rpc/client.js';
-import { CliError, emit } from '../output.js';
+import { CliError, ERROR_PREFIX, emit } from '../output.js';
 import { initHome } from './init.js';
 
 export interface DevnetNode {
@@ -85,20 +87,132 @@ function portsOf(p: { rpc: number; p2p: number; dns: number }) {
 
 const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'bin', 'vos.js');
 
-async function waitForRpc(url: string, child: ChildProcess, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  const client = new RpcClient(url, { timeoutMs: 1000 });
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new CliError(`node at ${url} exited with code ${child.exitCode} (see its node.log)`);
+/** How often the supervisor prints a status line. */
+const STATUS_INTERVAL_MS = 5000;
+
+interface Supervised {
+  node: DevnetNode;
+  child: ChildProcess;
+  log: string;
+}
+
+function exited(c: ChildProcess): boolean {
+  return c.exitCode !== null || c.signalCode !== null;
+}
+
+function exitText(c: ChildProcess): string {
+  return c.signalCode !== null ? `signal ${c.signalCode}` : `code ${c.exitCode}`;
+}
+
+/** The error a node printed last (its `error: ...` line, or the msg of its last error-level log line). */
+function lastError(log: string): string | undefined {
+  let text: string;
+  try {
+    const fd = openSync(log, 'r');
     try {
-      await client.call('node_status');
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.min(size, 8192));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      text = buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n').reverse()) {
+    if (line.startsWith(ERROR_PREFIX)) return line.slice(ERROR_PREFIX.length);
+    if (line.startsWith('{')) {
+      try {
+        const j = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+        if ((j.level ?? 0) >= 50) return [j.msg, j.err?.message].filter(Boolean).join(': ');
+      } catch {
+        // a torn line
+      }
     }
   }
-  throw new CliError(`node at ${url} did not answer within ${ms / 1000} s`);
+  return undefined;
+}
+
+async function waitForRpc(s: Supervised, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  const client = new RpcClient(s.node.rpc, { timeoutMs: 1000 });
+  while (Date.now() < deadline) {
+    if (exited(s.child)) {
+      const why = lastError(s.log);
+      throw new CliError(
+        `${s.node.name} exited with ${exitText(s.child)} while starting${why ? `: ${why}` : ''} (log ${s.log})`,
+        1,
+        'NODE_EXITED',
+      );
+    }
+    let status: { address?: string } | undefined;
+    try {
+      status = await client.call<{ address?: string }>('node_status');
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    // Not some other process that answers on that port.
+    if (status.address !== s.node.address)
+      throw new CliError(
+        `${s.node.rpc} is answered by another node (${status.address}), not ${s.node.name} (${s.node.address})`,
+        1,
+        'PORT_IN_USE',
+      );
+    return;
+  }
+  throw new CliError(
+    `${s.node.name} did not answer at ${s.node.rpc} within ${ms / 1000} s (log ${s.log})`,
+    1,
+    'NODE_TIMEOUT',
+  );
+}
+
+/** Refuse a devnet whose nodes (or supervisor) run, and ports that are taken, before starting anything. */
+async function preflight(homes: string[]): Promise<void> {
+  for (const home of homes) {
+    const h = HomeLock.holder(home);
+    if (h !== undefined)
+      throw new CliError(
+        `${home} is in use by process ${h.pid} (${h.command}): stop it first`,
+        1,
+        'HOME_IN_USE',
+      );
+  }
+  for (const home of homes) {
+    await checkPortsFree(nodePorts(await loadConfig(home), home));
+  }
+}
+
+interface NodeStatusLine {
+  name: string;
+  height: number | null;
+  peers: number | null;
+  state: 'up' | 'down' | 'no answer';
+}
+
+/** A node's height and peers; also of one restarted by hand (`vos start --home`) after its process died. */
+async function statusOf(s: Supervised): Promise<NodeStatusLine> {
+  try {
+    const st = await new RpcClient(s.node.rpc, { timeoutMs: 2000 }).call<{ height: number; peers: number }>(
+      'node_status',
+    );
+    return { name: s.node.name, height: st.height, peers: st.peers, state: 'up' };
+  } catch {
+    const state = exited(s.child) ? 'down' : 'no answer';
+    return { name: s.node.name, height: null, peers: null, state };
+  }
+}
+
+/** `12:00:05  height 123  peers 3/3/3/3` (per-node heights when they differ; - down, ? no answer). */
+export function statusLine(nodes: NodeStatusLine[], now = new Date()): string {
+  const cell = (n: NodeStatusLine, v: number | null) =>
+    v !== null ? String(v) : n.state === 'down' ? '-' : '?';
+  const heights = nodes.map((n) => cell(n, n.height));
+  const same = nodes.every((n) => n.state === 'up') && new Set(heights).size === 1;
+  const time = now.toTimeString().slice(0, 8);
+  return `${time}  height ${same ? heights[0] : heights.join('/')}  peers ${nodes.map((n) => cell(n, n.peers)).join('/')}`;
 }
 
 export function registerDevnet(program: Command): void {
@@ -113,59 +227,137 @@ export function registerDevnet(program: Command): void {
       (v) => Number(v),
       8545,
     )
-    .option('--json', 'machine output')
+    .option('--json', 'machine output (the devnet.json document, then one JSON line per status and exit)')
     .action(async (o) => {
       const n = o.validators as number;
       if (!Number.isInteger(n) || n < 1 || n > 32) throw new CliError('--validators must be 1..32', 2);
-      const dir = resolve(o.dir as string);
       const base = o.basePort as number;
-      const { chainId, homes } = await ensureHomes(dir, n, base);
-      const children: ChildProcess[] = [];
-      const nodes: DevnetNode[] = [];
-      for (let i = 0; i < n; i++) {
-        const log = openSync(join(homes[i], 'node.log'), 'a');
-        const child = spawn(process.execPath, [BIN, 'start', '--home', homes[i]], {
-          stdio: ['ignore', log, log],
-        });
-        children.push(child);
-        const cfg = JSON.parse(await readFile(homePaths(homes[i]).config, 'utf8'));
-        const key = JSON.parse(await readFile(homePaths(homes[i]).key, 'utf8'));
-        nodes.push({
+      if (!Number.isInteger(base) || base < 1 || base + 10 * (n - 1) + 2 > 65535)
+        throw new CliError(`--base-port must leave room for ${n} nodes below 65536`, 2);
+      const dir = resolve(o.dir as string);
+      await mkdir(dir, { recursive: true });
+      // One supervisor per devnet dir.
+      let dirLock: HomeLock;
+      try {
+        dirLock = HomeLock.acquire(dir);
+      } catch (err) {
+        if (err instanceof HomeLockError)
+          throw new CliError(`${err.message}: that devnet is running`, 1, err.code);
+        throw err;
+      }
+      try {
+        await supervise(o, dir, n, base);
+      } finally {
+        dirLock.release();
+      }
+    });
+}
+
+async function supervise(o: { json?: boolean }, dir: string, n: number, base: number): Promise<void> {
+  const { chainId, homes } = await ensureHomes(dir, n, base);
+  await preflight(homes);
+  const sup: Supervised[] = [];
+  let stopping = false;
+  const stopAll = () => {
+    if (!stopping && !o.json)
+      process.stdout.write(`stopping ${sup.filter((s) => !exited(s.child)).length} nodes\n`);
+    stopping = true;
+    for (const s of sup) if (!exited(s.child)) s.child.kill('SIGTERM');
+  };
+  process.once('SIGINT', stopAll);
+  process.once('SIGTERM', stopAll);
+  try {
+    for (let i = 0; i < n; i++) {
+      const log = join(homes[i], 'node.log');
+      const fd = openSync(log, 'a');
+      const child = spawn(process.execPath, [BIN, 'start', '--home', homes[i]], {
+        stdio: ['ignore', fd, fd],
+      });
+      closeSync(fd);
+      const cfg = await loadConfig(homes[i]);
+      const key = await loadKey(homePaths(homes[i]).key);
+      sup.push({
+        child,
+        log,
+        node: {
           name: `node${i}`,
           home: homes[i],
           pid: child.pid ?? -1,
           rpc: `http://${cfg.rpc.host}:${cfg.rpc.port}`,
-          p2p: `/ip4/${cfg.p2p.host}/tcp/${cfg.p2p.port}/p2p/${await peerIdOf(await loadKey(homePaths(homes[i]).key))}`,
+          p2p: `/ip4/${cfg.p2p.host}/tcp/${cfg.p2p.port}/p2p/${await peerIdOf(key)}`,
           dns: `${cfg.dns.host}:${cfg.dns.port}`,
-          address: key.address,
-        });
-      }
-      const file: DevnetFile = { chainId, nodes };
-      await writeFile(join(dir, 'devnet.json'), `${JSON.stringify(file, null, 2)}\n`);
-      const stopAll = () => {
-        for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-      };
-      process.once('SIGINT', stopAll);
-      process.once('SIGTERM', stopAll);
-      try {
-        await Promise.all(nodes.map((nd, i) => waitForRpc(nd.rpc, children[i], 60_000)));
-      } catch (err) {
-        stopAll();
-        throw err;
-      }
-      emit(o, file, () =>
-        [
-          `VOS devnet "${chainId}" with ${n} validator${n > 1 ? 's' : ''} (${join(dir, 'devnet.json')})`,
-          ...nodes.map(
-            (nd) =>
-              `  ${nd.name}  RPC ${nd.rpc}  metrics ${nd.rpc}/metrics  health ${nd.rpc}/healthz  ${nd.address}`,
-          ),
-          'logs: <home>/node.log; stop with Ctrl-C (nodes are not restarted automatically)',
-        ].join('\n'),
-      );
-      // The supervisor stays up while any node runs; it never restarts one.
-      await Promise.all(
-        children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
-      );
-    });
+          address: key.address.toString(),
+        },
+      });
+    }
+    await Promise.all(sup.map((s) => waitForRpc(s, 60_000)));
+  } catch (err) {
+    const interrupted = stopping;
+    stopAll();
+    await Promise.all(
+      sup.map((s) => new Promise((r) => (exited(s.child) ? r(null) : s.child.once('exit', r)))),
+    );
+    process.off('SIGINT', stopAll);
+    process.off('SIGTERM', stopAll);
+    // Ctrl-C during start-up is a stop, not a failure.
+    if (interrupted) return;
+    throw err;
+  }
+  // Written once every node answers, so devnet.json always describes a devnet that ran.
+  const file: DevnetFile = { chainId, nodes: sup.map((s) => s.node) };
+  await writeFile(join(dir, 'devnet.json'), `${JSON.stringify(file, null, 2)}\n`);
+  emit(o, file, () =>
+    [
+      `VOS devnet "${chainId}" with ${n} validator${n > 1 ? 's' : ''} (${join(dir, 'devnet.json')})`,
+      ...sup.flatMap(({ node: nd, log }) => [
+        `  ${nd.name}  RPC ${nd.rpc}  address ${nd.address}`,
+        `         log ${log}  metrics ${nd.rpc}/metrics  health ${nd.rpc}/healthz`,
+      ]),
+      `try: npx vos status --rpc ${sup[0].node.rpc}`,
+      'stop with Ctrl-C; a node that dies is not restarted (restart it with: npx vos start --home <its home>)',
+    ].join('\n'),
+  );
+  // The supervisor stays up while any node runs; it never restarts one.
+  const printStatus = async () => {
+    const nodes = await Promise.all(sup.map(statusOf));
+    if (stopping) return;
+    if (o.json) emit(o, { event: 'status', time: new Date().toISOString(), nodes }, '');
+    else process.stdout.write(`${statusLine(nodes)}\n`);
+  };
+  const timer = setInterval(() => void printStatus(), STATUS_INTERVAL_MS);
+  await Promise.all(
+    sup.map(
+      (s) =>
+        new Promise<void>((resolveExit) => {
+          const report = () => {
+            const why = s.child.exitCode !== 0 && !stopping ? lastError(s.log) : undefined;
+            const ev = {
+              event: 'exit',
+              name: s.node.name,
+              pid: s.node.pid,
+              code: s.child.exitCode,
+              signal: s.child.signalCode,
+              expected: stopping,
+              error: why ?? null,
+              log: s.log,
+            };
+            if (o.json) emit(o, ev, '');
+            else if (stopping)
+              process.stdout.write(`${s.node.name} (pid ${s.node.pid}) stopped (${exitText(s.child)})\n`);
+            else
+              process.stdout.write(
+                `${s.node.name} (pid ${s.node.pid}) exited with ${exitText(s.child)}${why ? `: ${why}` : ''}; log ${s.log}; it stays down until: npx vos start --home ${s.node.home}\n`,
+              );
+            resolveExit();
+          };
+          if (exited(s.child)) report();
+          else s.child.once('exit', report);
+        }),
+    ),
+  );
+  clearInterval(timer);
+  process.off('SIGINT', stopAll);
+  process.off('SIGTERM', stopAll);
+  if (!stopping)
+    throw new CliError('every node of the devnet has exited (see the lines above)', 1, 'DEVNET_DOWN');
 }

@@ -5,17 +5,8 @@ import type { Command } from 'commander';
 import { PrivateKey } from '../../chain/keys.js';
 import { encryptKey, plainKeyFile, readKeyFile, writeKeyFile } from '../../chain/keystore.js';
 import { homePaths } from '../../node/config.js';
-import { resolveHome } from '../context.js';
+import { keyFileOf, keyPath, resolveHome } from '../context.js';
 import { CliError, emit } from '../output.js';
-
-const NAME_RE = /^[a-zA-Z0-9_-]{1,64}$/;
-
-/** The node key is <home>/key.json; extra named keys live in <home>/keys/<name>.json. */
-function keyPath(home: string, name?: string): string {
-  if (name === undefined) return homePaths(home).key;
-  if (!NAME_RE.test(name)) throw new CliError(`invalid key name "${name}" (letters, digits, - and _)`, 2);
-  return join(homePaths(home).home, 'keys', `${name}.json`);
-}
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('manage signing keys');
@@ -28,7 +19,7 @@ export function registerKeys(program: Command): void {
     .action(async (name: string | undefined, o) => {
       const home = resolveHome(o);
       const path = keyPath(home, name);
-      if (existsSync(path)) throw new CliError(`${path} already exists`);
+      if (existsSync(path)) throw new CliError(`${path} already exists`, 1, 'KEY_EXISTS');
       await mkdir(join(path, '..'), { recursive: true });
       const key = PrivateKey.generate();
       const pass = process.env.VOS_PASSPHRASE;
@@ -42,16 +33,28 @@ export function registerKeys(program: Command): void {
         file: path,
         encrypted: Boolean(pass),
       };
-      emit(o, out, `${out.address}  (${path}${pass ? '' : ', NOT encrypted: set VOS_PASSPHRASE'})`);
+      emit(o, out, () => {
+        const lines = [`${out.address}  (${path}${pass ? '' : ', NOT encrypted: set VOS_PASSPHRASE'})`];
+        if (name !== undefined)
+          lines.push(
+            `  sign with it: vos tx transfer --from ${name} --home ${home} ...; fund it first: vos tx transfer --home ${home} --to ${out.address} --amount 1000`,
+          );
+        return lines.join('\n');
+      });
     });
   keys
     .command('show')
     .description('show a key address and public key')
     .argument('[name]', 'key name (default: the node key)')
     .option('--home <dir>', 'node home')
+    .option('--address', 'print only the address (for scripts: ADDR=$(vos keys show alice --address))')
     .option('--json', 'machine output')
     .action(async (name: string | undefined, o) => {
-      const f = await readKeyFile(keyPath(resolveHome(o), name));
+      const f = await readKeyFile(keyFileOf({ ...o, from: name }));
+      if (o.address && !o.json) {
+        process.stdout.write(`${f.address}\n`);
+        return;
+      }
       const out = {
         name: name ?? 'node',
         address: f.address,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig, PEER_MULTIADDR_RE, parseTrust } from '../../node/config.js';
 import { VosNode } from '../../node/node.js';
 import { createLogger } from '../../util/logger.js';
-import { CliError } from '../output.js';
+import { CliError, emit } from '../output.js';
 
 export interface StartOptions {
   home: string;
@@ -12,6 +12,8 @@ export interface StartOptions {
   trustHash?: string;
   logFormat?: 'json' | 'pretty';
   logLevel?: string;
+  /** Machine output on stdout (one JSON line when started, one when stopped); logs go to stderr. */
+  json?: boolean;
 }
 
 /** Run a node until SIGINT/SIGTERM; resolves after a clean shutdown. */
@@ -35,24 +37,51 @@ export async function runNode(o: StartOptions): Promise<void> {
     }
     config.sync = { trustHeight: Number(o.trustHeight ?? 0), trustHash: o.trustHash ?? '' };
   }
-  const logger =
-    o.logFormat || o.logLevel
-      ? createLogger({ format: o.logFormat, level: o.logLevel ?? 'info' })
-      : undefined;
-  const node = await VosNode.create({ home: o.home, config, logger });
-  await node.open();
-  process.stderr.write(
-    `vos: node ${node.key.address} serving RPC at ${node.rpcUrl} (chain ${node.genesis.chainId})\n`,
-  );
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      node.close().then(resolve, resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+  if (o.logFormat !== undefined && o.logFormat !== 'json' && o.logFormat !== 'pretty')
+    throw new CliError(`--log-format is json or pretty, got ${o.logFormat}`, 2);
+  const logger = createLogger({
+    format: o.logFormat ?? config.log.format,
+    level: o.logLevel ?? config.log.level,
+    // With --json, stdout carries only the machine output.
+    destination: o.json ? 2 : 1,
   });
+  const node = await VosNode.create({ home: o.home, config, logger });
+  // Stop on a signal during open too (it then closes what was opened and releases the home).
+  let stopping = false;
+  let stop: () => void = () => {
+    stopping = true;
+  };
+  const onSignal = () => stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await node.open();
+    const started = {
+      event: 'started',
+      address: node.key.address.toString(),
+      chainId: node.genesis.chainId,
+      height: node.ledger.head.height,
+      rpc: node.rpcUrl,
+      p2p: node.host?.getMultiaddrs().map(String) ?? [],
+      home: node.paths.home,
+      pid: process.pid,
+    };
+    const tcp = started.p2p.find((a) => a.includes('/tcp/')) ?? started.p2p[0] ?? 'none';
+    if (o.json) emit(o, started, '');
+    else
+      process.stderr.write(
+        `node ${started.address} started (chain ${started.chainId}, height ${started.height}): RPC ${started.rpc}, P2P ${tcp}\n`,
+      );
+    await new Promise<void>((resolve) => {
+      stop = resolve;
+      if (stopping) resolve();
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await node.close();
+  }
+  if (o.json) emit(o, { event: 'stopped', height: node.ledger.head.height }, '');
 }
 
 export function registerStart(program: Command): void {
@@ -73,6 +102,7 @@ export function registerStart(program: Command): void {
     .option('--trust-hash <hash>', 'the trusted hash (0x + 64 hex) of the block at --trust-height')
     .option('--log-format <format>', 'json or pretty')
     .option('--log-level <level>', 'log level (info, debug, ...)')
+    .option('--json', 'machine output: one JSON line when started and one when stopped; logs go to stderr')
     .action(async (o) => {
       await runNode(o);
     });

@@ -14,6 +14,10 @@ function withTxOptions(cmd: Command): Command {
   return cmd
     .option('--rpc <url>', 'node JSON-RPC URL')
     .option('--home <dir>', 'home with the signing key')
+    .option(
+      '--from <name>',
+      'sign with the named key of the home (`vos keys new NAME`); default: the node key',
+    )
     .option('--gas-price <n>', 'gas price (default: the chain minimum)')
     .option('--gas-limit <n>', 'gas limit')
     .option('--json', 'machine output');
@@ -27,15 +31,19 @@ export async function submit(o: TxCliOptions, payload: TxPayload): Promise<Commi
     gasLimit: o.gasLimit === undefined ? undefined : parseAmount(o.gasLimit, '--gas-limit'),
   });
   if (r.receipt.status !== 'ok')
-    throw new CliError(`tx ${r.hash} committed at height ${r.height} but failed: ${r.receipt.error}`);
+    throw new CliError(
+      `tx ${r.hash} committed at height ${r.height} but failed: ${r.receipt.error}`,
+      1,
+      'TX_FAILED',
+    );
   return r;
 }
 
 function parseAddress(s: string): Address {
   try {
     return Address.fromString(s);
-  } catch {
-    throw new CliError(`invalid address "${s}" (expected vos1...)`, 2);
+  } catch (err) {
+    throw new CliError((err as Error).message, 2, 'INVALID_ADDRESS');
   }
 }
 
@@ -91,6 +99,7 @@ export function registerStake(program: Command): void {
     .argument('[address]', 'address (default: the home key)')
     .option('--rpc <url>', 'node JSON-RPC URL')
     .option('--home <dir>', 'home with the key')
+    .option('--from <name>', 'the named key of the home (default: the node key)')
     .option('--json', 'machine output')
     .action(async (address: string | undefined, o) => {
       const client = await rpcClient(o);

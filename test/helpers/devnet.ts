@@ -77,9 +77,12 @@ export async function startDevnet(
 
 export async function stopProcess(proc: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM') {
   if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+  let timer: NodeJS.Timeout | undefined;
   const exited = new Promise((r) => proc.once('exit', r));
   proc.kill(signal);
-  await Promise.race([exited, sleep(15_000)]);
+  // The timer is cleared once the process exits, so it does not keep jest alive for 15 s.
+  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
+  clearTimeout(timer);
   if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
 }
 
