@@ -57,7 +57,8 @@ export interface NodeConfig {
      */
     maxBlockBuildMs: number;
   };
-  mempool: { maxTxs: number; maxBytes: number };
+  /** strandedTtlMs: a tx behind a nonce gap is dropped after waiting this long. */
+  mempool: { maxTxs: number; maxBytes: number; strandedTtlMs: number };
   /**
    * Weak-subjectivity checkpoint (0 and '' = none): the hash of the block at `trustHeight`, from a
    * source the operator trusts. Block sync syncs only the chain that has it; a node whose stored
@@ -124,7 +125,7 @@ export function defaultConfig(
       maxBlockTxs: 3000,
       maxBlockBuildMs: 500,
     },
-    mempool: { maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 },
+    mempool: { maxTxs: 200_000, maxBytes: 256 * 1024 * 1024, strandedTtlMs: 10 * 60_000 },
     sync: { trustHeight: 0, trustHash: '' },
   };
 }

@@ -159,7 +159,7 @@ export class VosNode {
       valueEncoding: 'view',
     });
     this.tree = await StateTree.open(stateDb);
-    this.verifier = new VerifyPool(this.#verifyWorkers);
+    this.verifier = new VerifyPool(this.#verifyWorkers, { logger: log.child({ module: 'verify' }) });
     this.commitVerifier = new CachingVerifier(this.verifier);
     this.ledger = await Ledger.open({
       db: this.db,
@@ -192,7 +192,7 @@ export class VosNode {
       maxBlockGas: this.genesis.params.maxBlockGas,
       accounts: this.ledger,
       verifier: this.verifier,
-      limits: { maxTxs: this.config.mempool.maxTxs, maxBytes: this.config.mempool.maxBytes },
+      limits: { ...this.config.mempool },
       logger: log.child({ module: 'mempool' }),
     });
     this.mempool.onAdded((tx) => {

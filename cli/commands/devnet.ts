@@ -314,7 +314,7 @@ async function supervise(o: { json?: boolean }, dir: string, n: number, base: nu
         `         log ${log}  metrics ${nd.rpc}/metrics  health ${nd.rpc}/healthz`,
       ]),
       `try: npx vos status --rpc ${sup[0].node.rpc}`,
-      'stop with Ctrl-C; a node that dies is not restarted (restart it with: npx vos start --home <its home>)',
+      `stop with Ctrl-C; a node that dies is not restarted (restart it with its home, e.g. npx vos start --home ${sup[0].node.home})`,
     ].join('\n'),
   );
   // The supervisor stays up while any node runs; it never restarts one.

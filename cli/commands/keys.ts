@@ -37,7 +37,7 @@ export function registerKeys(program: Command): void {
         const lines = [`${out.address}  (${path}${pass ? '' : ', NOT encrypted: set VOS_PASSPHRASE'})`];
         if (name !== undefined)
           lines.push(
-            `  sign with it: vos tx transfer --from ${name} --home ${home} ...; fund it first: vos tx transfer --home ${home} --to ${out.address} --amount 1000`,
+            `  sign with it: vos tx transfer --from ${name} --home ${home} ...; fund it first: vos tx transfer --home ${home} --to ${out.address} --amount 1000000 (its txs must cover gas limit x price: 200,000 at the devnet minimum)`,
           );
         return lines.join('\n');
       });

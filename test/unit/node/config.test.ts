@@ -20,6 +20,11 @@ async function withConfig(json: unknown, env: NodeJS.ProcessEnv = {}) {
 const RELAY = '/ip4/127.0.0.1/tcp/8546/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo';
 
 describe('node config', () => {
+  it('mempool: a TTL for txs stranded behind a nonce gap, 10 minutes unless configured', async () => {
+    expect((await withConfig({})).mempool.strandedTtlMs).toBe(600_000);
+    expect((await withConfig({ mempool: { strandedTtlMs: 5000 } })).mempool.strandedTtlMs).toBe(5000);
+  });
+
   it('takes relays and defaults to none', async () => {
     expect((await withConfig({})).p2p.relays).toEqual([]);
     await rm(home, { recursive: true, force: true });
