@@ -174,10 +174,8 @@ export class VosNode {
     const trust = parseTrust(this.config.sync.trustHeight, this.config.sync.trustHash);
     if (trust !== undefined && this.ledger.head.height >= trust.height) {
       const stored = await this.ledger.store.getBlock(trust.height);
+      // open() closes what was opened when this throws.
       if (stored === undefined || toHex(stored.hash()) !== toHex(trust.hash)) {
-        await this.verifier.close();
-        await this.tree.close();
-        await this.db.close();
         throw new VosError(
           { code: 'TRUST_HASH_MISMATCH', height: trust.height },
           `the stored block ${trust.height} is ${stored === undefined ? 'missing' : toHex(stored.hash())}, ` +
