@@ -7,7 +7,7 @@
  * second node on a home is refused with a message naming the process that holds it, before it touches
  * anything (ports, database, devnet.json).
  */
-import { linkSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VosError } from '../util/errors.js';
 
@@ -47,6 +47,8 @@ export class HomeLock {
     // lock exists), so no other process ever reads a half-written lock. Two attempts: the second after
     // removing a stale lock.
     const tmp = `${file}.${process.pid}.tmp`;
+    // A node opened on a new home creates it (as it creates its data directory).
+    mkdirSync(home, { recursive: true });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         writeFileSync(tmp, `${process.pid}\n${describeSelf()}\n${selfCmdline()}\n`, { mode: 0o644 });

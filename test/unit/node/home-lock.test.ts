@@ -23,6 +23,13 @@ async function deadPid(): Promise<number> {
 }
 
 describe('HomeLock', () => {
+  it('creates a home that does not exist yet (a node opened on a new home)', () => {
+    const fresh = join(home, 'new', 'home');
+    const lock = HomeLock.acquire(fresh);
+    expect(existsSync(join(fresh, 'LOCK'))).toBe(true);
+    lock.release();
+  });
+
   it('writes the pid, refuses a second holder naming the first, and removes the file on release', async () => {
     const lock = HomeLock.acquire(home);
     expect((await readFile(join(home, 'LOCK'), 'utf8')).split('\n')[0]).toBe(String(process.pid));
