@@ -6,6 +6,7 @@
  *   resuming from the proposer state stored with the head block; the same DB without that record (the
  *   previous behaviour: priorities re-stepped from genesis, O(height x n)); a fresh home (height 0).
  */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +15,8 @@ import type { Block } from '../chain/block.js';
 import { Commit, CommitFlag } from '../chain/commit.js';
 import { PrivateKey } from '../chain/keys.js';
 import { Ledger } from '../chain/ledger/ledger.js';
-import { StateTree } from '../chain/state/tree.js';
-import { KEY_PROPOSERS, STATE_SUBLEVEL } from '../chain/store/layout.js';
+import { openChainDb } from '../chain/store/chain-db.js';
+import { KEY_PROPOSERS } from '../chain/store/layout.js';
 import { Tx, TxKind } from '../chain/tx/index.js';
 import { sortValidators } from '../chain/validators.js';
 import { Vote, VoteType } from '../chain/vote.js';
@@ -48,13 +49,7 @@ async function signCommit(ledger: Ledger, block: Block, time: number): Promise<C
 }
 
 async function openLedger(path: string) {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
-  await db.open();
-  const sub = db.sublevel<Uint8Array, Uint8Array>(STATE_SUBLEVEL, {
-    keyEncoding: 'view',
-    valueEncoding: 'view',
-  });
-  const tree = await StateTree.open(sub);
+  const { db, stateDb: sub, tree } = await openChainDb(path);
   const ledger = await Ledger.open({
     db,
     state: tree,

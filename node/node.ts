@@ -5,7 +5,7 @@
  *   -> RPC server (HTTP + WebSocket, /metrics, /healthz).
  */
 import { mkdir } from 'node:fs/promises';
-import { ClassicLevel } from 'classic-level';
+import type { ClassicLevel } from 'classic-level';
 import { frameBudget } from '../chain/budget.js';
 import type { PrivateKey } from '../chain/keys.js';
 import { loadKey } from '../chain/keystore.js';
@@ -14,8 +14,8 @@ import type { GenesisState } from '../chain/ledger/params.js';
 import { CachingVerifier } from '../chain/ledger/verifier.js';
 import { Mempool } from '../chain/mempool/mempool.js';
 import { VerifyPool } from '../chain/mempool/verify-pool.js';
-import { StateTree } from '../chain/state/tree.js';
-import { STATE_SUBLEVEL } from '../chain/store/layout.js';
+import type { StateTree } from '../chain/state/tree.js';
+import { openChainDb } from '../chain/store/chain-db.js';
 import { ConsensusDriver, type ConsensusTransport } from '../consensus/driver.js';
 import { TendermintEngine } from '../consensus/engine/engine.js';
 import { ProposerSchedule } from '../consensus/proposer-schedule.js';
@@ -149,16 +149,10 @@ export class VosNode {
   async #open(): Promise<void> {
     const log = this.logger;
     await mkdir(this.paths.data, { recursive: true });
-    this.db = new ClassicLevel<Uint8Array, Uint8Array>(this.paths.chainDb, {
-      keyEncoding: 'view',
-      valueEncoding: 'view',
-    });
-    await this.db.open();
-    const stateDb = this.db.sublevel<Uint8Array, Uint8Array>(STATE_SUBLEVEL, {
-      keyEncoding: 'view',
-      valueEncoding: 'view',
-    });
-    this.tree = await StateTree.open(stateDb);
+    const chainDb = await openChainDb(this.paths.chainDb);
+    this.db = chainDb.db;
+    this.tree = chainDb.tree;
+    const stateDb = chainDb.stateDb;
     this.verifier = new VerifyPool(this.#verifyWorkers, { logger: log.child({ module: 'verify' }) });
     this.commitVerifier = new CachingVerifier(this.verifier);
     this.ledger = await Ledger.open({

@@ -1,15 +1,16 @@
 /** Test fixtures: a real ledger on a temp LevelDB with a real state tree, and real signed commits. */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
+import type { ClassicLevel } from 'classic-level';
 import type { Block } from '../../chain/block.js';
 import { Commit, CommitFlag, type CommitSig } from '../../chain/commit.js';
 import type { PrivateKey } from '../../chain/keys.js';
 import { type Execution, Ledger } from '../../chain/ledger/ledger.js';
 import type { ChainParams, GenesisState } from '../../chain/ledger/params.js';
-import { StateTree } from '../../chain/state/tree.js';
-import { STATE_SUBLEVEL } from '../../chain/store/layout.js';
+import type { StateTree } from '../../chain/state/tree.js';
+import { openChainDb } from '../../chain/store/chain-db.js';
 import type { Tx } from '../../chain/tx/tx.js';
 import { sortValidators } from '../../chain/validators.js';
 import { Vote, VoteType } from '../../chain/vote.js';
@@ -32,16 +33,7 @@ export async function openLedgerAt(
   genesis: GenesisState,
   keys: PrivateKey[],
 ): Promise<TestChain> {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'chain'), {
-    keyEncoding: 'view',
-    valueEncoding: 'view',
-  });
-  await db.open();
-  const sub = db.sublevel<Uint8Array, Uint8Array>(STATE_SUBLEVEL, {
-    keyEncoding: 'view',
-    valueEncoding: 'view',
-  });
-  const tree = await StateTree.open(sub);
+  const { db, stateDb: sub, tree } = await openChainDb(join(dir, 'chain'));
   const ledger = await Ledger.open({
     db,
     state: tree,

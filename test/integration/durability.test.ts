@@ -9,13 +9,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ClassicLevel } from 'classic-level';
+import type { ClassicLevel } from 'classic-level';
 import type { Commit } from '../../chain/commit.js';
 import { PrivateKey } from '../../chain/keys.js';
 import { Ledger } from '../../chain/ledger/ledger.js';
-import { StateTree } from '../../chain/state/tree.js';
 import type { BatchOp, ChainDb } from '../../chain/store/block-store.js';
-import { STATE_SUBLEVEL } from '../../chain/store/layout.js';
+import { openChainDb } from '../../chain/store/chain-db.js';
 import { createDevGenesis, genesisHash } from '../../genesis/genesis.js';
 import { toHex } from '../../util/bytes.js';
 import { produceBlock, signCommit, type TestChain } from '../helpers/chain.js';
@@ -80,13 +79,7 @@ afterEach(async () => {
 });
 
 async function open(path: string, lossy: boolean) {
-  const real = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
-  await real.open();
-  const sub = real.sublevel<Uint8Array, Uint8Array>(STATE_SUBLEVEL, {
-    keyEncoding: 'view',
-    valueEncoding: 'view',
-  });
-  const tree = await StateTree.open(sub);
+  const { db: real, stateDb: sub, tree } = await openChainDb(path);
   const shim = lossy ? lossyDb(real) : undefined;
   const ledger = await Ledger.open({
     db: shim?.db ?? real,
