@@ -33,7 +33,6 @@ export async function sendAndCommit(
     {
       chainId: status.chainId,
       nonce: BigInt(acct.pendingNonce ?? acct.nonce),
-      kind: payload.kind,
       payload,
       gasLimit: opts.gasLimit ?? DEFAULT_GAS_LIMIT,
       gasPrice: opts.gasPrice ?? BigInt(params.minGasPrice),

@@ -72,8 +72,11 @@ export const TxJSON = s.object({
   nonce: Amount,
   from: Address,
   signer: s.hex({ bytes: 32, description: 'Ed25519 public key' }),
-  kind: s.string({ enum: ['transfer', 'stake', 'unstake'] }),
-  payload: s.dict(s.string(), { description: 'by kind: transfer {to, amount}; stake, unstake {amount}' }),
+  kind: s.string({ description: 'transfer, stake, unstake, or a service kind (name-commit, ...)' }),
+  payload: s.dict(s.any(), {
+    description:
+      'by kind: transfer {to, amount}; stake, unstake {amount}; name kinds {name, ...} (services/naming/tx.ts)',
+  }),
   gasLimit: Amount,
   gasPrice: Amount,
   signature: s.hex({ bytes: 64 }),

@@ -8,7 +8,7 @@ import { compareBytes } from '../../util/bytes.js';
 import type { Address } from '../address.js';
 import { Receipt, ReceiptStatus, type TxEvent } from '../receipt.js';
 import { TxError } from '../tx/errors.js';
-import { TxKind } from '../tx/kinds.js';
+import { TxKind, txKindModule } from '../tx/kinds.js';
 import type { Tx } from '../tx/tx.js';
 import {
   type Account,
@@ -29,6 +29,7 @@ import {
   type ValidatorRecord,
   validatorKey,
 } from './accounts.js';
+import { TxFailure } from './failure.js';
 import { txGas } from './gas.js';
 import type { StateOverlay } from './overlay.js';
 import type { ChainParams } from './params.js';
@@ -40,12 +41,6 @@ export interface TxContext {
   height: number;
   params: ChainParams;
   state: StateOverlay;
-}
-
-class KindFailure extends Error {
-  constructor(readonly code: string) {
-    super(code);
-  }
 }
 
 export async function getAccount(state: StateOverlay, a: Address): Promise<Account> {
@@ -108,7 +103,7 @@ export async function executeTx(tx: Tx, ctx: TxContext): Promise<{ receipt: Rece
     return { receipt: new Receipt(ReceiptStatus.Ok, gas, '', events), fee };
   } catch (err) {
     ctx.state.rollback();
-    if (!(err instanceof KindFailure)) throw err;
+    if (!(err instanceof TxFailure)) throw err;
     return { receipt: new Receipt(ReceiptStatus.Failed, gas, err.code, []), fee };
   }
 }
@@ -120,10 +115,10 @@ async function executeKind(tx: Tx, ctx: TxContext): Promise<TxEvent[]> {
   switch (p.kind) {
     case TxKind.Transfer: {
       const from = await getAccount(state, sender);
-      if (from.balance < p.body.amount) throw new KindFailure('INSUFFICIENT_BALANCE');
+      if (from.balance < p.body.amount) throw new TxFailure('INSUFFICIENT_BALANCE');
       putAccount(state, sender, { ...from, balance: from.balance - p.body.amount });
       const to = await getAccount(state, p.body.to);
-      if (to.balance + p.body.amount > U256_MAX) throw new KindFailure('AMOUNT_OVERFLOW');
+      if (to.balance + p.body.amount > U256_MAX) throw new TxFailure('AMOUNT_OVERFLOW');
       putAccount(state, p.body.to, { ...to, balance: to.balance + p.body.amount });
       return [
         {
@@ -137,9 +132,9 @@ async function executeKind(tx: Tx, ctx: TxContext): Promise<TxEvent[]> {
       ];
     }
     case TxKind.Stake: {
-      if (p.body.amount === 0n) throw new KindFailure('ZERO_AMOUNT');
+      if (p.body.amount === 0n) throw new TxFailure('ZERO_AMOUNT');
       const from = await getAccount(state, sender);
-      if (from.balance < p.body.amount) throw new KindFailure('INSUFFICIENT_BALANCE');
+      if (from.balance < p.body.amount) throw new TxFailure('INSUFFICIENT_BALANCE');
       putAccount(state, sender, { ...from, balance: from.balance - p.body.amount });
       const rec = await getValidatorRecord(state, sender);
       if (rec === undefined) {
@@ -161,9 +156,9 @@ async function executeKind(tx: Tx, ctx: TxContext): Promise<TxEvent[]> {
       ];
     }
     case TxKind.Unstake: {
-      if (p.body.amount === 0n) throw new KindFailure('ZERO_AMOUNT');
+      if (p.body.amount === 0n) throw new TxFailure('ZERO_AMOUNT');
       const rec = await getValidatorRecord(state, sender);
-      if (rec === undefined || rec.stake < p.body.amount) throw new KindFailure('INSUFFICIENT_STAKE');
+      if (rec === undefined || rec.stake < p.body.amount) throw new TxFailure('INSUFFICIENT_STAKE');
       state.set(validatorKey(sender), encodeValidatorRecord({ ...rec, stake: rec.stake - p.body.amount }));
       const at = ctx.height + ctx.params.unbondingPeriod;
       const entries = await getUnbondings(state, sender);
@@ -185,6 +180,11 @@ async function executeKind(tx: Tx, ctx: TxContext): Promise<TxEvent[]> {
           ],
         },
       ];
+    }
+    case 'module': {
+      const m = txKindModule(p.id);
+      if (m === undefined) throw new Error(`no module executes tx kind ${p.id}`);
+      return m.execute(ctx, tx, p.body);
     }
   }
 }

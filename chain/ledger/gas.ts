@@ -1,6 +1,6 @@
 /** Gas schedule (consensus rules). Fee = gasUsed x gasPrice, paid to the block proposer. */
 
-import { TxKind } from '../tx/kinds.js';
+import { TxKind, txKindModule } from '../tx/kinds.js';
 import type { Tx } from '../tx/tx.js';
 
 export const GAS = {
@@ -21,8 +21,10 @@ export function txGas(tx: Tx): bigint {
   return intrinsicGas(tx) + kindGas(tx.kind);
 }
 
-export function kindGas(kind: TxKind): bigint {
-  switch (kind) {
+export function kindGas(kind: number): bigint {
+  const m = txKindModule(kind);
+  if (m !== undefined) return m.gas;
+  switch (kind as TxKind) {
     case TxKind.Transfer:
       return GAS.transfer;
     case TxKind.Stake:
@@ -40,6 +42,8 @@ export function txValue(tx: Tx): bigint {
     case TxKind.Stake:
       return p.body.amount;
     case TxKind.Unstake:
+    case 'module':
+      // Module kinds that burn (a name's price) are checked against the balance when they execute.
       return 0n;
   }
 }

@@ -26,10 +26,10 @@ import {
   decodePayload,
   encodePayload,
   isTxKind,
+  payloadKind,
   payloadToJSON,
-  TX_KIND_NAMES,
-  type TxKind,
   type TxPayload,
+  txKindName,
 } from './kinds.js';
 
 /** Max serialized tx size; content lives in storage, not in txs. */
@@ -39,7 +39,7 @@ export interface TxFields {
   chainId: string;
   nonce: bigint;
   signer: Uint8Array;
-  kind: TxKind;
+  kind: number;
   payload: Uint8Array;
   gasLimit: bigint;
   gasPrice: bigint;
@@ -49,7 +49,7 @@ export class Tx implements TxFields {
   readonly chainId: string;
   readonly nonce: bigint;
   readonly signer: Uint8Array;
-  readonly kind: TxKind;
+  readonly kind: number;
   readonly payload: Uint8Array;
   readonly gasLimit: bigint;
   readonly gasPrice: bigint;
@@ -72,8 +72,15 @@ export class Tx implements TxFields {
     this.#serialized = serialized;
   }
 
-  static sign(fields: Omit<TxFields, 'signer' | 'payload'> & { payload: TxPayload }, key: PrivateKey): Tx {
-    const full: TxFields = { ...fields, signer: key.publicKey, payload: encodePayload(fields.payload) };
+  /** Sign a tx; `kind` may be left out (it is the payload's). */
+  static sign(
+    fields: Omit<TxFields, 'signer' | 'payload' | 'kind'> & { kind?: number; payload: TxPayload },
+    key: PrivateKey,
+  ): Tx {
+    const kind = payloadKind(fields.payload);
+    if (fields.kind !== undefined && fields.kind !== kind)
+      throw new Error(`tx kind ${fields.kind} does not match its payload (${kind})`);
+    const full: TxFields = { ...fields, kind, signer: key.publicKey, payload: encodePayload(fields.payload) };
     return new Tx(full, key.sign(txSignBytes(full)));
   }
 
@@ -131,7 +138,7 @@ export class Tx implements TxFields {
       nonce: this.nonce.toString(),
       from: this.sender.toString(),
       signer: toHex(this.signer),
-      kind: TX_KIND_NAMES[this.kind],
+      kind: txKindName(this.kind),
       payload: payloadToJSON(this.body),
       gasLimit: this.gasLimit.toString(),
       gasPrice: this.gasPrice.toString(),

@@ -97,10 +97,7 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms 
 const minHeight = (net: Net) => Math.min(...net.nodes.map((x) => x.ledger.head.height));
 
 function signTx(from: PrivateKey, nonce: bigint, payload: TxPayload): Tx {
-  return Tx.sign(
-    { chainId: CHAIN, nonce, kind: payload.kind, payload, gasLimit: 100_000n, gasPrice: 1n },
-    from,
-  );
+  return Tx.sign({ chainId: CHAIN, nonce, payload, gasLimit: 100_000n, gasPrice: 1n }, from);
 }
 
 /** Submit to every node's mempool (tx gossip arrives with P2P). */
