@@ -8,18 +8,35 @@ import { MAX_BLOCK_BYTES } from '../chain/block.js';
 import { budgetProblem } from '../chain/budget.js';
 import { sha256 } from '../chain/hash.js';
 import type { PrivateKey } from '../chain/keys.js';
-import { type ChainParams, DEFAULT_PARAMS, type GenesisState } from '../chain/ledger/params.js';
+import {
+  type ChainParams,
+  DEFAULT_NAMING_PARAMS,
+  DEFAULT_PARAMS,
+  type GenesisState,
+  type NamingParams,
+} from '../chain/ledger/params.js';
 import { CHAIN_ID_RE } from '../chain/signing.js';
 import { MAX_VALIDATORS } from '../chain/validators.js';
+import { NameError, normalizeName } from '../services/naming/name.js';
 import { fromHex, toHex, utf8 } from '../util/bytes.js';
 import { VosError } from '../util/errors.js';
 
 export interface GenesisJSON {
   chainId: string;
   genesisTime: string;
-  params: Record<keyof ChainParams, string | number>;
+  params: Record<Exclude<keyof ChainParams, 'naming'>, string | number> & { naming: NamingJSON };
   accounts: { address: string; balance: string }[];
   validators: { name?: string; address: string; publicKey: string; stake: string }[];
+}
+
+export interface NamingJSON {
+  commitMinAge: number;
+  commitMaxAge: number;
+  registrationPeriod: number;
+  gracePeriod: number;
+  transferLockup: number;
+  pricesByLength: string[];
+  reserved: string[];
 }
 
 export class GenesisError extends VosError<{ code: 'INVALID_GENESIS'; field: string }> {
@@ -81,6 +98,7 @@ export function parseGenesis(json: unknown): GenesisState {
       p.slashFractionPpm === undefined
         ? d.slashFractionPpm
         : int(p.slashFractionPpm, 'params.slashFractionPpm', 0, 1_000_000),
+    naming: parseNaming(p.naming),
   };
   if (params.unbondingPeriod <= params.epochLength) {
     throw new GenesisError(
@@ -131,6 +149,63 @@ export function parseGenesis(json: unknown): GenesisState {
   return { chainId: g.chainId, genesisTime, params, accounts, validators };
 }
 
+function parseNaming(v: unknown): NamingParams {
+  if (v === undefined) return DEFAULT_NAMING_PARAMS;
+  if (typeof v !== 'object' || v === null) throw new GenesisError('params.naming', 'expected an object');
+  const n = v as Record<string, unknown>;
+  const d = DEFAULT_NAMING_PARAMS;
+  const known = new Set(Object.keys(d));
+  for (const k of Object.keys(n))
+    if (!known.has(k)) throw new GenesisError(`params.naming.${k}`, 'unknown key');
+  const num = (k: keyof NamingParams, min: number) =>
+    n[k] === undefined ? (d[k] as number) : int(n[k], `params.naming.${k}`, min);
+  const out: NamingParams = {
+    commitMinAge: num('commitMinAge', 1),
+    commitMaxAge: num('commitMaxAge', 1),
+    registrationPeriod: num('registrationPeriod', 1),
+    gracePeriod: num('gracePeriod', 0),
+    transferLockup: num('transferLockup', 0),
+    pricesByLength: d.pricesByLength,
+    reserved: d.reserved,
+  };
+  if (out.commitMaxAge < out.commitMinAge)
+    throw new GenesisError('params.naming.commitMaxAge', 'must be >= commitMinAge');
+  if (n.pricesByLength !== undefined) {
+    if (!Array.isArray(n.pricesByLength) || n.pricesByLength.length === 0 || n.pricesByLength.length > 61)
+      throw new GenesisError('params.naming.pricesByLength', 'expected 1-61 decimal strings');
+    out.pricesByLength = n.pricesByLength.map((x, i) => amount(x, `params.naming.pricesByLength[${i}]`));
+    for (let i = 1; i < out.pricesByLength.length; i++)
+      if (out.pricesByLength[i] > out.pricesByLength[i - 1])
+        throw new GenesisError('params.naming.pricesByLength', 'prices must not increase with the length');
+  }
+  if (n.reserved !== undefined) {
+    if (!Array.isArray(n.reserved)) throw new GenesisError('params.naming.reserved', 'expected an array');
+    out.reserved = n.reserved.map((r, i) => {
+      try {
+        const c = normalizeName(String(r));
+        if (c !== r) throw new GenesisError(`params.naming.reserved[${i}]`, `not canonical (use "${c}")`);
+        return c;
+      } catch (err) {
+        if (err instanceof NameError) throw new GenesisError(`params.naming.reserved[${i}]`, err.message);
+        throw err;
+      }
+    });
+  }
+  return out;
+}
+
+function namingToJSON(n: NamingParams): NamingJSON {
+  return {
+    commitMinAge: n.commitMinAge,
+    commitMaxAge: n.commitMaxAge,
+    registrationPeriod: n.registrationPeriod,
+    gracePeriod: n.gracePeriod,
+    transferLockup: n.transferLockup,
+    pricesByLength: n.pricesByLength.map(String),
+    reserved: [...n.reserved],
+  };
+}
+
 export function genesisToJSON(g: GenesisState): GenesisJSON {
   const p = g.params;
   return {
@@ -145,6 +220,7 @@ export function genesisToJSON(g: GenesisState): GenesisJSON {
       minValidatorStake: p.minValidatorStake.toString(),
       maxValidators: p.maxValidators,
       slashFractionPpm: p.slashFractionPpm,
+      naming: namingToJSON(p.naming),
     },
     accounts: g.accounts.map((a) => ({ address: a.address.toString(), balance: a.balance.toString() })),
     validators: g.validators.map((v) => ({

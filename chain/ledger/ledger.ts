@@ -18,7 +18,7 @@ import { Header } from '../header.js';
 import { merkleRoot } from '../merkle.js';
 import type { Receipt } from '../receipt.js';
 import { type BatchOp, BlockStore, type ChainDb, type Head } from '../store/block-store.js';
-import { KEY_HEAD } from '../store/layout.js';
+import { DB_FORMAT, KEY_HEAD } from '../store/layout.js';
 import { TxError } from '../tx/errors.js';
 import type { Tx } from '../tx/tx.js';
 import { sortValidators, type ValidatorInfo, validatorsHash } from '../validators.js';
@@ -143,6 +143,15 @@ export class Ledger {
 
   async #init(genesisHash: Uint8Array): Promise<void> {
     const storedGenesis = await this.store.getGenesisHash();
+    if (storedGenesis !== undefined) {
+      const format = await this.store.getFormat();
+      if (format !== DB_FORMAT)
+        throw new VosError(
+          { code: 'DB_FORMAT_MISMATCH' },
+          `the chain data was written by ${format === undefined ? 'an older VOS' : `DB format ${format}`}; ` +
+            `this VOS reads format ${DB_FORMAT}: move the node's data directory away (for the devnet: rm -rf .devnet) and start again`,
+        );
+    }
     if (storedGenesis !== undefined && !equalBytes(storedGenesis, genesisHash)) {
       throw new VosError(
         { code: 'GENESIS_MISMATCH' },
@@ -184,6 +193,7 @@ export class Ledger {
     const head: Head = { height: 0, hash: ZERO_HASH, time: g.genesisTime, stateRoot: staged.root };
     const ops: BatchOp[] = [
       this.store.genesisOp(genesisHash),
+      this.store.formatOp(DB_FORMAT),
       this.store.validatorsOp(1, vals),
       headOp(head),
     ];

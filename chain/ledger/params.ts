@@ -19,6 +19,44 @@ export interface ChainParams {
   maxValidators: number;
   /** Stake slashed for a double sign, in parts per million. */
   slashFractionPpm: number;
+  /** The naming service's rules (services/naming). */
+  naming: NamingParams;
+}
+
+export interface NamingParams {
+  /** A reveal must come at least this many blocks after its commit (>= 1: no same-block front-run). */
+  commitMinAge: number;
+  /** ... and at most this many. */
+  commitMaxAge: number;
+  /** Blocks a registration or a renewal lasts. */
+  registrationPeriod: number;
+  /** Blocks after expiry during which only the owner may renew; then the name is free. */
+  gracePeriod: number;
+  /** Blocks between a transfer and its effect; the owner may cancel before. */
+  transferLockup: number;
+  /**
+   * Price (burned) per registration period by name length: entry i is for length 3 + i, the last for
+   * every longer name. Non-increasing.
+   */
+  pricesByLength: bigint[];
+  /** Names nobody may register (canonical form). */
+  reserved: string[];
+}
+
+export const DEFAULT_NAMING_PARAMS: NamingParams = {
+  commitMinAge: 1,
+  commitMaxAge: 86_400,
+  registrationPeriod: 31_536_000,
+  gracePeriod: 2_592_000,
+  transferLockup: 86_400,
+  pricesByLength: [1_000_000_000_000n, 100_000_000_000n, 10_000_000_000n, 1_000_000_000n],
+  reserved: ['vos', 'www', 'localhost', 'example', 'invalid', 'test', 'node', 'root'],
+};
+
+/** The price of registering (or renewing) a name of this length for one period. */
+export function namePrice(params: Pick<NamingParams, 'pricesByLength'>, length: number): bigint {
+  const p = params.pricesByLength;
+  return p[Math.min(Math.max(0, length - 3), p.length - 1)];
 }
 
 export interface GenesisAccount {
@@ -50,6 +88,7 @@ export const DEFAULT_PARAMS: ChainParams = {
   minValidatorStake: 1_000_000n,
   maxValidators: 100,
   slashFractionPpm: 50_000,
+  naming: DEFAULT_NAMING_PARAMS,
 };
 
 /**

@@ -10,6 +10,7 @@ import {
   blockKey,
   commitKey,
   hashKey,
+  KEY_FORMAT,
   KEY_GENESIS,
   KEY_HEAD,
   KEY_PROPOSERS,
@@ -86,6 +87,20 @@ export class BlockStore {
 
   proposerStateOp(bytes: Uint8Array): BatchOp {
     return { type: 'put', key: KEY_PROPOSERS, value: bytes };
+  }
+
+  async getFormat(): Promise<number | undefined> {
+    await this.#writes;
+    const v = await this.db.get(KEY_FORMAT);
+    return v === undefined || v.length !== 4
+      ? undefined
+      : new DataView(v.buffer, v.byteOffset, 4).getUint32(0);
+  }
+
+  formatOp(format: number): BatchOp {
+    const value = new Uint8Array(4);
+    new DataView(value.buffer).setUint32(0, format);
+    return { type: 'put', key: KEY_FORMAT, value };
   }
 
   async getGenesisHash(): Promise<Uint8Array | undefined> {

@@ -5,6 +5,7 @@
  *
  *   m/head                 -> rlp([height, blockHash, time, stateRoot])   latest committed block
  *   m/genesis              -> genesis hash (a DB is bound to one genesis; mismatch = refuse to start)
+ *   m/format               -> u32 DB_FORMAT of the code that created the DB (another = refuse to start)
  *   m/proposers            -> the validator set of head + 1 with its proposer priorities
  *                             (consensus/validator-set.ts serialize()), written with every block so a
  *                             start does not re-derive priorities from genesis
@@ -22,6 +23,12 @@ const p = (s: string) => utf8(s);
 
 export const KEY_HEAD = p('m/head');
 export const KEY_GENESIS = p('m/genesis');
+export const KEY_FORMAT = p('m/format');
+/**
+ * The layout and encodings version of the chain DB and state. 2: issue 11 (receipt attributes,
+ * unbonding entries, proposer state) and the naming service's genesis params.
+ */
+export const DB_FORMAT = 2;
 export const KEY_PROPOSERS = p('m/proposers');
 export const PREFIX_BLOCK = p('b/');
 export const PREFIX_COMMIT = p('c/');

@@ -4,6 +4,7 @@ import { Header } from '../../../../chain/header.js';
 import { PrivateKey } from '../../../../chain/keys.js';
 import { BlockError } from '../../../../chain/ledger/ledger.js';
 import { ReceiptStatus } from '../../../../chain/receipt.js';
+import { KEY_FORMAT } from '../../../../chain/store/layout.js';
 import { Tx, TxKind } from '../../../../chain/tx/index.js';
 import { equalBytes } from '../../../../util/bytes.js';
 import { openTestChain, produceBlock, signCommit, type TestChain } from '../../../helpers/chain.js';
@@ -147,6 +148,16 @@ describe('ledger', () => {
       [alice.address.toString(), bob.address.toString()].sort(),
     );
     void c;
+  });
+});
+
+describe('DB format', () => {
+  it('refuses chain data written by another format, saying what to do', async () => {
+    chain = await openTestChain([alice]);
+    await produceBlock(chain, [], null);
+    await chain.db.del(KEY_FORMAT);
+    await expect(chain.reopen()).rejects.toThrow(/older VOS.*move the node's data directory away/);
+    chain = undefined;
   });
 });
 
