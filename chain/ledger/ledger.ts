@@ -64,6 +64,8 @@ export interface Execution {
   staged: StagedState;
   /** Validator list effective at height + 2, when this block ends an epoch and the set changes. */
   validatorChange: ValidatorInfo[] | null;
+  /** The block's writes to the indexed state prefixes (LedgerDeps.indexedPrefixes), null = deleted. */
+  indexed: Array<[Uint8Array, Uint8Array | null]>;
 }
 
 export type BlockErrorCode = 'INVALID_BLOCK' | 'INVALID_TX_IN_BLOCK';
@@ -84,6 +86,11 @@ export interface LedgerDeps {
   logger?: Logger;
   /** State-tree ops target this sublevel inside the batch. */
   stateSublevel?: unknown;
+  /**
+   * State key prefixes mirrored, unauthenticated, in the chain DB (x/<key>) so they can be enumerated
+   * (the state tree hashes its keys); a service passes its own (naming: name/rec/).
+   */
+  indexedPrefixes?: readonly Uint8Array[];
 }
 
 export interface BuildArgs {
@@ -106,6 +113,7 @@ export class Ledger {
   readonly #commitVerifier: SignatureVerifier;
   readonly #logger: Logger | undefined;
   readonly #stateSublevel: unknown;
+  readonly #indexedPrefixes: readonly Uint8Array[];
   #head!: Head;
   readonly #valsCache = new Map<number, ValidatorInfo[]>();
   #writeFailed: VosError | undefined;
@@ -125,6 +133,7 @@ export class Ledger {
     this.#commitVerifier = deps.commitVerifier ?? this.#verifier;
     this.#logger = deps.logger;
     this.#stateSublevel = deps.stateSublevel;
+    this.#indexedPrefixes = deps.indexedPrefixes ?? [];
   }
 
   static async open(deps: LedgerDeps): Promise<Ledger> {
@@ -320,7 +329,9 @@ export class Ledger {
       jailed,
       this.#logger,
     );
-    const staged = await this.#state.stage(overlay.changes(), height);
+    const changes = overlay.changes();
+    const staged = await this.#state.stage(changes, height);
+    const indexed = this.#indexedOf(changes);
     const receiptsRoot = merkleRoot(receipts.map((r) => r.hash()));
     const header = new Header({
       chainId: this.chainId,
@@ -346,6 +357,7 @@ export class Ledger {
       gasUsed,
       staged,
       validatorChange,
+      indexed,
     };
     return { block, execution, dropped };
   }
@@ -435,7 +447,9 @@ export class Ledger {
       jailed,
       this.#logger,
     );
-    const staged = await this.#state.stage(overlay.changes(), height);
+    const changes = overlay.changes();
+    const staged = await this.#state.stage(changes, height);
+    const indexed = this.#indexedOf(changes);
     if (!equalBytes(staged.root, h.stateRoot))
       throw fail(`stateRoot ${toHex(h.stateRoot)} != computed ${toHex(staged.root)}`);
     const receiptsRoot = merkleRoot(receipts.map((r) => r.hash()));
@@ -449,6 +463,7 @@ export class Ledger {
       gasUsed,
       staged,
       validatorChange,
+      indexed,
     };
   }
 
@@ -475,6 +490,7 @@ export class Ledger {
     if (execution.validatorChange !== null)
       ops.push(this.store.validatorsOp(block.height + 2, execution.validatorChange));
     if (opts.extraOps !== undefined) ops.push(...opts.extraOps);
+    for (const [key, value] of execution.indexed) ops.push(this.store.indexOp(key, value));
     await this.#write(ops, execution.staged, opts.deferWrite === true);
     this.#head = {
       height: block.height,
@@ -520,6 +536,11 @@ export class Ledger {
     await this.#state.commitStaged(staged);
     // Bound how far the state runs ahead of the disk.
     if (this.store.pendingWrites > 64) await written;
+  }
+
+  #indexedOf(changes: Array<[Uint8Array, Uint8Array | null]>): Array<[Uint8Array, Uint8Array | null]> {
+    if (this.#indexedPrefixes.length === 0) return [];
+    return changes.filter(([k]) => this.#indexedPrefixes.some((p) => hasPrefix(k, p)));
   }
 
   async #applyEvidence(overlay: StateOverlay, evidence: readonly Evidence[]): Promise<Address[]> {
@@ -586,6 +607,12 @@ export class Ledger {
         throw new VosError({ code: 'INVALID_EVIDENCE' }, 'evidence signature does not verify');
     }
   }
+}
+
+function hasPrefix(key: Uint8Array, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
 }
 
 function headOp(head: Head): BatchOp {

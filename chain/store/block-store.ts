@@ -10,10 +10,12 @@ import {
   blockKey,
   commitKey,
   hashKey,
+  indexKey,
   KEY_FORMAT,
   KEY_GENESIS,
   KEY_HEAD,
   KEY_PROPOSERS,
+  PREFIX_INDEX,
   PREFIX_VALIDATORS,
   receiptsKey,
   txKey,
@@ -83,6 +85,23 @@ export class BlockStore {
   async getProposerState(): Promise<Uint8Array | undefined> {
     await this.#writes;
     return this.db.get(KEY_PROPOSERS);
+  }
+
+  indexOp(stateKey: Uint8Array, value: Uint8Array | null): BatchOp {
+    const key = indexKey(stateKey);
+    return value === null ? { type: 'del', key } : { type: 'put', key, value };
+  }
+
+  /** The mirrored state entries under `prefix` (an indexed prefix): [state key, value], in key order. */
+  async *indexed(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    await this.#writes;
+    const gte = indexKey(prefix);
+    // The first key after every key that starts with gte: its last byte below 0xff incremented.
+    let end = gte.length;
+    while (end > 0 && gte[end - 1] === 0xff) end--;
+    const lt = Uint8Array.from(gte.subarray(0, end));
+    lt[end - 1]++;
+    for await (const [k, v] of this.db.iterator({ gte, lt })) yield [k.subarray(PREFIX_INDEX.length), v];
   }
 
   proposerStateOp(bytes: Uint8Array): BatchOp {

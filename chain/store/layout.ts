@@ -15,6 +15,8 @@
  *   h/<blockHash>          -> height (u64be)
  *   t/<txHash>             -> rlp([height, index])
  *   v/<height:u64be>       -> validator list effective from that height (written only when it changes)
+ *   x/<state key>          -> value: an unauthenticated mirror of the state keys under the indexed
+ *                             prefixes (Ledger indexedPrefixes), written in the block's batch
  *   s/...                  -> state tree (sublevel)
  */
 import { concatBytes, u64be, utf8 } from '../../util/bytes.js';
@@ -36,6 +38,7 @@ export const PREFIX_RECEIPTS = p('r/');
 export const PREFIX_HASH = p('h/');
 export const PREFIX_TX = p('t/');
 export const PREFIX_VALIDATORS = p('v/');
+export const PREFIX_INDEX = p('x/');
 export const STATE_SUBLEVEL = 's';
 
 export const blockKey = (h: number) => concatBytes(PREFIX_BLOCK, u64be(h));
@@ -44,3 +47,4 @@ export const receiptsKey = (h: number) => concatBytes(PREFIX_RECEIPTS, u64be(h))
 export const hashKey = (hash: Uint8Array) => concatBytes(PREFIX_HASH, hash);
 export const txKey = (hash: Uint8Array) => concatBytes(PREFIX_TX, hash);
 export const validatorsKey = (h: number) => concatBytes(PREFIX_VALIDATORS, u64be(h));
+export const indexKey = (stateKey: Uint8Array) => concatBytes(PREFIX_INDEX, stateKey);

@@ -15,6 +15,7 @@ import type { Tx } from '../../chain/tx/tx.js';
 import { sortValidators } from '../../chain/validators.js';
 import { Vote, VoteType } from '../../chain/vote.js';
 import { createDevGenesis, genesisHash } from '../../genesis/genesis.js';
+import { NAME_REC_PREFIX } from '../../services/naming/layout.js';
 
 export interface TestChain {
   ledger: Ledger;
@@ -40,6 +41,8 @@ export async function openLedgerAt(
     genesis,
     genesisHash: genesisHash(genesis),
     stateSublevel: sub,
+    // As the node: the naming records are mirrored for enumeration.
+    indexedPrefixes: [NAME_REC_PREFIX],
   });
   const chain: TestChain = {
     ledger,

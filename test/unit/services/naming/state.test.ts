@@ -10,7 +10,7 @@ import { PrivateKey } from '../../../../chain/keys.js';
 import { DEFAULT_NAMING_PARAMS, type NamingParams, namePrice } from '../../../../chain/ledger/params.js';
 import { ReceiptStatus } from '../../../../chain/receipt.js';
 import { createTxFromRlp, Tx, type TxPayload } from '../../../../chain/tx/index.js';
-import { commitHash, nameKey } from '../../../../services/naming/layout.js';
+import { commitHash, NAME_REC_PREFIX, nameKey, nameOfKey } from '../../../../services/naming/layout.js';
 import { decodeEntry } from '../../../../services/naming/records.js';
 import { effectiveEntry, NameTxKind, namePayload, nameStatus } from '../../../../services/naming/state.js';
 import { openTestChain, produceBlock, type TestChain } from '../../../helpers/chain.js';
@@ -152,11 +152,19 @@ describe('naming state machine', () => {
     expect((await entry('lapse'))?.owner.equals(bob.address)).toBe(true);
   });
 
-  it('release frees the name at once', async () => {
+  it('release frees the name at once; the enumerable index follows', async () => {
     await open();
     await register(alice, 'gone');
+    await register(alice, 'kept');
+    const names = async () => {
+      const out: string[] = [];
+      for await (const [k] of chain!.ledger.store.indexed(NAME_REC_PREFIX)) out.push(nameOfKey(k)!);
+      return out;
+    };
+    expect(await names()).toEqual(['gone', 'kept']);
     expect(await block(tx(alice, namePayload.release('gone')))).toEqual(['']);
     expect(await entry('gone')).toBeUndefined();
+    expect(await names()).toEqual(['kept']);
     await register(bob, 'gone');
     expect((await entry('gone'))?.owner.equals(bob.address)).toBe(true);
   });
