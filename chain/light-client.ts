@@ -2,16 +2,25 @@
  * What a light client needs to trust an answer of `state_getProof` without trusting the node: rebuild
  * the header and commit from their JSON, check that the commit signs that header with > 2/3 of the
  * validator set whose hash the header carries, and that the proof leads to the header's stateRoot.
- * Pure checks over the data (no store, no network); the signature verifier is injected.
+ * Pure checks over the data (no store, no network); the signature verifier is injected. The node
+ * builds the answers with buildStateProofAnswer.
  */
 import { EMPTY, fromHex, toHex } from '../util/bytes.js';
+import { VosError } from '../util/errors.js';
 import { Address } from './address.js';
+import type { Block } from './block.js';
 import { CodecError } from './codec.js';
 import { Commit, CommitFlag, type CommitSig } from './commit.js';
 import { verifyCommit } from './commit-verify.js';
 import { Header } from './header.js';
 import type { SignatureVerifier } from './ledger/verifier.js';
-import { proofFromJSON, type StateProofJSON, verifyProof } from './state/proof.js';
+import {
+  proofFromJSON,
+  proofToJSON,
+  type StateProof,
+  type StateProofJSON,
+  verifyProof,
+} from './state/proof.js';
 import { type ValidatorInfo, validatorsHash } from './validators.js';
 
 export type HeaderJSON = ReturnType<Header['toJSON']>;
@@ -113,6 +122,32 @@ export interface StateProofAnswer extends StateProofJSON {
 }
 
 export class LightClientError extends CodecError {}
+
+/** What a state proof answer is built from (the node's store and state tree). */
+export interface ProofSource {
+  headHeight(): number;
+  getBlock(height: number): Promise<Block | undefined>;
+  getCommit(height: number): Promise<Commit | undefined>;
+  prove(key: Uint8Array, height: number): Promise<StateProof>;
+}
+
+/** The answer of `state_getProof` (and of `name_resolve`'s proof): proof, header and its commit. */
+export async function buildStateProofAnswer(src: ProofSource, key: Uint8Array, height: number) {
+  const unknown = (message: string) => new VosError({ code: 'UNKNOWN_HEIGHT', height }, message);
+  if (height > src.headHeight()) throw unknown(`height ${height} is not committed yet`);
+  if (height < 1) throw unknown('height 0 has no block: proofs start at height 1');
+  const [block, commit] = await Promise.all([src.getBlock(height), src.getCommit(height)]);
+  if (block === undefined || commit === undefined)
+    throw unknown(`no block and commit stored for height ${height}`);
+  const proof = await src.prove(key, height);
+  return {
+    height,
+    stateRoot: toHex(block.header.stateRoot),
+    header: { ...block.header.toJSON(), hash: toHex(block.hash()) },
+    commit: commit.toJSON(),
+    ...proofToJSON(proof),
+  };
+}
 
 /**
  * Check a `state_getProof` answer against the validator set of its height (which the caller trusts,

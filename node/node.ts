@@ -4,6 +4,7 @@
  *   chain DB -> state tree -> ledger -> signature pool -> mempool -> WAL + signer guard -> consensus
  *   -> RPC server (HTTP + WebSocket, /metrics, /healthz).
  */
+import '../services/naming/state.js'; // registers the naming tx kinds with the ledger
 import { mkdir } from 'node:fs/promises';
 import type { ClassicLevel } from 'classic-level';
 import { frameBudget } from '../chain/budget.js';
@@ -32,6 +33,7 @@ import { TxGossip } from '../p2p/tx-gossip.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import type { VosApi } from '../rpc/methods.js';
 import type { RpcServer } from '../rpc/server.js';
+import { NAME_REC_PREFIX } from '../services/naming/layout.js';
 import { toHex } from '../util/bytes.js';
 import { assert, VosError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -164,6 +166,8 @@ export class VosNode {
       commitVerifier: this.commitVerifier,
       logger: log.child({ module: 'ledger' }),
       stateSublevel: stateDb,
+      // Service state that must be enumerable (the DNS gateway loads every name at start).
+      indexedPrefixes: [NAME_REC_PREFIX],
     });
     const trust = parseTrust(this.config.sync.trustHeight, this.config.sync.trustHash);
     if (trust !== undefined && this.ledger.head.height >= trust.height) {

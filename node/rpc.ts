@@ -2,11 +2,12 @@
  * The handlers of the VOS method table (rpc/methods.ts), one per method name, bound to this node; plus
  * GET /, /healthz and /metrics. Domain errors are mapped to JSON-RPC errors here, at the edge only.
  */
+
 import { peerIdFromString } from '@libp2p/peer-id';
 import { Address, addressFromPublicKey } from '../chain/address.js';
 import { CodecError } from '../chain/codec.js';
 import { decodeValidatorRecord, validatorKey } from '../chain/ledger/accounts.js';
-import { proofToJSON } from '../chain/state/proof.js';
+import { buildStateProofAnswer, type ProofSource } from '../chain/light-client.js';
 import { TxError } from '../chain/tx/errors.js';
 import { createTxFromRlp, MAX_TX_BYTES, type Tx } from '../chain/tx/tx.js';
 import { validatorToJSON } from '../chain/validators.js';
@@ -15,6 +16,7 @@ import type { Handlers } from '../rpc/api.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import { type VosApi, vosApi } from '../rpc/methods.js';
 import { RpcServer } from '../rpc/server.js';
+import { type NamingApiDeps, resolveName, reverseName } from '../services/naming/api.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { isVosError } from '../util/errors.js';
 import { setLogLevel } from '../util/logger.js';
@@ -35,6 +37,8 @@ export function mapError(err: unknown): RpcError | undefined {
     if (code === 'INVALID_ADDRESS' || code === 'INVALID_HEX' || code === 'INVALID_LENGTH') {
       return new RpcError(RpcCode.InvalidParams, err.message, { code });
     }
+    if (typeof code === 'string' && code.startsWith('NAME_'))
+      return new RpcError(RpcCode.InvalidParams, err.message, { code });
     if (code === 'TOO_MANY_WAITERS') return new RpcError(RpcCode.LimitExceeded, err.message, { code });
     return new RpcError(RpcCode.ServerError, err.message, { code });
   }
@@ -89,6 +93,21 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     const height = typeof ref === 'number' ? ref : await ledger().store.getHeightByHash(fromHex(ref, 32));
     if (height === undefined) return null;
     return (await ledger().store.getBlock(height)) ?? null;
+  };
+
+  /** state_getProof's answer: the proof of `key` at `height` with that header and its commit. */
+  const proofSource: ProofSource = {
+    headHeight: () => ledger().head.height,
+    getBlock: (h) => ledger().store.getBlock(h),
+    getCommit: (h) => ledger().store.getCommit(h),
+    prove: (key, h) => node.tree.prove(key, h),
+  };
+  const stateProof = (key: Uint8Array, height: number) => buildStateProofAnswer(proofSource, key, height);
+  const naming: NamingApiDeps<Awaited<ReturnType<typeof stateProof>>> = {
+    getState: (key) => ledger().getState(key),
+    headHeight: () => ledger().head.height,
+    params: node.genesis.params.naming,
+    prove: stateProof,
   };
 
   const handlers: Handlers<VosApi> = {
@@ -167,26 +186,10 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
       };
     },
 
-    state_getProof: async ([k, h]) => {
-      const height = h ?? ledger().head.height;
-      if (height > ledger().head.height)
-        throw new RpcError(RpcCode.NotFound, `height ${height} is not committed yet`);
-      if (height < 1) throw new RpcError(RpcCode.NotFound, 'height 0 has no block: proofs start at height 1');
-      const [block, commit] = await Promise.all([
-        ledger().store.getBlock(height),
-        ledger().store.getCommit(height),
-      ]);
-      if (block === undefined || commit === undefined)
-        throw new RpcError(RpcCode.NotFound, `no block and commit stored for height ${height}`);
-      const proof = await node.tree.prove(fromHex(k), height);
-      return {
-        height,
-        stateRoot: toHex(block.header.stateRoot),
-        header: { ...block.header.toJSON(), hash: toHex(block.hash()) },
-        commit: commit.toJSON(),
-        ...proofToJSON(proof),
-      };
-    },
+    state_getProof: async ([k, h]) => stateProof(fromHex(k), h ?? ledger().head.height),
+
+    name_resolve: ([name, options]) => resolveName(naming, name, options?.proof === true),
+    name_reverse: ([address]) => reverseName(naming, address),
 
     tx_send: async ([raw]) => {
       const tx = decode(raw);

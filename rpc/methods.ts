@@ -159,6 +159,51 @@ const PeerInfo = s.object({
   ),
 });
 
+const StateProof = s.object({
+  height: Uint,
+  stateRoot: Hash,
+  header: HeaderWithHash,
+  commit: CommitJSON,
+  ...ProofFields,
+});
+
+const NameRecordsJSON = s.object({
+  encryptionKey: s.nullable(s.hex({ bytes: 32, description: 'X25519 public key' })),
+  endpoints: s.array(
+    s.object({
+      kind: s.string({ enum: ['ip4', 'ip6', 'multiaddr'] }),
+      value: s.string(),
+      weight: s.int({ max: 65_535, description: 'relative capacity (RFC 2782 weight)' }),
+    }),
+  ),
+  txt: s.array(s.string()),
+  tlsa: s.array(
+    s.object({
+      usage: s.int({ max: 255 }),
+      selector: s.int({ max: 255 }),
+      matchingType: s.int({ max: 255 }),
+      data: s.hex(),
+    }),
+  ),
+  content: s.nullable(s.string({ description: 'content pointer (CID)' })),
+  app: s.nullable(s.string()),
+  ttl: s.int({ description: 'seconds (0 = the gateway default)' }),
+});
+
+export const NameAnswer = s.object({
+  name: s.string({ description: 'canonical (ASCII) form' }),
+  display: s.string({ description: 'Unicode form' }),
+  status: s.string({ enum: ['active', 'grace', 'free'] }),
+  owner: s.nullable(Address),
+  ownerKey: s.nullable(s.hex({ bytes: 32 })),
+  records: s.nullable(NameRecordsJSON),
+  registeredAt: s.nullable(Uint),
+  expires: s.nullable(Uint),
+  transfer: s.nullable(s.object({ to: Address, effectiveAt: Uint })),
+  height: s.int({ description: 'the state height answered from' }),
+  proof: s.optional(StateProof),
+});
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const vosMethods = {
@@ -257,6 +302,27 @@ const vosMethods = {
     }),
     resultName: 'proof',
     errors: NOT_FOUND,
+  }),
+  name_resolve: method({
+    summary: 'A name: owner, records, expiry; with {proof: true}, the state proof, header and commit',
+    description:
+      'The proof is of the key name/rec/<name> (inclusion, or absence for a never-registered name) at `height`; services/naming/light.ts verifies it as a light client against a trusted validator set.',
+    params: [
+      param(
+        'name',
+        s.string({ maxLength: 253 }),
+        'a name (Unicode, upper case and a .vos suffix are normalized)',
+      ),
+      optionalParam('options', s.object({ proof: s.optional(s.bool()) })),
+    ],
+    result: NameAnswer,
+    errors: [{ code: RpcCode.InvalidParams, message: 'invalid name (data.code: NAME_LENGTH, ...)' }],
+  }),
+  name_reverse: method({
+    summary:
+      'The name of an address, forward-confirmed (its owner is that address and it is active), or null',
+    params: [param('address', Address)],
+    result: s.nullable(s.object({ name: s.string(), display: s.string(), expires: Uint })),
   }),
   tx_send: method({
     summary: 'Submit a signed tx (0x-hex of its RLP); returns its hash once admitted to the mempool',

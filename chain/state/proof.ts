@@ -201,6 +201,22 @@ export function proofToJSON(p: StateProof): StateProofJSON {
   };
 }
 
+/**
+ * Decode `encoded`, and refuse an answer whose readable fields (key, value, kind, siblings, other leaf)
+ * say something else than it: a client may show those fields, so they must be what is verified.
+ */
 export function proofFromJSON(j: StateProofJSON): StateProof {
-  return decodeProof(unhex(j?.encoded, 'proof.encoded'));
+  const p = decodeProof(unhex(j?.encoded, 'proof.encoded'));
+  const want = proofToJSON(p);
+  const same =
+    j.key === want.key &&
+    j.value === want.value &&
+    j.kind === want.kind &&
+    Array.isArray(j.siblings) &&
+    j.siblings.length === want.siblings.length &&
+    j.siblings.every((x, i) => x === want.siblings[i]) &&
+    j.otherKeyHash === want.otherKeyHash &&
+    j.otherValueHash === want.otherValueHash;
+  if (!same) throw new CodecError('INVALID_FIELD', 'proof', 'the proof fields disagree with proof.encoded');
+  return p;
 }

@@ -268,6 +268,8 @@ describe('single-validator node', () => {
       chain_getValidators: [],
       chain_getAccount: [alice.address.toString()],
       state_getProof: [toHex(accountKey(alice.address))],
+      name_resolve: ['nobody', { proof: true }],
+      name_reverse: [alice.address.toString()],
       tx_get: [toHex(pendingTx.hash())],
       admin_peers: [],
       admin_ban: [peer, 60],
