@@ -20,13 +20,16 @@ afterEach(async () => {
 });
 
 async function node(o: Partial<FanoutOptions> = {}) {
+  let scorer: PeerScorer | undefined;
+  // As in the node: banned peers are refused at the connection gater too (the DHT may redial them).
   const host = await createHost({
     key: PrivateKey.generate(),
     chainId: 'vos-test',
     listen: ['/ip4/127.0.0.1/tcp/0'],
+    isBanned: (peer) => scorer?.isBanned(peer) ?? false,
   });
   cleanups.push(async () => host.stop());
-  const scorer = new PeerScorer({ host });
+  scorer = new PeerScorer({ host });
   const got: { text: string; from: string }[] = [];
   const peers: string[] = [];
   const fanout = new Fanout({
@@ -103,9 +106,9 @@ describe('Fanout', () => {
     for (let i = 0; i < 6; i++) await a.fanout.sendFramed(b.host.peerId, frame(text(`m${i}`)));
     await until('a ban', () => b.scorer.isBanned(a.host.peerId));
     expect(b.got.length).toBeLessThan(6);
-    // Banned: a new stream from it is refused (the host has no gater here; the fan-out checks).
+    // Banned: a new connection or stream from it is refused (gater and fan-out).
     await until('disconnected', () => a.host.getConnections(b.host.peerId).length === 0);
-    await a.host.dial(multiaddr(b.host.getMultiaddrs()[0]));
+    await a.host.dial(multiaddr(b.host.getMultiaddrs()[0])).catch(() => undefined);
     await a.fanout.sendFramed(b.host.peerId, frame(text('after ban')));
     await new Promise((r) => setTimeout(r, 300));
     expect(b.got.map((g) => g.text)).not.toContain('after ban');
