@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDevnet } from './commands/devnet.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
+import { registerName } from './commands/name.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerStake, registerTx } from './commands/tx.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerTx(program);
   registerStake(program);
+  registerName(program);
   registerStatus(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -245,6 +245,15 @@ const vosMethods = {
       minValidatorStake: Amount,
       maxValidators: Uint,
       slashFractionPpm: Uint,
+      naming: s.object({
+        commitMinAge: Uint,
+        commitMaxAge: Uint,
+        registrationPeriod: Uint,
+        gracePeriod: Uint,
+        transferLockup: Uint,
+        pricesByLength: s.array(Amount, { description: 'price per period for length 3, 4, ...; the last for longer names' }),
+        reserved: s.array(s.string()),
+      }),
     }),
   }),
   chain_getBlock: method({
