@@ -149,7 +149,11 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
         minValidatorStake: p.minValidatorStake.toString(),
         maxValidators: p.maxValidators,
         slashFractionPpm: p.slashFractionPpm,
-        naming: { ...p.naming, pricesByLength: p.naming.pricesByLength.map(String), reserved: [...p.naming.reserved] },
+        naming: {
+          ...p.naming,
+          pricesByLength: p.naming.pricesByLength.map(String),
+          reserved: [...p.naming.reserved],
+        },
       };
     },
 

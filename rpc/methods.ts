@@ -251,7 +251,9 @@ const vosMethods = {
         registrationPeriod: Uint,
         gracePeriod: Uint,
         transferLockup: Uint,
-        pricesByLength: s.array(Amount, { description: 'price per period for length 3, 4, ...; the last for longer names' }),
+        pricesByLength: s.array(Amount, {
+          description: 'price per period for length 3, 4, ...; the last for longer names',
+        }),
         reserved: s.array(s.string()),
       }),
     }),
