@@ -73,10 +73,16 @@ const ALLOWED_MIXES: ReadonlyArray<ReadonlySet<Script>> = [
 ];
 
 /**
- * Letters of other scripts that look like ASCII letters (a subset of Unicode's confusables.txt for
- * Cyrillic and Greek), and Latin look-alikes of ASCII letters.
+ * Lower-case letters of other scripts that look like ASCII letters (a subset of Unicode's
+ * confusables.txt for Cyrillic and Greek; names are lower case after IDNA mapping), and Latin
+ * look-alikes of ASCII letters.
  */
-const LOOKS_ASCII = new Set([...'аАвВсСеЕһНіІјЈкКмМоОрРѕЅтТуУхХԁԛԝѡӏɡ', ...'αΑβΒεΕηΗιΙκΚμΜνΝοΟρΡτΤυΥχΧζΖ']);
+const LOOKS_ASCII = new Set([
+  // Cyrillic lower case: а с е һ і ј о р ѕ у х ԁ ԛ ԝ ӏ look like a c e h i j o p s y x d q w l
+  ...'асеһіјорѕухԁԛԝӏ',
+  // Greek lower case: α ι κ ν ο ρ υ χ look like a i k v o p u x
+  ...'ικνορυχα',
+]);
 const LATIN_LOOKALIKES = new Set([...'ıɩɑɡʟɪʀꜱᴏᴄᴠᴡᴢƖǀ']);
 
 function scriptOf(ch: string): Script | 'neutral' | 'other' {
