@@ -72,7 +72,17 @@ describe('devnet status line', () => {
 
 describe('--from', () => {
   it('every signing command takes --from NAME', () => {
-    const signing = ['tx transfer', 'stake add', 'stake remove'];
+    const signing = [
+      'tx transfer',
+      'stake add',
+      'stake remove',
+      'name register',
+      'name update',
+      'name renew',
+      'name transfer',
+      'name cancel-transfer',
+      'name release',
+    ];
     const program = buildProgram();
     const found: string[] = [];
     for (const group of program.commands)
