@@ -6,6 +6,7 @@
  * uniformly in [0, sum of weights], take the first entry whose running sum is >= r; repeat with the
  * rest. The first position is i with probability w_i / W (weight-0 entries only when all are 0).
  */
+import { randomBytes } from 'node:crypto';
 
 /** A uniform float in [0, 1). */
 export type Random = () => number;
@@ -52,18 +53,17 @@ export function weightedOrder(
   }
 }
 
-/** xorshift128+ as a fast non-cryptographic source for answer order (not a security decision). */
-export function fastRandom(seed = Date.now()): Random {
-  let s0 = (seed ^ 0x9e3779b9) >>> 0 || 1;
-  let s1 = (seed * 2654435761) >>> 0 || 2;
+/**
+ * mulberry32: a fast 32-bit generator of good statistical quality, for answer order only (not a
+ * security decision: weights are public and clients pick what they like). Seeded from the OS by default.
+ */
+export function fastRandom(seed = randomBytes(4).readUInt32LE(0)): Random {
+  let a = seed >>> 0;
   return () => {
-    let x = s0;
-    const y = s1;
-    s0 = y;
-    x ^= x << 23;
-    x ^= x >>> 17;
-    x ^= y ^ (y >>> 26);
-    s1 = x >>> 0;
-    return ((s0 + s1) >>> 0) / 4294967296;
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

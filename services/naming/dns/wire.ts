@@ -89,6 +89,7 @@ export function parseFast(buf: Buffer): Parsed {
   const qtype = buf.readUInt16BE(off);
   const qclass = buf.readUInt16BE(off + 2);
   const qEnd = off + 4;
+  if (qtype === QTYPE.OPT) return 'slow';
   let edns: Edns | null = null;
   if (ar === 1) {
     // A root-owned OPT RR and nothing after it.
@@ -132,17 +133,13 @@ export function parseSlow(buf: Buffer): Query | Refusal | null {
   const opt = opts[0];
   if (opt !== undefined && opt.name !== '.' && opt.name !== '') return { id, flags, rcode: RCODE.FORMERR };
   const q = questions[0];
-  let question: Buffer;
-  let qtype: number;
-  let qclass: number;
-  try {
-    // The question as the client wrote it: dns-packet re-encodes the decoded one (names uncompressed).
-    question = Buffer.from(dnsPacket.encode({ questions: [q] }).subarray(12));
-    qtype = question.readUInt16BE(question.length - 4);
-    qclass = question.readUInt16BE(question.length - 2);
-  } catch {
-    return { id, flags, rcode: RCODE.FORMERR };
-  }
+  // The question as the client wrote it; a compression pointer in it (nothing precedes it to point
+  // to) is FORMERR.
+  const qEnd = questionEnd(buf);
+  if (qEnd < 0) return { id, flags, rcode: RCODE.FORMERR };
+  const question = buf.subarray(12, qEnd);
+  const qtype = buf.readUInt16BE(qEnd - 4);
+  const qclass = buf.readUInt16BE(qEnd - 2);
   if (qtype === QTYPE.OPT) return { id, flags, rcode: RCODE.FORMERR };
   const name = q.name === '.' ? '' : q.name.replace(/\.$/, '');
   return {
@@ -161,6 +158,19 @@ export function parseSlow(buf: Buffer): Query | Refusal | null {
             dnssecOk: (opt.flags & dnsPacket.DNSSEC_OK) !== 0,
           },
   };
+}
+
+/** The end of the question at offset 12 (uncompressed labels), or -1. */
+function questionEnd(buf: Buffer): number {
+  let off = 12;
+  for (;;) {
+    if (off >= buf.length) return -1;
+    const len = buf[off];
+    if (len === 0) break;
+    if ((len & 0xc0) !== 0) return -1;
+    off += 1 + len;
+  }
+  return off + 5 <= buf.length ? off + 5 : -1;
 }
 
 export function parseQuery(buf: Buffer): Query | Refusal | null {
