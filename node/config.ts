@@ -36,7 +36,11 @@ export interface NodeConfig {
   };
   /** `relays`: circuit-relay nodes (multiaddr with /p2p/ID) to also listen through (behind NAT). */
   p2p: { host: string; port: number; seeds: string[]; relays: string[] };
-  dns: { host: string; port: number };
+  /**
+   * The DNS gateway for `vos.` (UDP and TCP on one port). maxTtl caps every answer's TTL and the
+   * negative TTL (s); udpPayload is the EDNS UDP size offered (bytes).
+   */
+  dns: { host: string; port: number; maxTtl: number; udpPayload: number };
   log: { level: string; format: 'json' | 'pretty' };
   consensus: {
     timeoutProposeMs: number;
@@ -114,7 +118,12 @@ export function defaultConfig(
       seeds: [],
       relays: [],
     },
-    dns: { host: '127.0.0.1', port: overrides.dnsPort ?? (rpcPort === 0 ? 0 : rpcPort + 2) },
+    dns: {
+      host: '127.0.0.1',
+      port: overrides.dnsPort ?? (rpcPort === 0 ? 0 : rpcPort + 2),
+      maxTtl: 5,
+      udpPayload: 1232,
+    },
     log: { level: 'info', format: 'json' },
     consensus: {
       timeoutProposeMs: 3000,
@@ -229,6 +238,13 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
         `p2p.relays wants /ip4/<host>/tcp/<port>/p2p/<peer id>, got ${String(r)}`,
       );
   parseTrust(c.sync.trustHeight, c.sync.trustHash);
+  if (!Number.isInteger(c.dns.maxTtl) || c.dns.maxTtl < 0 || c.dns.maxTtl > 86_400)
+    throw new VosError({ code: 'INVALID_CONFIG', field: 'dns.maxTtl' }, 'dns.maxTtl must be 0..86400 (s)');
+  if (!Number.isInteger(c.dns.udpPayload) || c.dns.udpPayload < 512 || c.dns.udpPayload > 4096)
+    throw new VosError(
+      { code: 'INVALID_CONFIG', field: 'dns.udpPayload' },
+      'dns.udpPayload must be 512..4096 (bytes)',
+    );
   c.rpc.port = port('VOS_RPC_PORT', c.rpc.port);
   c.p2p.port = port('VOS_P2P_PORT', c.p2p.port);
   c.dns.port = port('VOS_DNS_PORT', c.dns.port);

@@ -33,6 +33,8 @@ import { TxGossip } from '../p2p/tx-gossip.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import type { VosApi } from '../rpc/methods.js';
 import type { RpcServer } from '../rpc/server.js';
+import { DnsGateway } from '../services/naming/dns/gateway.js';
+import { loadAllNames, nameChangesOf } from '../services/naming/feed.js';
 import { NAME_REC_PREFIX } from '../services/naming/layout.js';
 import { toHex } from '../util/bytes.js';
 import { assert, VosError } from '../util/errors.js';
@@ -87,6 +89,7 @@ export class VosNode {
   sync: BlockSync | undefined;
   txGossip: TxGossip | undefined;
   rpcAddress!: { host: string; port: number };
+  dns: DnsGateway | undefined;
   #opened = false;
   #lock: HomeLock | undefined;
   #started = false;
@@ -215,8 +218,21 @@ export class VosNode {
       this.app.validateBlock = async (block) =>
         trustAllowsBlock(trust, this.ledger.head.height, block) && validate(block);
     }
+    // The DNS gateway answers from committed names: all of them now, then what each block changes.
+    this.dns = new DnsGateway({
+      host: this.config.dns.host,
+      port: this.config.dns.port,
+      maxTtl: this.config.dns.maxTtl,
+      udpPayload: this.config.dns.udpPayload,
+      gracePeriod: this.ledger.params.naming.gracePeriod,
+      logger: log.child({ module: 'dns' }),
+    });
+    this.dns.load(await loadAllNames(this.ledger.store), this.ledger.head.height);
+    const dns = this.dns;
+    this.metrics.probe.dns = { stats: () => dns.stats, names: () => dns.size };
     let lastBlockAt = 0;
     this.app.onCommitted(({ block, commit, execution }) => {
+      dns.apply(nameChangesOf(execution.indexed), block.height);
       if (execution.validatorChange !== null)
         schedule.applyChange(block.height + 2, execution.validatorChange);
       const now = Date.now();
@@ -304,6 +320,7 @@ export class VosNode {
     this.metrics.consensusHeight.set(this.ledger.head.height);
     this.rpc = createRpcServer(this);
     this.rpcAddress = await this.rpc.listen();
+    await this.dns.listen();
     await this.reactor?.start(this.consensus);
     if (this.host !== undefined) {
       this.txGossip = new TxGossip({
@@ -400,6 +417,7 @@ export class VosNode {
 
   async #closeParts(): Promise<void> {
     await this.rpc?.close().catch(() => undefined);
+    await this.dns?.close().catch(() => undefined);
     this.txWaiters.close(new RpcError(RpcCode.ServerError, 'the node is shutting down'));
     await this.sync?.stop();
     await this.txGossip?.stop();

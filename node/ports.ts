@@ -27,7 +27,7 @@ export class PortError extends VosError<{
   source: string;
 }> {}
 
-/** The ports of a node's config: RPC (TCP), P2P (TCP, and UDP for QUIC). Port 0 (ephemeral) is skipped. */
+/** The ports of a node's config: RPC (TCP), P2P (TCP, and UDP for QUIC), DNS (UDP and TCP). Port 0 (ephemeral) is skipped. */
 export function nodePorts(
   config: NodeConfig,
   home: string,
@@ -53,6 +53,23 @@ export function nodePorts(
       { host: config.p2p.host, port: config.p2p.port, protocol: 'udp', source, purpose: 'P2P (QUIC)' },
     );
   }
+  const dns = src('dns.port', 'VOS_DNS_PORT');
+  out.push(
+    {
+      host: config.dns.host,
+      port: config.dns.port,
+      protocol: 'udp',
+      source: dns,
+      purpose: 'DNS gateway (UDP)',
+    },
+    {
+      host: config.dns.host,
+      port: config.dns.port,
+      protocol: 'tcp',
+      source: dns,
+      purpose: 'DNS gateway (TCP)',
+    },
+  );
   return out.filter((p) => p.port !== 0);
 }
 

@@ -130,7 +130,7 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
         address: node.key.address.toString(),
         moniker: node.config.moniker,
         rpc: node.rpcUrl,
-        // `dns` (the DNS gateway's port) appears here once the gateway listens; there is none yet.
+        ...(node.dns?.port != null ? { dns: node.dns.port } : {}),
         mempool: { size: node.mempool.size, bytes: node.mempool.bytes },
         consensus: rs ? { height: rs.height, round: rs.round, step: rs.step } : null,
         uptimeSeconds: Math.floor((Date.now() - node.startedAt) / 1000),

@@ -5,6 +5,14 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** What the DNS gateway counts (services/naming/dns DnsStats), read at scrape time. */
+export interface DnsProbe {
+  stats(): { responses: { udp: number[]; tcp: number[] }; truncated: number; dropped: number };
+  names(): number;
+}
+
+const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+
 /** What the P2P gauges read at scrape time; the node points these at its host and block sync. */
 export interface P2pProbe {
   connections(): { tcp: number; quic: number; relay: number };
@@ -29,7 +37,7 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
       register.removeSingleMetric(`${DEFAULT_PREFIX}nodejs_eventloop_lag_${stat}_seconds`);
     eventLoopDelayStats(register);
   }
-  const probe: { p2p: P2pProbe | null } = { p2p: null };
+  const probe: { p2p: P2pProbe | null; dns: DnsProbe | null } = { p2p: null, dns: null };
   return {
     register,
     probe,
@@ -119,6 +127,50 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
       help: 'JSON-RPC requests by method and result code',
       labelNames: ['method', 'code'] as const,
       registers: [register],
+    }),
+    // PERF: the gateway counts in plain arrays on its query path; these read them at scrape time.
+    dnsResponses: new Counter({
+      name: 'vos_dns_responses_total',
+      help: 'DNS gateway responses by transport and rcode',
+      labelNames: ['transport', 'rcode'] as const,
+      registers: [register],
+      collect() {
+        const d = probe.dns?.stats();
+        if (d === undefined) return;
+        this.reset();
+        for (const transport of ['udp', 'tcp'] as const)
+          d.responses[transport].forEach((n, code) => {
+            if (n > 0) this.inc({ transport, rcode: DNS_RCODES[code] ?? String(code) }, n);
+          });
+      },
+    }),
+    dnsTruncated: new Counter({
+      name: 'vos_dns_truncated_total',
+      help: 'DNS answers sent truncated (TC) over UDP',
+      registers: [register],
+      collect() {
+        if (probe.dns === null) return;
+        this.reset();
+        this.inc(probe.dns.stats().truncated);
+      },
+    }),
+    dnsDropped: new Counter({
+      name: 'vos_dns_dropped_total',
+      help: 'DNS packets not answered (shorter than a header, or responses)',
+      registers: [register],
+      collect() {
+        if (probe.dns === null) return;
+        this.reset();
+        this.inc(probe.dns.stats().dropped);
+      },
+    }),
+    dnsNames: new Gauge({
+      name: 'vos_dns_names',
+      help: 'Names the DNS gateway serves',
+      registers: [register],
+      collect() {
+        this.set(probe.dns?.names() ?? 0);
+      },
     }),
   };
 }

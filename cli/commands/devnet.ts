@@ -310,10 +310,11 @@ async function supervise(o: { json?: boolean }, dir: string, n: number, base: nu
     [
       `VOS devnet "${chainId}" with ${n} validator${n > 1 ? 's' : ''} (${join(dir, 'devnet.json')})`,
       ...sup.flatMap(({ node: nd, log }) => [
-        `  ${nd.name}  RPC ${nd.rpc}  address ${nd.address}`,
+        `  ${nd.name}  RPC ${nd.rpc}  DNS ${nd.dns} (udp+tcp, zone vos.)  address ${nd.address}`,
         `         log ${log}  metrics ${nd.rpc}/metrics  health ${nd.rpc}/healthz`,
       ]),
       `try: npx vos status --rpc ${sup[0].node.rpc}`,
+      `     dig @${sup[0].node.dns.replace(/:\d+$/, '')} -p ${sup[0].node.dns.replace(/^.*:/, '')} vos SOA`,
       `stop with Ctrl-C; a node that dies is not restarted (restart it with its home, e.g. npx vos start --home ${sup[0].node.home})`,
     ].join('\n'),
   );

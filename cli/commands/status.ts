@@ -11,6 +11,7 @@ interface NodeStatus {
   peers: number;
   syncing: boolean;
   validator: { address: string; power: string } | null;
+  dns?: number;
 }
 
 /** The Node.js versions VOS supports: package.json's engines (the one place they are written). */
@@ -44,6 +45,7 @@ export function registerStatus(program: Command): void {
           `peers     ${s.peers}`,
           `syncing   ${s.syncing}`,
           `validator ${s.validator ? `${s.validator.address} (power ${s.validator.power})` : 'no'}`,
+          `dns       ${s.dns === undefined ? 'not listening' : `port ${s.dns} (udp+tcp, zone vos.)`}`,
           `node.js   ${runtime.node} (VOS supports Node.js ${runtime.supported}; tested on 20.x)`,
         ].join('\n'),
       );

@@ -2,10 +2,12 @@
  * One validator in-process: produces blocks through the consensus engine with real signed commits,
  * serves JSON-RPC, refuses bad input with specific errors and no state change, and restarts cleanly.
  */
+import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import dnsPacket from 'dns-packet';
 import WebSocket from 'ws';
 import { createCommitFromRlp } from '../../chain/commit.js';
 import { verifyCommit } from '../../chain/commit-verify.js';
@@ -345,10 +347,22 @@ describe('single-validator node', () => {
     }
   });
 
-  it('node_status has no dns field while no DNS gateway listens', async () => {
+  it('node_status.dns is the DNS gateway port: it answers the SOA of vos. with the height as serial', async () => {
     const status = await rpc.call('node_status');
-    expect(status).not.toHaveProperty('dns');
     expect(status.chainId).toBe('vos-it');
+    expect(typeof status.dns).toBe('number');
+    const udp = createSocket('udp4');
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      udp.once('message', resolve);
+      udp.once('error', reject);
+      udp.send(
+        dnsPacket.encode({ type: 'query', id: 9, questions: [{ type: 'SOA', name: 'vos' }] }),
+        status.dns as number,
+        '127.0.0.1',
+      );
+    }).finally(() => udp.close());
+    const soa = dnsPacket.decode(reply).answers?.[0] as dnsPacket.SoaAnswer;
+    expect(soa.data.serial).toBeGreaterThanOrEqual(status.height);
   });
 
   it("refuses Host: attacker.example (DNS rebinding) over HTTP and WebSocket; accepts the node's own address", async () => {
