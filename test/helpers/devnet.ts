@@ -13,7 +13,15 @@ export const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '
 
 export interface DevnetInfo {
   chainId: string;
-  nodes: { name: string; home: string; pid: number; rpc: string; p2p: string; address: string }[];
+  nodes: {
+    name: string;
+    home: string;
+    pid: number;
+    rpc: string;
+    p2p: string;
+    address: string;
+    dns: string;
+  }[];
 }
 
 export function randomBasePort(): number {
