@@ -70,6 +70,7 @@ export class DnsGateway implements NameSink {
   };
   private readonly maxTtl: number;
   private readonly udpPayload: number;
+  /** By `<name>.vos` (a query's key, so the common lookup needs no string work). */
   private readonly zones = new Map<string, NameZone>();
   /** Height at which a name stops being served (expires + grace + 1) -> names; and the reverse. */
   private readonly removals = new Map<number, Set<string>>();
@@ -130,7 +131,7 @@ export class DnsGateway implements NameSink {
     this.drop(e.name);
     const until = e.expires + this.opts.gracePeriod + 1;
     if (until <= this.height) return;
-    this.zones.set(e.name, buildNameZone(e, this.maxTtl));
+    this.zones.set(`${e.name}.${APEX}`, buildNameZone(e, this.maxTtl));
     this.removalOf.set(e.name, until);
     const set = this.removals.get(until) ?? new Set<string>();
     this.removals.set(until, set);
@@ -138,7 +139,7 @@ export class DnsGateway implements NameSink {
   }
 
   private drop(name: string): void {
-    this.zones.delete(name);
+    this.zones.delete(`${name}.${APEX}`);
     const at = this.removalOf.get(name);
     if (at === undefined) return;
     this.removalOf.delete(name);
@@ -152,7 +153,7 @@ export class DnsGateway implements NameSink {
     if (set === undefined) return;
     this.removals.delete(h);
     for (const name of set) {
-      this.zones.delete(name);
+      this.zones.delete(`${name}.${APEX}`);
       this.removalOf.delete(name);
     }
   }
@@ -191,14 +192,26 @@ export class DnsGateway implements NameSink {
     // Zone transfers are not offered; meta types other than ANY are not queries.
     if (q.qtype === 251 || q.qtype === 252 || (q.qtype >= 128 && q.qtype < 255))
       return { rcode: RCODE.REFUSED, authoritative: false };
-    const negative = { count: 1, bytes: this.apex.soa.bytes };
+    const negative = this.apex.soa;
+    // PERF: the common query, A/AAAA/TXT of <name>.vos: one Map probe, one property load.
+    const zone = this.zones.get(q.key);
+    if (zone !== undefined) {
+      const t = q.qtype;
+      const common =
+        t === QTYPE.A ? zone.a : t === QTYPE.AAAA ? zone.aaaa : t === QTYPE.TXT ? zone.txt : null;
+      if (common !== null) return this.positive(common, negative);
+    }
     const found = this.owner(q.key);
     if (found === undefined) return { rcode: RCODE.NXDOMAIN, authoritative: true, authority: negative };
     if (q.qtype === QTYPE.ANY) {
       // RFC 8482: one synthesized HINFO instead of every RRset.
       return { rcode: RCODE.NOERROR, authoritative: true, answer: this.hinfo(q.key) };
     }
-    const set = found.get(q.qtype);
+    return this.positive(found.get(q.qtype), negative);
+  }
+
+  /** The answer from one RRset (in a weighted order when it has weights), or NODATA. */
+  private positive(set: RRset | undefined, negative: RRset): Sections {
     if (set === undefined) return { rcode: RCODE.NOERROR, authoritative: true, authority: negative };
     if (set.parts !== undefined && set.weights !== undefined && set.count <= this.order.length) {
       weightedOrder(set.weights, this.rand, this.order, this.orderScratch);
@@ -217,7 +230,7 @@ export class DnsGateway implements NameSink {
     if (apexNode !== undefined) return apexNode;
     const body = key.slice(0, -(APEX.length + 1));
     const dot = body.lastIndexOf('.');
-    const zone = this.zones.get(dot < 0 ? body : body.slice(dot + 1));
+    const zone = this.zones.get(dot < 0 ? key : key.slice(dot + 1));
     if (zone === undefined) return undefined;
     const prefix = dot < 0 ? '' : body.slice(0, dot);
     const node = zone.nodes.get(prefix);
