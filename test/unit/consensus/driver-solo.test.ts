@@ -63,7 +63,8 @@ class SoloApp implements ConsensusApp {
   }
   async commitBlock(block: Block) {
     this.height = block.height;
-    this.#waiters = this.#waiters.filter((w) => (w.height <= this.height ? (w.resolve(), false) : true));
+    for (const w of this.#waiters.filter((x) => x.height <= this.height)) w.resolve();
+    this.#waiters = this.#waiters.filter((x) => x.height > this.height);
   }
   hasPendingTxs() {
     return this.pending;
