@@ -23,6 +23,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   devnet: () => import('./devnet.bench.js') as Promise<BenchModule>,
   transport: () => import('./transport.bench.js') as Promise<BenchModule>,
   durability: () => import('./durability.bench.js') as Promise<BenchModule>,
+  naming: () => import('./naming.bench.js') as Promise<BenchModule>,
   dns: () => import('./dns.bench.js') as Promise<BenchModule>,
   mempool: () => import('./mempool.bench.js') as Promise<BenchModule>,
 };

@@ -623,9 +623,14 @@ export class ConsensusDriver {
     const own = this.#ownValues.get(`${height}/${round}`);
     if (own !== undefined) return this.#valueReady(height, round, own);
     const wait = this.#lastCommitAt + this.#d.config.emptyBlockIntervalMs - this.#now();
-    if (round > 0 || height === 1 || this.#d.app.hasPendingTxs() || wait <= 0)
-      return this.#buildValue(height, round);
     this.#waitingValue = { height, round };
+    if (round > 0 || height === 1 || this.#d.app.hasPendingTxs() || wait <= 0) {
+      // Build in an input of its own, not inline: a validator with > 2/3 of the power decides its own
+      // block within this call, and inline the next height, and the one after, would all run inside
+      // the current input - start() never resolved and the pending frames grew without bound.
+      void this.#enqueue(() => this.#handle({ kind: 'buildValue', height, round }));
+      return;
+    }
     const cancel = this.#ticker.schedule(wait, () => {
       this.#timers.delete(cancel);
       void this.#enqueue(() => this.#handle({ kind: 'buildValue', height, round }));
