@@ -30,6 +30,7 @@ export class LedgerConsensusApp implements ConsensusApp {
   readonly chainId: string;
   readonly #executions = new Map<string, Execution>();
   readonly #listeners = new Set<(e: CommittedBlockEvent) => void>();
+  readonly #stateListeners = new Set<(e: CommittedBlockEvent) => void>();
   readonly evidence: EvidencePool;
 
   constructor(
@@ -67,6 +68,15 @@ export class LedgerConsensusApp implements ConsensusApp {
         'duplicate-vote evidence pooled',
       );
     return added;
+  }
+
+  /**
+   * Called synchronously as soon as the block's state is the committed state, before anything else
+   * runs (no I/O event in between): for views that must never lag the head (the DNS gateway).
+   */
+  onStateCommitted(fn: (e: CommittedBlockEvent) => void): () => void {
+    this.#stateListeners.add(fn);
+    return () => this.#stateListeners.delete(fn);
   }
 
   onCommitted(fn: (e: CommittedBlockEvent) => void): () => void {
@@ -184,10 +194,11 @@ export class LedgerConsensusApp implements ConsensusApp {
       ...opts,
       extraOps: this.opts.commitOps?.(block.height),
     });
+    const event = { block, commit, execution };
+    for (const fn of this.#stateListeners) fn(event);
     this.#executions.clear();
     this.evidence.update(block.height, block.evidence);
     await this.mempool.update(block.txs);
-    const event = { block, commit, execution };
     for (const fn of this.#listeners) fn(event);
   }
 }

@@ -230,9 +230,11 @@ export class VosNode {
     this.dns.load(await loadAllNames(this.ledger.store), this.ledger.head.height);
     const dns = this.dns;
     this.metrics.probe.dns = { stats: () => dns.stats, names: () => dns.size };
+    this.app.onStateCommitted(({ block, execution }) =>
+      dns.apply(nameChangesOf(execution.indexed), block.height),
+    );
     let lastBlockAt = 0;
     this.app.onCommitted(({ block, commit, execution }) => {
-      dns.apply(nameChangesOf(execution.indexed), block.height);
       if (execution.validatorChange !== null)
         schedule.applyChange(block.height + 2, execution.validatorChange);
       const now = Date.now();
