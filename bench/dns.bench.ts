@@ -1,6 +1,6 @@
 /**
  * The DNS gateway under dnsperf, beside Debian's NSD serving the same names from a zone file in the
- * same run (both one process; dnsperf takes the other core):
+ * same run: one process each, then all cores each (dns.workers / server-count = the core count):
  *  - queries/s for a mix (70% A hits, 15% TXT hits, 15% NXDOMAIN) and for A hits only, over 100,000
  *    names (VOS_BENCH_DNS_NAMES), loaded into the gateway as a node loads them at start (NameSink.load);
  *  - the ceiling of one Node.js process: a bare UDP echo server (no DNS work) under the same load;
@@ -12,12 +12,13 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { PrivateKey } from '../chain/keys.js';
 import { DnsGateway } from '../services/naming/dns/gateway.js';
+import { DnsWorkerPool } from '../services/naming/dns/workers.js';
 import { EMPTY_RECORDS, type NameEntry } from '../services/naming/records.js';
 import { BIN, freePort } from './throughput.bench.js';
 
@@ -118,42 +119,22 @@ async function waitUntil<T>(
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function throughput(dir: string) {
-  const list = entries(NAMES);
-  const gateway = new DnsGateway({ host: '127.0.0.1', port: await freePort(), gracePeriod: 0 });
-  const t0 = performance.now();
-  gateway.load(list, 1);
-  const loadMs = performance.now() - t0;
-  const { port } = await gateway.listen();
-  const mix = join(dir, 'mix.txt');
-  const hits = join(dir, 'hits.txt');
-  await writeFile(mix, queryFile(NAMES, true));
-  await writeFile(hits, queryFile(NAMES, false));
-  const vosMix = await dnsperf(port, mix);
-  const vosHits = await dnsperf(port, hits);
-  await gateway.close();
-  // The ceiling of one Node.js process: a UDP echo (no DNS work at all) under the same load.
-  const echo = createSocket('udp4');
-  echo.on('message', (m, r) => echo.send(m, r.port, r.address));
-  const echoPort = await freePort();
-  await new Promise<void>((r) => echo.bind(echoPort, '127.0.0.1', r));
-  const echoHits = await dnsperf(echoPort, hits);
-  echo.close();
-
-  await writeFile(join(dir, 'vos.zone'), zoneFile(NAMES));
-  const nsdPort = await freePort();
+/** NSD on the same names from a zone file, `servers` processes, response rate limiting off. */
+async function withNsd<T>(dir: string, servers: number, fn: (port: number) => Promise<T>): Promise<T> {
+  const port = await freePort();
+  const conf = join(dir, `nsd-${servers}.conf`);
   await writeFile(
-    join(dir, 'nsd.conf'),
+    conf,
     [
       'server:',
-      `  ip-address: 127.0.0.1@${nsdPort}`,
-      '  server-count: 1',
+      `  ip-address: 127.0.0.1@${port}`,
+      `  server-count: ${servers}`,
       `  zonesdir: "${dir}"`,
       '  database: ""',
-      `  zonelistfile: "${dir}/zone.list"`,
-      `  xfrdfile: "${dir}/xfrd.state"`,
+      `  zonelistfile: "${dir}/zone-${servers}.list"`,
+      `  xfrdfile: "${dir}/xfrd-${servers}.state"`,
       `  xfrdir: "${dir}"`,
-      `  pidfile: "${dir}/nsd.pid"`,
+      `  pidfile: "${dir}/nsd-${servers}.pid"`,
       '  username: ""',
       '  chroot: ""',
       `  logfile: "${dir}/nsd.log"`,
@@ -170,42 +151,84 @@ async function throughput(dir: string) {
     ].join('\n'),
   );
   const nsdBin = existsSync('/usr/sbin/nsd') ? '/usr/sbin/nsd' : 'nsd';
-  const nsd = spawn(nsdBin, ['-d', '-c', join(dir, 'nsd.conf')], { stdio: 'ignore' });
+  const nsd = spawn(nsdBin, ['-d', '-c', conf], { stdio: 'ignore' });
   try {
     await waitUntil(
       'nsd serving the zone',
       async () => {
         if (nsd.exitCode !== null)
           throw new Error(`nsd exited: ${await readFile(join(dir, 'nsd.log'), 'utf8')}`);
-        const r = await ask(nsdPort, 'name-1.vos', 'A', 300);
+        const r = await ask(port, 'name-1.vos', 'A', 300);
         return r !== null && (r.answers ?? []).length === 1 ? true : undefined;
       },
       120_000,
       200,
     );
-    const nsdMix = await dnsperf(nsdPort, mix);
-    const nsdHits = await dnsperf(nsdPort, hits);
-    return {
-      names: NAMES,
-      gatewayLoadMs: Math.round(loadMs),
-      vosMixQps: Math.round(vosMix.qps),
-      baselineNsdMixQps: Math.round(nsdMix.qps),
-      ratioMixToNsd: vosMix.qps / nsdMix.qps,
-      vosHitsQps: Math.round(vosHits.qps),
-      baselineNsdHitsQps: Math.round(nsdHits.qps),
-      ratioHitsToNsd: vosHits.qps / nsdHits.qps,
-      nodeUdpEchoQps: Math.round(echoHits.qps),
-      ratioEchoToNsd: echoHits.qps / nsdHits.qps,
-      vosMixLostPercent: vosMix.lostPercent,
-      nsdMixLostPercent: nsdMix.lostPercent,
-      vosMixRcodes: vosMix.rcodes,
-      nsdMixRcodes: nsdMix.rcodes,
-      vosHitsRcodes: vosHits.rcodes,
-      nsdHitsRcodes: nsdHits.rcodes,
-    };
+    return await fn(port);
   } finally {
     nsd.kill('SIGTERM');
+    await new Promise((r) => (nsd.exitCode !== null ? r(null) : nsd.once('exit', r)));
   }
+}
+
+async function throughput(dir: string) {
+  const list = entries(NAMES);
+  const mix = join(dir, 'mix.txt');
+  const hits = join(dir, 'hits.txt');
+  await writeFile(mix, queryFile(NAMES, true));
+  await writeFile(hits, queryFile(NAMES, false));
+  await writeFile(join(dir, 'vos.zone'), zoneFile(NAMES));
+  const both = async (port: number) => ({ mix: await dnsperf(port, mix), hits: await dnsperf(port, hits) });
+
+  // One process: the node's own gateway (dns.workers = 0).
+  const gateway = new DnsGateway({ host: '127.0.0.1', port: 0, gracePeriod: 0 });
+  const t0 = performance.now();
+  gateway.load(list, 1);
+  const loadMs = performance.now() - t0;
+  const one = await both((await gateway.listen()).port);
+  await gateway.close();
+  // All cores: dns.workers = availableParallelism() processes sharing the socket.
+  const cores = availableParallelism();
+  const pool = new DnsWorkerPool({ host: '127.0.0.1', port: 0, gracePeriod: 0, workers: cores });
+  pool.load(list, 1);
+  const all = await both((await pool.listen()).port);
+  await pool.close();
+  // The ceiling of one Node.js process: a UDP echo (no DNS work at all) under the same load.
+  const echo = createSocket('udp4');
+  echo.on('message', (m, r) => echo.send(m, r.port, r.address));
+  await new Promise<void>((r) => echo.bind(0, '127.0.0.1', r));
+  const echoHits = await dnsperf(echo.address().port, hits);
+  echo.close();
+
+  const nsdOne = await withNsd(dir, 1, both);
+  const nsdAll = await withNsd(dir, cores, both);
+  return {
+    names: NAMES,
+    gatewayLoadMs: Math.round(loadMs),
+    vosMixQps: Math.round(one.mix.qps),
+    baselineNsdMixQps: Math.round(nsdOne.mix.qps),
+    ratioMixToNsd: one.mix.qps / nsdOne.mix.qps,
+    vosHitsQps: Math.round(one.hits.qps),
+    baselineNsdHitsQps: Math.round(nsdOne.hits.qps),
+    ratioHitsToNsd: one.hits.qps / nsdOne.hits.qps,
+    cores,
+    vosAllCoresMixQps: Math.round(all.mix.qps),
+    baselineNsdAllCoresMixQps: Math.round(nsdAll.mix.qps),
+    ratioAllCoresMixToNsd: all.mix.qps / nsdAll.mix.qps,
+    vosAllCoresHitsQps: Math.round(all.hits.qps),
+    baselineNsdAllCoresHitsQps: Math.round(nsdAll.hits.qps),
+    ratioAllCoresHitsToNsd: all.hits.qps / nsdAll.hits.qps,
+    nodeUdpEchoQps: Math.round(echoHits.qps),
+    ratioEchoToNsd: echoHits.qps / nsdOne.hits.qps,
+    lostPercent: {
+      vosMix: one.mix.lostPercent,
+      vosAllCoresMix: all.mix.lostPercent,
+      nsdMix: nsdOne.mix.lostPercent,
+      nsdAllCoresMix: nsdAll.mix.lostPercent,
+    },
+    vosMixRcodes: one.mix.rcodes,
+    nsdMixRcodes: nsdOne.mix.rcodes,
+  };
 }
 
 /** A name update on node0 of a devnet, then every node's gateway polled until it answers the new address. */
@@ -318,7 +341,7 @@ export async function run() {
     return {
       ...t,
       ...f,
-      note: 'one gateway process vs one NSD process (server-count 1); dnsperf on the other core, 200 outstanding',
+      note: 'one gateway process vs one NSD process, then dns.workers = cores vs NSD server-count = cores; dnsperf (200 outstanding) shares the machine',
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

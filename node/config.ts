@@ -38,9 +38,10 @@ export interface NodeConfig {
   p2p: { host: string; port: number; seeds: string[]; relays: string[] };
   /**
    * The DNS gateway for `vos.` (UDP and TCP on one port). maxTtl caps every answer's TTL and the
-   * negative TTL (s); udpPayload is the EDNS UDP size offered (bytes).
+   * negative TTL (s); udpPayload is the EDNS UDP size offered (bytes); workers > 0 answers from that
+   * many processes sharing the socket (node:cluster) instead of the node's own.
    */
-  dns: { host: string; port: number; maxTtl: number; udpPayload: number };
+  dns: { host: string; port: number; maxTtl: number; udpPayload: number; workers: number };
   log: { level: string; format: 'json' | 'pretty' };
   consensus: {
     timeoutProposeMs: number;
@@ -123,6 +124,7 @@ export function defaultConfig(
       port: overrides.dnsPort ?? (rpcPort === 0 ? 0 : rpcPort + 2),
       maxTtl: 5,
       udpPayload: 1232,
+      workers: 0,
     },
     log: { level: 'info', format: 'json' },
     consensus: {
@@ -245,6 +247,8 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
       { code: 'INVALID_CONFIG', field: 'dns.udpPayload' },
       'dns.udpPayload must be 512..4096 (bytes)',
     );
+  if (!Number.isInteger(c.dns.workers) || c.dns.workers < 0 || c.dns.workers > 64)
+    throw new VosError({ code: 'INVALID_CONFIG', field: 'dns.workers' }, 'dns.workers must be 0..64');
   c.rpc.port = port('VOS_RPC_PORT', c.rpc.port);
   c.p2p.port = port('VOS_P2P_PORT', c.p2p.port);
   c.dns.port = port('VOS_DNS_PORT', c.dns.port);

@@ -34,6 +34,7 @@ import { RpcCode, RpcError } from '../rpc/errors.js';
 import type { VosApi } from '../rpc/methods.js';
 import type { RpcServer } from '../rpc/server.js';
 import { DnsGateway } from '../services/naming/dns/gateway.js';
+import { type DnsServer, DnsWorkerPool } from '../services/naming/dns/workers.js';
 import { loadAllNames, nameChangesOf } from '../services/naming/feed.js';
 import { NAME_REC_PREFIX } from '../services/naming/layout.js';
 import { toHex } from '../util/bytes.js';
@@ -89,7 +90,7 @@ export class VosNode {
   sync: BlockSync | undefined;
   txGossip: TxGossip | undefined;
   rpcAddress!: { host: string; port: number };
-  dns: DnsGateway | undefined;
+  dns: DnsServer | undefined;
   #opened = false;
   #lock: HomeLock | undefined;
   #started = false;
@@ -219,14 +220,18 @@ export class VosNode {
         trustAllowsBlock(trust, this.ledger.head.height, block) && validate(block);
     }
     // The DNS gateway answers from committed names: all of them now, then what each block changes.
-    this.dns = new DnsGateway({
+    const dnsOpts = {
       host: this.config.dns.host,
       port: this.config.dns.port,
       maxTtl: this.config.dns.maxTtl,
       udpPayload: this.config.dns.udpPayload,
       gracePeriod: this.ledger.params.naming.gracePeriod,
       logger: log.child({ module: 'dns' }),
-    });
+    };
+    this.dns =
+      this.config.dns.workers > 0
+        ? new DnsWorkerPool({ ...dnsOpts, workers: this.config.dns.workers })
+        : new DnsGateway(dnsOpts);
     this.dns.load(await loadAllNames(this.ledger.store), this.ledger.head.height);
     const dns = this.dns;
     this.metrics.probe.dns = { stats: () => dns.stats, names: () => dns.size };
