@@ -1,0 +1,108 @@
+/**
+ * Blocks in LevelDB by CID, as the IPFS importer and exporter read and write them (interface-blockstore's
+ * put/get). Every put checks the bytes against the CID's sha2-256 multihash first: a block that does
+ * not match its CID is refused, whoever sent it.
+ */
+import type { ClassicLevel } from 'classic-level';
+import { CID } from 'multiformats/cid';
+import { sha256 } from 'multiformats/hashes/sha2';
+import { VosError } from '../../util/errors.js';
+import { BLOCK_PREFIX, blockKey, prefixRange } from './layout.js';
+
+export type StorageErrorCode =
+  | 'BLOCK_MISMATCH'
+  | 'BLOCK_NOT_FOUND'
+  | 'UNSUPPORTED_HASH'
+  | 'NOT_FOUND'
+  | 'QUOTA_EXCEEDED'
+  | 'INVALID_CID'
+  | 'STORAGE_FORMAT';
+export class StorageError extends VosError<{ code: StorageErrorCode; cid?: string }> {}
+
+type Db = ClassicLevel<Uint8Array, Uint8Array>;
+
+async function concat(v: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  if (v instanceof Uint8Array) return v;
+  const parts: Uint8Array[] = [];
+  for await (const p of v as AsyncIterable<Uint8Array>) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+export class LevelBlockstore {
+  /** Blocks written by puts still in progress, with how many puts wrote each (GC leaves them alone). */
+  readonly inflight = new Map<string, number>();
+
+  constructor(private readonly db: Db) {}
+
+  /** A block from anywhere: checked against its CID before it is written. */
+  async put(cid: CID, value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<CID> {
+    const bytes = await concat(value);
+    await verifyBlock(cid, bytes);
+    return this.write(cid, bytes);
+  }
+
+  /** A block this node's importer just hashed (PERF: not hashed a second time). */
+  async putOwn(cid: CID, value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<CID> {
+    return this.write(cid, await concat(value));
+  }
+
+  private async write(cid: CID, bytes: Uint8Array): Promise<CID> {
+    const id = cid.toString();
+    this.inflight.set(id, (this.inflight.get(id) ?? 0) + 1);
+    await this.db.put(blockKey(cid), bytes);
+    return cid;
+  }
+
+  /** A put that wrote these is over. */
+  release(written: CID[]): void {
+    for (const c of written) {
+      const id = c.toString();
+      const n = (this.inflight.get(id) ?? 1) - 1;
+      if (n <= 0) this.inflight.delete(id);
+      else this.inflight.set(id, n);
+    }
+  }
+
+  async *get(cid: CID): AsyncGenerator<Uint8Array> {
+    const v = await this.db.get(blockKey(cid));
+    if (v === undefined)
+      throw new StorageError(
+        { code: 'BLOCK_NOT_FOUND', cid: cid.toString() },
+        `block ${cid} is not stored here`,
+      );
+    yield v;
+  }
+
+  async getBytes(cid: CID): Promise<Uint8Array | undefined> {
+    return this.db.get(blockKey(cid));
+  }
+
+  async has(cid: CID): Promise<boolean> {
+    return (await this.db.get(blockKey(cid))) !== undefined;
+  }
+
+  async delete(cid: CID): Promise<void> {
+    await this.db.del(blockKey(cid));
+  }
+
+  /** Every stored block's CID and size. */
+  async *all(): AsyncGenerator<{ cid: CID; size: number }> {
+    for await (const [k, v] of this.db.iterator(prefixRange(BLOCK_PREFIX)))
+      yield { cid: CID.decode(k.subarray(BLOCK_PREFIX.length)), size: v.length };
+  }
+}
+
+/** The bytes hash to the CID (sha2-256 only: the one hash VOS content uses). */
+export async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<void> {
+  if (cid.multihash.code !== sha256.code)
+    throw new StorageError(
+      { code: 'UNSUPPORTED_HASH', cid: cid.toString() },
+      `block ${cid} uses hash 0x${cid.multihash.code.toString(16)}; VOS stores sha2-256 blocks only`,
+    );
+  const digest = await sha256.digest(bytes);
+  if (!Buffer.from(digest.digest).equals(Buffer.from(cid.multihash.digest)))
+    throw new StorageError(
+      { code: 'BLOCK_MISMATCH', cid: cid.toString() },
+      `bytes do not match block ${cid}`,
+    );
+}

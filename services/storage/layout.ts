@@ -1,0 +1,26 @@
+/**
+ * The local block store's LevelDB (`<home>/data/storage`), apart from the chain DB: content is not
+ * consensus state, and a node can drop it (GC, a full disk) without touching the chain.
+ *
+ *   m/format         -> u32 STORAGE_FORMAT of the code that created it (another = refuse to open)
+ *   b/<cid bytes>    -> the block's bytes (raw leaf or dag-pb node), checked against the CID on put
+ *   p/<cid bytes>    -> a pin: rlp([size, pinnedAtMs]) of the object whose root is the CID
+ */
+import type { CID } from 'multiformats/cid';
+
+export const STORAGE_FORMAT = 1;
+const enc = (s: string) => Buffer.from(s, 'latin1');
+
+export const KEY_FORMAT = enc('m/format');
+export const BLOCK_PREFIX = enc('b/');
+export const PIN_PREFIX = enc('p/');
+
+export const blockKey = (cid: CID): Buffer => Buffer.concat([BLOCK_PREFIX, cid.bytes]);
+export const pinKey = (cid: CID): Buffer => Buffer.concat([PIN_PREFIX, cid.bytes]);
+
+/** The range of keys under a prefix, for LevelDB iterators. */
+export function prefixRange(prefix: Buffer): { gte: Buffer; lt: Buffer } {
+  const lt = Buffer.from(prefix);
+  lt[lt.length - 1]++;
+  return { gte: prefix, lt };
+}
