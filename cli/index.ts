@@ -6,6 +6,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerName } from './commands/name.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
+import { registerStore } from './commands/store.js';
 import { registerStake, registerTx } from './commands/tx.js';
 import { CliError, reportError } from './output.js';
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerTx(program);
   registerStake(program);
   registerName(program);
+  registerStore(program);
   registerStatus(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -42,6 +42,8 @@ export interface NodeConfig {
    * many processes sharing the socket (node:cluster) instead of the node's own.
    */
   dns: { host: string; port: number; maxTtl: number; udpPayload: number; workers: number };
+  /** The local content store (`<home>/data/storage`): maxBytes is its budget on disk. */
+  storage: { maxBytes: number };
   log: { level: string; format: 'json' | 'pretty' };
   consensus: {
     timeoutProposeMs: number;
@@ -126,6 +128,7 @@ export function defaultConfig(
       udpPayload: 1232,
       workers: 0,
     },
+    storage: { maxBytes: 10 * 1024 ** 3 },
     log: { level: 'info', format: 'json' },
     consensus: {
       timeoutProposeMs: 3000,
@@ -148,6 +151,7 @@ export interface HomePaths {
   key: string;
   data: string;
   chainDb: string;
+  storage: string;
   wal: string;
   signerState: string;
 }
@@ -161,6 +165,7 @@ export function homePaths(home: string): HomePaths {
     key: join(h, 'key.json'),
     data: join(h, 'data'),
     chainDb: join(h, 'data', 'chain'),
+    storage: join(h, 'data', 'storage'),
     wal: join(h, 'data', 'wal'),
     signerState: join(h, 'data', 'signer-state.json'),
   };
@@ -246,6 +251,11 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
     throw new VosError(
       { code: 'INVALID_CONFIG', field: 'dns.udpPayload' },
       'dns.udpPayload must be 512..4096 (bytes)',
+    );
+  if (!Number.isSafeInteger(c.storage.maxBytes) || c.storage.maxBytes < 0)
+    throw new VosError(
+      { code: 'INVALID_CONFIG', field: 'storage.maxBytes' },
+      'storage.maxBytes must be a byte count',
     );
   if (!Number.isInteger(c.dns.workers) || c.dns.workers < 0 || c.dns.workers > 64)
     throw new VosError({ code: 'INVALID_CONFIG', field: 'dns.workers' }, 'dns.workers must be 0..64');

@@ -37,6 +37,7 @@ import { DnsGateway } from '../services/naming/dns/gateway.js';
 import { type DnsServer, DnsWorkerPool } from '../services/naming/dns/workers.js';
 import { loadAllNames, nameChangesOf } from '../services/naming/feed.js';
 import { NAME_REC_PREFIX } from '../services/naming/layout.js';
+import { LocalStore } from '../services/storage/local.js';
 import { toHex } from '../util/bytes.js';
 import { assert, VosError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -91,6 +92,7 @@ export class VosNode {
   txGossip: TxGossip | undefined;
   rpcAddress!: { host: string; port: number };
   dns: DnsServer | undefined;
+  storage!: LocalStore;
   #opened = false;
   #lock: HomeLock | undefined;
   #started = false;
@@ -186,6 +188,7 @@ export class VosNode {
         );
       }
     }
+    this.storage = await LocalStore.open(this.paths.storage);
     this.mempool = new Mempool({
       chainId: this.genesis.chainId,
       minGasPrice: this.genesis.params.minGasPrice,
@@ -437,6 +440,7 @@ export class VosNode {
     await this.ledger?.store.settled();
     await this.tree?.close();
     await this.db?.close();
+    await this.storage?.close();
     if (this.#started) this.logger.info({}, 'node stopped');
   }
 }

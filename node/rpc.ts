@@ -17,6 +17,7 @@ import { RpcCode, RpcError } from '../rpc/errors.js';
 import { type VosApi, vosApi } from '../rpc/methods.js';
 import { RpcServer } from '../rpc/server.js';
 import { type NamingApiDeps, resolveName, reverseName } from '../services/naming/api.js';
+import { handleDownload, handleUpload, type StorageApiDeps, storageRpc } from '../services/storage/api.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { isVosError } from '../util/errors.js';
 import { setLogLevel } from '../util/logger.js';
@@ -40,6 +41,11 @@ export function mapError(err: unknown): RpcError | undefined {
     if (typeof code === 'string' && code.startsWith('NAME_'))
       return new RpcError(RpcCode.InvalidParams, err.message, { code });
     if (code === 'TOO_MANY_WAITERS') return new RpcError(RpcCode.LimitExceeded, err.message, { code });
+    if (code === 'NOT_FOUND' || code === 'BLOCK_NOT_FOUND')
+      return new RpcError(RpcCode.NotFound, err.message, { code });
+    if (code === 'QUOTA_EXCEEDED' || code === 'TOO_LARGE')
+      return new RpcError(RpcCode.LimitExceeded, err.message, { code });
+    if (code === 'INVALID_CID') return new RpcError(RpcCode.InvalidParams, err.message, { code });
     return new RpcError(RpcCode.ServerError, err.message, { code });
   }
   return undefined;
@@ -108,6 +114,13 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     headHeight: () => ledger().head.height,
     params: node.genesis.params.naming,
     prove: stateProof,
+  };
+
+  const storage: StorageApiDeps = {
+    get store() {
+      return node.storage;
+    },
+    maxBytes: node.config.storage.maxBytes,
   };
 
   const handlers: Handlers<VosApi> = {
@@ -195,6 +208,8 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
 
     name_resolve: ([name, options]) => resolveName(naming, name, options?.proof === true),
     name_reverse: ([address]) => reverseName(naming, address),
+
+    ...storageRpc(storage),
 
     tx_send: async ([raw]) => {
       const tx = decode(raw);
@@ -329,6 +344,8 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     });
     res.end(html);
   });
+  server.postRoute('/storage', (req, res) => handleUpload(storage, req, res));
+  server.route('/storage/*', (req, res) => handleDownload(storage, req, res));
   server.route('/healthz', (_req, res) => {
     const ok = node.ledger !== undefined;
     res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });

@@ -335,6 +335,34 @@ const vosMethods = {
     params: [param('address', Address)],
     result: s.nullable(s.object({ name: s.string(), display: s.string(), expires: Uint })),
   }),
+  storage_put: method({
+    summary:
+      'Store a small object locally and pin it (0x-hex bytes, within the body limit; POST /storage streams any size): {id, cid, size}',
+    params: [param('object', s.object({ data: s.hex({ description: 'the bytes' }) }))],
+    result: s.object({ id: s.string(), cid: s.string(), size: Uint }),
+    errors: [{ code: RpcCode.LimitExceeded, message: 'over storage.maxBytes (data.code: QUOTA_EXCEEDED)' }],
+  }),
+  storage_get: method({
+    summary: 'An object stored here, up to 1 MiB, as 0x-hex (GET /storage/<cid> streams any size)',
+    params: [param('id', s.string({ description: 'CID' }))],
+    result: s.object({ id: s.string(), cid: s.string(), size: Uint, data: s.hex() }),
+    errors: [
+      { code: RpcCode.NotFound, message: 'not stored on this node (data.code: NOT_FOUND)' },
+      { code: RpcCode.LimitExceeded, message: 'over 1 MiB (data.code: TOO_LARGE)' },
+    ],
+  }),
+  storage_stat: method({
+    summary: 'Size and pin of an object stored here',
+    params: [param('id', s.string({ description: 'CID' }))],
+    result: s.object({
+      id: s.string(),
+      cid: s.string(),
+      size: Uint,
+      pinned: s.bool(),
+      pinnedAt: s.nullable(Uint),
+    }),
+    errors: [{ code: RpcCode.NotFound, message: 'not stored on this node (data.code: NOT_FOUND)' }],
+  }),
   tx_send: method({
     summary: 'Submit a signed tx (0x-hex of its RLP); returns its hash once admitted to the mempool',
     params: [param('rawTx', RawTx)],

@@ -110,6 +110,7 @@ export class RpcServer<A extends Api = Api> {
   readonly #access: AccessPolicy;
   readonly #adminTokenHash: Buffer | undefined;
   readonly #routes = new Map<string, GetHandler>();
+  readonly #postRoutes = new Map<string, GetHandler>();
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<WsConnection>();
@@ -159,6 +160,11 @@ export class RpcServer<A extends Api = Api> {
 
   route(path: string, handler: GetHandler): void {
     this.#routes.set(path, handler);
+  }
+
+  /** A POST route other than JSON-RPC's `/` (a streamed upload): the handler reads the body itself. */
+  postRoute(path: string, handler: GetHandler): void {
+    this.#postRoutes.set(path, handler);
   }
 
   get methods(): string[] {
@@ -282,6 +288,11 @@ export class RpcServer<A extends Api = Api> {
         return;
       }
       if (method !== 'POST') return json(res, 405, { error: 'use POST for JSON-RPC' });
+      const upload = this.#postRoutes.get((req.url ?? '/').split('?')[0]);
+      if (upload !== undefined) {
+        await upload(req, res);
+        return;
+      }
       const body = await readBody(req, this.#opts.maxBodyBytes);
       if (body === null) {
         json(res, 413, {

@@ -16,6 +16,7 @@ export type StorageErrorCode =
   | 'NOT_FOUND'
   | 'QUOTA_EXCEEDED'
   | 'INVALID_CID'
+  | 'TOO_LARGE'
   | 'STORAGE_FORMAT';
 export class StorageError extends VosError<{ code: StorageErrorCode; cid?: string }> {}
 
@@ -32,7 +33,16 @@ export class LevelBlockstore {
   /** Blocks written by puts still in progress, with how many puts wrote each (GC leaves them alone). */
   readonly inflight = new Map<string, number>();
 
+  /** Bytes of all stored blocks (counted at open, then kept up to date). */
+  usedBytes = 0;
+
   constructor(private readonly db: Db) {}
+
+  async countUsed(): Promise<void> {
+    let n = 0;
+    for await (const { size } of this.all()) n += size;
+    this.usedBytes = n;
+  }
 
   /** A block from anywhere: checked against its CID before it is written. */
   async put(cid: CID, value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<CID> {
@@ -49,7 +59,10 @@ export class LevelBlockstore {
   private async write(cid: CID, bytes: Uint8Array): Promise<CID> {
     const id = cid.toString();
     this.inflight.set(id, (this.inflight.get(id) ?? 0) + 1);
+    // The same chunk in two objects is one block.
+    if (await this.has(cid)) return cid;
     await this.db.put(blockKey(cid), bytes);
+    this.usedBytes += bytes.length;
     return cid;
   }
 
@@ -82,7 +95,10 @@ export class LevelBlockstore {
   }
 
   async delete(cid: CID): Promise<void> {
+    const v = await this.db.get(blockKey(cid));
+    if (v === undefined) return;
     await this.db.del(blockKey(cid));
+    this.usedBytes -= v.length;
   }
 
   /** Every stored block's CID and size. */

@@ -72,7 +72,14 @@ export class LocalStore {
         `the storage DB at ${path} has format ${format[0]}, this node reads ${STORAGE_FORMAT}: move it away`,
       );
     }
-    return new LocalStore(db);
+    const store = new LocalStore(db);
+    await store.blocks.countUsed();
+    return store;
+  }
+
+  /** Bytes of all blocks stored here. */
+  get usedBytes(): number {
+    return this.blocks.usedBytes;
   }
 
   /**
@@ -101,12 +108,12 @@ export class LocalStore {
       },
     };
     try {
-      let root: { cid: CID; size: bigint } | undefined;
-      for await (const entry of importer([{ content: counted() }], store, IMPORT_OPTIONS))
-        root = { cid: entry.cid, size: entry.size };
+      let root: CID | undefined;
+      // (entry.size is the DAG's size; the object's size is the bytes that came in.)
+      for await (const entry of importer([{ content: counted() }], store, IMPORT_OPTIONS)) root = entry.cid;
       if (root === undefined) throw new Error('the importer produced no root');
-      await this.db.put(pinKey(root.cid), encodeRlp([BigInt(root.size), BigInt(Date.now())]));
-      return { cid: root.cid, size: Number(root.size) };
+      await this.db.put(pinKey(root), encodeRlp([BigInt(seen), BigInt(Date.now())]));
+      return { cid: root, size: seen };
     } catch (err) {
       await this.#removeUnpinned(written);
       throw err;
