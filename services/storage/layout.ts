@@ -1,9 +1,10 @@
 /**
- * The local block store's LevelDB (`<home>/data/storage`), apart from the chain DB: content is not
- * consensus state, and a node can drop it (GC, a full disk) without touching the chain.
+ * The local block store (`<home>/data/storage`), apart from the chain DB: content is not consensus
+ * state, and a node can drop it (GC, a full disk) without touching the chain. `index/` is a LevelDB,
+ * `blocks/<last 2 chars of the CID>/<CID>` the block files (raw leaves and dag-pb nodes).
  *
- *   m/format         -> u32 STORAGE_FORMAT of the code that created it (another = refuse to open)
- *   b/<cid bytes>    -> the block's bytes (raw leaf or dag-pb node), checked against the CID on put
+ *   m/format         -> u8 STORAGE_FORMAT of the code that created it (another = refuse to open)
+ *   b/<cid bytes>    -> u32 size of the block file (written after the file, deleted before it)
  *   p/<cid bytes>    -> a pin: rlp([size, pinnedAtMs]) of the object whose root is the CID
  */
 import type { CID } from 'multiformats/cid';

@@ -7,6 +7,8 @@
  * Memory stays bounded whatever the size: the importer pulls chunks from the source as it writes
  * blocks (backpressure), and the exporter yields chunks as they are read.
  */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as dagPb from '@ipld/dag-pb';
 import { ClassicLevel } from 'classic-level';
 import { exporter } from 'ipfs-unixfs-exporter';
@@ -28,6 +30,10 @@ export const IMPORT_OPTIONS = {
   // PERF: one file at a time; a few block writes in flight keep LevelDB busy without buffering much.
   blockWriteConcurrency: 8,
 } as const;
+
+/** Blocks the exporter reads in parallel, and the bytes asked of it at a time (see get). */
+const READ_AHEAD_BLOCKS = 4;
+const READ_WINDOW_BYTES = 16 * CHUNK_SIZE;
 
 export interface PutResult {
   cid: CID;
@@ -56,11 +62,16 @@ export class LocalStore {
   readonly blocks: LevelBlockstore;
   #gcRunning: Promise<unknown> | null = null;
 
-  private constructor(private readonly db: ClassicLevel<Uint8Array, Uint8Array>) {
-    this.blocks = new LevelBlockstore(db);
+  private constructor(
+    private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
+    dir: string,
+  ) {
+    this.blocks = new LevelBlockstore(db, join(dir, 'blocks'));
   }
 
-  static async open(path: string): Promise<LocalStore> {
+  static async open(dir: string): Promise<LocalStore> {
+    const path = join(dir, 'index');
+    await mkdir(dir, { recursive: true });
     const db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     const format = await db.get(KEY_FORMAT);
@@ -72,7 +83,7 @@ export class LocalStore {
         `the storage DB at ${path} has format ${format[0]}, this node reads ${STORAGE_FORMAT}: move it away`,
       );
     }
-    const store = new LocalStore(db);
+    const store = new LocalStore(db, dir);
     await store.blocks.countUsed();
     return store;
   }
@@ -132,7 +143,16 @@ export class LocalStore {
         { code: 'NOT_FOUND', cid: cid.toString() },
         `${cid} is a ${entry.type}, not a file`,
       );
-    yield* entry.content(range);
+    // The exporter walks the whole requested range into an unbounded queue whatever the consumer reads
+    // (no backpressure): asked window by window, it holds at most one window in memory.
+    const size = Number(entry.size);
+    let pos = Math.min(range.offset ?? 0, size);
+    const end = Math.min(size, range.length === undefined ? size : pos + range.length);
+    while (pos < end) {
+      const length = Math.min(READ_WINDOW_BYTES, end - pos);
+      yield* entry.content({ offset: pos, length, blockReadConcurrency: READ_AHEAD_BLOCKS });
+      pos += length;
+    }
   }
 
   /** The object's size (from its root block) and pin. */
