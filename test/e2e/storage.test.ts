@@ -59,7 +59,8 @@ describe(`local storage on a node process (${MB} MiB)`, () => {
     // The file, written in 4 MiB pieces (never whole in memory here either).
     const out = createWriteStream(join(dir, 'in.bin'));
     for (let i = 0; i < MB / 4; i++)
-      if (!out.write(randomBytes(4 * 1024 * 1024))) await new Promise((r) => out.once('drain', r));
+      if (!out.write(randomBytes(4 * 1024 * 1024)))
+        await new Promise<void>((r) => out.once('drain', () => r()));
     await new Promise<void>((r) => out.end(() => r()));
   }, 180_000);
 
