@@ -1,0 +1,105 @@
+/**
+ * Encryption of stored objects: a fresh 256-bit key per object, AES-256-GCM per 256 KiB chunk (nonce =
+ * the object's 8 random bytes + the chunk index; the additional data binds the index and whether it is
+ * the last chunk, so chunks cannot be reordered, dropped or the object cut short), and the key sealed to
+ * the owner's Ed25519 key: X25519 (the key's Montgomery form) with an ephemeral key, HKDF-SHA256, then
+ * AES-256-GCM. Providers that hold shards of the ciphertext learn nothing of the bytes.
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { VosError } from '../../util/errors.js';
+
+export const SEAL_CHUNK = 256 * 1024;
+const TAG = 16;
+const INFO = Buffer.from('vos/storage/seal/1');
+
+export class SealError extends VosError<{ code: 'DECRYPT_FAILED' | 'INVALID_SEALED' }> {}
+
+function aad(index: number, last: boolean): Buffer {
+  const b = Buffer.alloc(5);
+  b.writeUInt32BE(index, 0);
+  b[4] = last ? 1 : 0;
+  return b;
+}
+
+function nonce(prefix: Uint8Array, index: number): Buffer {
+  const n = Buffer.alloc(12);
+  n.set(prefix, 0);
+  n.writeUInt32BE(index, 8);
+  return n;
+}
+
+/** header = 8-byte nonce prefix; then per chunk: ciphertext + 16-byte tag. */
+export function encryptObject(plain: Uint8Array, key: Uint8Array): Buffer {
+  const prefix = randomBytes(8);
+  const count = Math.max(1, Math.ceil(plain.length / SEAL_CHUNK));
+  const out: Buffer[] = [prefix];
+  for (let i = 0; i < count; i++) {
+    const c = createCipheriv('aes-256-gcm', key, nonce(prefix, i));
+    c.setAAD(aad(i, i === count - 1));
+    out.push(c.update(plain.subarray(i * SEAL_CHUNK, (i + 1) * SEAL_CHUNK)), c.final(), c.getAuthTag());
+  }
+  return Buffer.concat(out);
+}
+
+export function decryptObject(sealed: Uint8Array, key: Uint8Array): Buffer {
+  if (sealed.length < 8 + TAG) throw new SealError({ code: 'INVALID_SEALED' }, 'sealed object too short');
+  const prefix = sealed.subarray(0, 8);
+  const body = sealed.subarray(8);
+  const step = SEAL_CHUNK + TAG;
+  const count = Math.max(1, Math.ceil(body.length / step));
+  const out: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const part = body.subarray(i * step, (i + 1) * step);
+    if (part.length < TAG) throw new SealError({ code: 'INVALID_SEALED' }, 'sealed object cut inside a tag');
+    const d = createDecipheriv('aes-256-gcm', key, nonce(prefix, i));
+    d.setAAD(aad(i, i === count - 1));
+    d.setAuthTag(part.subarray(part.length - TAG));
+    try {
+      out.push(d.update(part.subarray(0, part.length - TAG)), d.final());
+    } catch {
+      throw new SealError(
+        { code: 'DECRYPT_FAILED' },
+        `chunk ${i} failed authentication (wrong key or altered bytes)`,
+      );
+    }
+  }
+  return Buffer.concat(out);
+}
+
+/** The object key sealed to an Ed25519 public key: ephemeral X25519 public (32) + GCM nonce (12) + key (32) + tag (16). */
+export function sealKey(objectKey: Uint8Array, ownerEd25519Public: Uint8Array): Buffer {
+  const eph = x25519.utils.randomSecretKey();
+  const ephPub = x25519.getPublicKey(eph);
+  const recipient = ed25519.utils.toMontgomery(ownerEd25519Public);
+  const kek = kekOf(x25519.getSharedSecret(eph, recipient), ephPub, recipient);
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', kek, iv);
+  c.setAAD(Buffer.from(ephPub));
+  return Buffer.concat([Buffer.from(ephPub), iv, c.update(objectKey), c.final(), c.getAuthTag()]);
+}
+
+/** The object key, with the owner's Ed25519 seed; another key fails with DECRYPT_FAILED. */
+export function openKey(sealed: Uint8Array, ownerEd25519Seed: Uint8Array): Buffer {
+  if (sealed.length !== 32 + 12 + 32 + TAG)
+    throw new SealError({ code: 'INVALID_SEALED' }, 'a sealed key is 92 bytes');
+  const ephPub = sealed.subarray(0, 32);
+  const iv = sealed.subarray(32, 44);
+  const secret = ed25519.utils.toMontgomerySecret(ownerEd25519Seed);
+  const mine = x25519.getPublicKey(secret);
+  const kek = kekOf(x25519.getSharedSecret(secret, ephPub), ephPub, mine);
+  const d = createDecipheriv('aes-256-gcm', kek, iv);
+  d.setAAD(Buffer.from(ephPub));
+  d.setAuthTag(sealed.subarray(76));
+  try {
+    return Buffer.concat([d.update(sealed.subarray(44, 76)), d.final()]);
+  } catch {
+    throw new SealError({ code: 'DECRYPT_FAILED' }, 'the object key is not sealed to this key');
+  }
+}
+
+function kekOf(shared: Uint8Array, ephPub: Uint8Array, recipient: Uint8Array): Buffer {
+  return Buffer.from(hkdfSync('sha256', shared, Buffer.concat([ephPub, recipient]), INFO, 32));
+}
+
+export const newObjectKey = (): Buffer => randomBytes(32);
