@@ -72,16 +72,22 @@ export function registerStore(program: Command): void {
       .description('store a file (streamed; any size within storage.maxBytes)')
       .argument('<file>'),
   ).action(async (file: string, o: StoreOptions) => {
-    const size = (
-      await stat(file).catch(() => {
-        throw new CliError(`cannot read ${file}`, 2, 'FILE_NOT_FOUND');
-      })
-    ).size;
+    const st = await stat(file).catch(() => {
+      throw new CliError(`cannot read ${file}`, 2, 'FILE_NOT_FOUND');
+    });
+    // A pipe or a device has no size: sent chunked (the node then checks the budget as bytes arrive).
+    const size = st.isFile() ? st.size : null;
     const url = new URL('/storage', await resolveRpcUrl(o));
     const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(
         url,
-        { method: 'POST', headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': size } },
+        {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/octet-stream',
+            ...(size === null ? {} : { 'Content-Length': size }),
+          },
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
