@@ -4,6 +4,7 @@ import { registerDevnet } from './commands/devnet.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerName } from './commands/name.js';
+import { registerPublish } from './commands/publish.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerStore } from './commands/store.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerStake(program);
   registerName(program);
   registerStore(program);
+  registerPublish(program);
   registerStatus(program);
   for (const c of program.commands) c.exitOverride();
   return program;

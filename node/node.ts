@@ -5,6 +5,7 @@
  *   -> RPC server (HTTP + WebSocket, /metrics, /healthz).
  */
 import '../services/naming/state.js'; // registers the naming tx kinds with the ledger
+import '../services/publish/state.js'; // and the publish kinds
 import { mkdir } from 'node:fs/promises';
 import type { ClassicLevel } from 'classic-level';
 import { frameBudget } from '../chain/budget.js';
@@ -37,6 +38,7 @@ import { DnsGateway } from '../services/naming/dns/gateway.js';
 import { type DnsServer, DnsWorkerPool } from '../services/naming/dns/workers.js';
 import { loadAllNames, nameChangesOf } from '../services/naming/feed.js';
 import { NAME_REC_PREFIX } from '../services/naming/layout.js';
+import { PUB_PREFIX } from '../services/publish/layout.js';
 import { LocalStore } from '../services/storage/local.js';
 import { toHex } from '../util/bytes.js';
 import { assert, VosError } from '../util/errors.js';
@@ -173,7 +175,7 @@ export class VosNode {
       logger: log.child({ module: 'ledger' }),
       stateSublevel: stateDb,
       // Service state that must be enumerable (the DNS gateway loads every name at start).
-      indexedPrefixes: [NAME_REC_PREFIX],
+      indexedPrefixes: [NAME_REC_PREFIX, PUB_PREFIX],
     });
     const trust = parseTrust(this.config.sync.trustHeight, this.config.sync.trustHash);
     if (trust !== undefined && this.ledger.head.height >= trust.height) {

@@ -17,6 +17,7 @@ import { RpcCode, RpcError } from '../rpc/errors.js';
 import { type VosApi, vosApi } from '../rpc/methods.js';
 import { RpcServer } from '../rpc/server.js';
 import { type NamingApiDeps, resolveName, reverseName } from '../services/naming/api.js';
+import { getPublished, handleContent } from '../services/publish/api.js';
 import { handleDownload, handleUpload, type StorageApiDeps, storageRpc } from '../services/storage/api.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { isVosError } from '../util/errors.js';
@@ -45,7 +46,8 @@ export function mapError(err: unknown): RpcError | undefined {
       return new RpcError(RpcCode.NotFound, err.message, { code });
     if (code === 'QUOTA_EXCEEDED' || code === 'TOO_LARGE')
       return new RpcError(RpcCode.LimitExceeded, err.message, { code });
-    if (code === 'INVALID_CID') return new RpcError(RpcCode.InvalidParams, err.message, { code });
+    if (code === 'INVALID_CID' || code === 'INVALID_ID')
+      return new RpcError(RpcCode.InvalidParams, err.message, { code });
     return new RpcError(RpcCode.ServerError, err.message, { code });
   }
   return undefined;
@@ -121,6 +123,12 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
       return node.storage;
     },
     maxBytes: node.config.storage.maxBytes,
+  };
+
+  const publish = {
+    getState: (key: Uint8Array) => ledger().getState(key),
+    indexed: (prefix: Uint8Array) => ledger().store.indexed(prefix),
+    storage,
   };
 
   const handlers: Handlers<VosApi> = {
@@ -210,6 +218,8 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     name_reverse: ([address]) => reverseName(naming, address),
 
     ...storageRpc(storage),
+
+    publish_get: ([idOrCid]) => getPublished(publish, idOrCid),
 
     tx_send: async ([raw]) => {
       const tx = decode(raw);
@@ -346,6 +356,7 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
   });
   server.postRoute('/storage', (req, res) => handleUpload(storage, req, res));
   server.route('/storage/*', (req, res) => handleDownload(storage, req, res));
+  server.route('/content/*', (req, res) => handleContent(publish, req, res));
   server.route('/healthz', (_req, res) => {
     const ok = node.ledger !== undefined;
     res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });

@@ -335,6 +335,26 @@ const vosMethods = {
     params: [param('address', Address)],
     result: s.nullable(s.object({ name: s.string(), display: s.string(), expires: Uint })),
   }),
+  publish_get: method({
+    summary: 'A publish record by id (0x + 64 hex) or by CID (its first publication); null when none',
+    params: [param('idOrCid', s.string())],
+    result: s.nullable(
+      s.object({
+        id: Hash,
+        cid: s.string(),
+        size: Uint,
+        mime: s.string(),
+        kind: s.string(),
+        title: s.string(),
+        description: s.string(),
+        tags: s.array(s.string()),
+        owner: Address,
+        publishedAt: Uint,
+        updatedAt: Uint,
+      }),
+    ),
+    errors: [{ code: RpcCode.InvalidParams, message: 'neither an id nor a CID (data.code: INVALID_ID)' }],
+  }),
   storage_put: method({
     summary:
       'Store a small object locally and pin it (0x-hex bytes, within the body limit; POST /storage streams any size): {id, cid, size}',

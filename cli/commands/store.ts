@@ -20,7 +20,7 @@ interface StoreOptions {
 }
 
 /** Counts bytes through and redraws a progress line on a terminal. */
-function progress(label: string, total: number | null): Transform {
+export function progress(label: string, total: number | null): Transform {
   let n = 0;
   let last = 0;
   const tty = process.stderr.isTTY === true;
@@ -45,7 +45,7 @@ function progress(label: string, total: number | null): Transform {
   });
 }
 
-function failure(status: number, body: string): CliError {
+export function failure(status: number, body: string): CliError {
   let code = 'STORAGE_ERROR';
   let message = body.slice(0, 500);
   try {
@@ -56,6 +56,44 @@ function failure(status: number, body: string): CliError {
     // not JSON: the text as it came
   }
   return new CliError(`${message} (HTTP ${status})`, status === 404 || status === 400 ? 2 : 1, code);
+}
+
+/** Streams a file (or a pipe) to the node's POST /storage: `{id, cid, size}`. */
+export async function uploadFile(
+  file: string,
+  o: { rpc?: string; home?: string },
+): Promise<{ id: string; cid: string; size: number }> {
+  const st = await stat(file).catch(() => {
+    throw new CliError(`cannot read ${file}`, 2, 'FILE_NOT_FOUND');
+  });
+  // A pipe or a device has no size: sent chunked (the node then checks the budget as bytes arrive).
+  const size = st.isFile() ? st.size : null;
+  const url = new URL('/storage', await resolveRpcUrl(o));
+  const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/octet-stream',
+          ...(size === null ? {} : { 'Content-Length': size }),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => {
+          text += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    pipeline(createReadStream(file), progress('put', size), req).catch(reject);
+  });
+  if (body.status !== 200) throw failure(body.status, body.text);
+  return JSON.parse(body.text) as { id: string; cid: string; size: number };
 }
 
 export function registerStore(program: Command): void {
@@ -72,37 +110,7 @@ export function registerStore(program: Command): void {
       .description('store a file (streamed; any size within storage.maxBytes)')
       .argument('<file>'),
   ).action(async (file: string, o: StoreOptions) => {
-    const st = await stat(file).catch(() => {
-      throw new CliError(`cannot read ${file}`, 2, 'FILE_NOT_FOUND');
-    });
-    // A pipe or a device has no size: sent chunked (the node then checks the budget as bytes arrive).
-    const size = st.isFile() ? st.size : null;
-    const url = new URL('/storage', await resolveRpcUrl(o));
-    const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          headers: {
-            'Content-Type': 'application/octet-stream',
-            ...(size === null ? {} : { 'Content-Length': size }),
-          },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d) => {
-            text += d;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      pipeline(createReadStream(file), progress('put', size), req).catch(reject);
-    });
-    if (body.status !== 200) throw failure(body.status, body.text);
-    const r = JSON.parse(body.text) as { id: string; cid: string; size: number };
+    const r = await uploadFile(file, o);
     emit(o, r, `stored ${file}: ${r.cid} (${r.size} bytes)`);
   });
 

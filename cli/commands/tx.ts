@@ -5,7 +5,7 @@ import { type NodeOptions, rpcClient, signingKey } from '../context.js';
 import { CliError, emit, parseAmount } from '../output.js';
 import { type Committed, sendAndCommit } from '../tx-sender.js';
 
-interface TxCliOptions extends NodeOptions {
+export interface TxCliOptions extends NodeOptions {
   gasPrice?: string;
   gasLimit?: string;
 }

@@ -92,12 +92,16 @@ export async function handleDownload(
   d: StorageApiDeps,
   req: IncomingMessage,
   res: ServerResponse,
+  o: { path?: string; contentType?: string } = {},
 ): Promise<void> {
   try {
-    const cid = parseCid(decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\/storage\//, '')));
+    const cid = parseCid(
+      o.path ?? decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\/storage\//, '')),
+    );
     const { size } = await d.store.stat(cid);
     const headers: Record<string, string | number> = {
-      'Content-Type': 'application/octet-stream',
+      'Content-Type': o.contentType ?? 'application/octet-stream',
+      'X-Content-Type-Options': 'nosniff',
       'Accept-Ranges': 'bytes',
       ETag: `"${cid}"`,
       'Cache-Control': 'public, max-age=31536000, immutable',

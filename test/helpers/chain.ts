@@ -16,6 +16,7 @@ import { sortValidators } from '../../chain/validators.js';
 import { Vote, VoteType } from '../../chain/vote.js';
 import { createDevGenesis, genesisHash } from '../../genesis/genesis.js';
 import { NAME_REC_PREFIX } from '../../services/naming/layout.js';
+import { PUB_PREFIX } from '../../services/publish/layout.js';
 
 export interface TestChain {
   ledger: Ledger;
@@ -42,7 +43,7 @@ export async function openLedgerAt(
     genesisHash: genesisHash(genesis),
     stateSublevel: sub,
     // As the node: the naming records are mirrored for enumeration.
-    indexedPrefixes: [NAME_REC_PREFIX],
+    indexedPrefixes: [NAME_REC_PREFIX, PUB_PREFIX],
   });
   const chain: TestChain = {
     ledger,

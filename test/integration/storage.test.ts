@@ -9,12 +9,16 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CID } from 'multiformats/cid';
 import { PrivateKey } from '../../chain/keys.js';
+import { Tx, type TxPayload } from '../../chain/tx/index.js';
 import { createDevGenesis } from '../../genesis/genesis.js';
 import { defaultConfig } from '../../node/config.js';
 import { VosNode } from '../../node/node.js';
 import { RpcClient } from '../../rpc/client.js';
-import { toHex } from '../../util/bytes.js';
+import { publishId } from '../../services/publish/layout.js';
+import { publishPayload } from '../../services/publish/state.js';
+import { fromHex, toHex } from '../../util/bytes.js';
 import { silentLogger } from '../../util/logger.js';
 
 const validator = PrivateKey.fromSeed(new Uint8Array(32).fill(21));
@@ -128,5 +132,50 @@ describe('storage on a node', () => {
     expect((await fetch(`${node.rpcUrl}/storage/${unknown}`)).status).toBe(404);
     await expect(rpc.call('storage_stat', ['nope'])).rejects.toMatchObject({ code: -32602 });
     await expect(rpc.call('storage_stat', [unknown])).rejects.toMatchObject({ code: -32002 });
+  });
+
+  it('publish: publish_get by CID and id, GET /content/<cid> with its mime type and ranges; retract removes it', async () => {
+    const text = Buffer.from('基于区块链技术的操作系统: an operating system on a blockchain');
+    const up = await upload(text);
+    const cidText = String(up.json.cid);
+    const cid = CID.parse(cidText);
+    let nonce = BigInt(
+      (await rpc.call<{ nonce: string }>('chain_getAccount', [validator.address.toString()])).nonce,
+    );
+    const send = async (payload: TxPayload) => {
+      const tx = Tx.sign(
+        { chainId: genesis.chainId, nonce: nonce++, payload, gasLimit: 200_000n, gasPrice: 1n },
+        validator,
+      );
+      const r = await rpc.call<{ receipt: { status: string } }>('tx_sendCommit', [toHex(tx.serialize())]);
+      expect(r.receipt.status).toBe('ok');
+    };
+    expect(await rpc.call('publish_get', [cidText])).toBeNull();
+    const meta = { mime: 'text/plain', kind: 'text' as const, title: 'VOS', description: '', tags: ['os'] };
+    await send(publishPayload.publish({ cid, size: text.length, ...meta }));
+    const id = toHex(publishId(validator.address, cid.bytes));
+    const rec = await rpc.call<{ id: string; owner: string }>('publish_get', [cidText]);
+    expect(rec).toMatchObject({
+      id,
+      cid: cidText,
+      size: text.length,
+      mime: 'text/plain',
+      title: 'VOS',
+      tags: ['os'],
+    });
+    expect(await rpc.call('publish_get', [id])).toEqual(rec);
+    const res = await fetch(`${node.rpcUrl}/content/${cidText}`);
+    expect(res.headers.get('content-type')).toBe('text/plain');
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(text);
+    const part = await fetch(`${node.rpcUrl}/content/${cidText}`, { headers: { Range: 'bytes=0-2' } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(text.subarray(0, 3));
+    // Stored but not published: not served under /content.
+    const other = await upload(Buffer.from('not published'));
+    expect((await fetch(`${node.rpcUrl}/content/${String(other.json.cid)}`)).status).toBe(404);
+    await send(publishPayload.retract(fromHex(id, 32)));
+    expect(await rpc.call('publish_get', [cidText])).toBeNull();
+    expect((await fetch(`${node.rpcUrl}/content/${cidText}`)).status).toBe(404);
+    await expect(rpc.call('publish_get', ['nonsense'])).rejects.toMatchObject({ code: -32602 });
   });
 });

@@ -82,6 +82,8 @@ describe('--from', () => {
       'name transfer',
       'name cancel-transfer',
       'name release',
+      'publish update',
+      'publish retract',
     ];
     const program = buildProgram();
     const found: string[] = [];

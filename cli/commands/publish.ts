@@ -1,0 +1,157 @@
+/**
+ * `vos publish FILE --title T [--tags a,b] [--kind K] [--mime M] [--description D]`: stores the file on
+ * the node (as `vos store put`), then commits a publish tx for its CID (`--json`: `{id, cid, height}`);
+ * `vos publish update ID ...`, `vos publish retract ID`; `vos fetch CID [-o FILE]` streams published
+ * content from GET /content/<cid>.
+ */
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { CID } from 'multiformats/cid';
+import { CodecError } from '../../chain/codec.js';
+import { publishId } from '../../services/publish/layout.js';
+import {
+  checkMeta,
+  KINDS,
+  normalizeTags,
+  type PublishKind,
+  type PublishMeta,
+} from '../../services/publish/record.js';
+import { publishPayload } from '../../services/publish/state.js';
+import { fromHex, toHex } from '../../util/bytes.js';
+import { resolveRpcUrl, signingKey } from '../context.js';
+import { CliError, emit } from '../output.js';
+import { failure, progress, uploadFile } from './store.js';
+import { submit, type TxCliOptions } from './tx.js';
+
+const MIME_BY_EXT: Record<string, [string, PublishKind]> = {
+  '.txt': ['text/plain', 'text'],
+  '.md': ['text/markdown', 'text'],
+  '.html': ['text/html', 'text'],
+  '.json': ['application/json', 'text'],
+  '.png': ['image/png', 'image'],
+  '.jpg': ['image/jpeg', 'image'],
+  '.jpeg': ['image/jpeg', 'image'],
+  '.gif': ['image/gif', 'image'],
+  '.webp': ['image/webp', 'image'],
+  '.svg': ['image/svg+xml', 'image'],
+  '.mp3': ['audio/mpeg', 'audio'],
+  '.ogg': ['audio/ogg', 'audio'],
+  '.wav': ['audio/wav', 'audio'],
+  '.mp4': ['video/mp4', 'video'],
+  '.webm': ['video/webm', 'video'],
+  '.wasm': ['application/wasm', 'executable'],
+};
+
+interface PublishOptions extends TxCliOptions {
+  title?: string;
+  tags?: string[];
+  kind?: string;
+  mime?: string;
+  description?: string;
+  output?: string;
+}
+
+function meta(o: PublishOptions, file?: string): PublishMeta {
+  const guess = file === undefined ? undefined : MIME_BY_EXT[extname(file).toLowerCase()];
+  const kind = (o.kind ?? guess?.[1] ?? 'other') as PublishKind;
+  if (!KINDS.includes(kind)) throw new CliError(`--kind is one of ${KINDS.join(', ')}`, 2, 'INVALID_KIND');
+  if (o.title === undefined) throw new CliError('--title is required', 2, 'INVALID_ARGUMENT');
+  try {
+    return checkMeta({
+      mime: (o.mime ?? guess?.[0] ?? 'application/octet-stream').toLowerCase(),
+      kind,
+      title: o.title.trim(),
+      description: o.description ?? '',
+      tags: normalizeTags(o.tags ?? []),
+    });
+  } catch (err) {
+    if (err instanceof CodecError) throw new CliError(err.message, 2, 'INVALID_PUBLISH');
+    throw err;
+  }
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function withOptions(cmd: Command): Command {
+  return cmd
+    .option('--title <text>', 'title (required)')
+    .option('--tags <list>', 'comma-separated tags (repeatable)', collect)
+    .option('--kind <kind>', `${KINDS.join('|')} (default: from the file extension)`)
+    .option('--mime <type>', 'mime type (default: from the file extension)')
+    .option('--description <text>', 'description')
+    .option('--rpc <url>', 'node JSON-RPC URL')
+    .option('--home <dir>', 'node home (the signing key)')
+    .option('--from <name>', 'sign with the named key of the home; default: the node key')
+    .option('--gas-price <n>', 'gas price (default: the chain minimum)')
+    .option('--gas-limit <n>', 'gas limit')
+    .option('--json', 'machine output');
+}
+
+export function registerPublish(program: Command): void {
+  const publish = withOptions(
+    program
+      .command('publish')
+      .description('store a file on this node and publish it in the ledger index')
+      .argument('<file>'),
+  ).action(async (file: string, o: PublishOptions) => {
+    const m = meta(o, file);
+    const stored = await uploadFile(file, o);
+    const cid = CID.parse(stored.cid);
+    const done = await submit(o, publishPayload.publish({ cid, size: stored.size, ...m }));
+    const key = await signingKey(o);
+    const id = toHex(publishId(key.address, cid.bytes));
+    emit(
+      o,
+      { id, cid: stored.cid, height: done.height },
+      `published ${stored.cid} as ${id} at height ${done.height}`,
+    );
+  });
+  withOptions(
+    publish.command('update').description('change what a publication says').argument('<id>'),
+  ).action(async (id: string, o: PublishOptions) => {
+    const done = await submit(o, publishPayload.update({ id: fromHex(id, 32), ...meta(o) }));
+    emit(o, { id, height: done.height }, `updated ${id} at height ${done.height}`);
+  });
+  withOptions(
+    publish.command('retract').description('remove a publication from the index').argument('<id>'),
+  ).action(async (id: string, o: PublishOptions) => {
+    const done = await submit(o, publishPayload.retract(fromHex(id, 32)));
+    emit(o, { id, height: done.height }, `retracted ${id} at height ${done.height}`);
+  });
+
+  program
+    .command('fetch')
+    .description('fetch published content by CID to a file or stdout')
+    .argument('<cid>')
+    .option('-o, --output <file>', 'write to FILE (default: stdout)')
+    .option('--rpc <url>', 'node JSON-RPC URL')
+    .option('--home <dir>', 'node home')
+    .option('--json', 'machine output')
+    .action(async (cid: string, o: PublishOptions) => {
+      const res = await fetch(new URL(`/content/${encodeURIComponent(cid)}`, await resolveRpcUrl(o)));
+      if (!res.ok || res.body === null) throw failure(res.status, await res.text());
+      const total = Number(res.headers.get('content-length') ?? 0) || null;
+      const src = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+      if (o.output === undefined) {
+        await pipeline(src, progress('fetch', total), process.stdout);
+        return;
+      }
+      const tmp = `${o.output}.part`;
+      try {
+        await pipeline(src, progress('fetch', total), createWriteStream(tmp));
+        await rename(tmp, o.output);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+      emit(
+        o,
+        { cid, file: o.output, size: total, mime: res.headers.get('content-type') },
+        `wrote ${o.output} (${total ?? '?'} bytes, ${res.headers.get('content-type')})`,
+      );
+    });
+}
