@@ -9,9 +9,11 @@ import { Commit, CommitFlag, type CommitSig } from '../../chain/commit.js';
 import type { PrivateKey } from '../../chain/keys.js';
 import { type Execution, Ledger } from '../../chain/ledger/ledger.js';
 import type { ChainParams, GenesisState } from '../../chain/ledger/params.js';
+import { ReceiptStatus } from '../../chain/receipt.js';
 import type { StateTree } from '../../chain/state/tree.js';
 import { openChainDb } from '../../chain/store/chain-db.js';
-import type { Tx } from '../../chain/tx/tx.js';
+import type { TxPayload } from '../../chain/tx/kinds.js';
+import { type Tx, Tx as TxClass } from '../../chain/tx/tx.js';
 import { sortValidators } from '../../chain/validators.js';
 import { Vote, VoteType } from '../../chain/vote.js';
 import { createDevGenesis, genesisHash } from '../../genesis/genesis.js';
@@ -148,4 +150,33 @@ export async function produceBlock(
   await chain.ledger.commitBlock(block, commit, verified);
   void execution;
   return { block, commit, execution: verified, dropped };
+}
+
+/**
+ * Drives a test chain tx by tx: signs with per-sender nonces and commits blocks on the last commit;
+ * `block` returns each tx's receipt error ('' = ok) and fails if the block dropped any tx.
+ */
+export class BlockRunner {
+  #last: Commit | null = null;
+  readonly #nonces = new Map<string, bigint>();
+
+  constructor(
+    readonly chain: TestChain,
+    readonly chainId = 'vos-test',
+  ) {}
+
+  tx(key: PrivateKey, payload: TxPayload): Tx {
+    const id = key.address.toString();
+    const nonce = this.#nonces.get(id) ?? 0n;
+    this.#nonces.set(id, nonce + 1n);
+    return TxClass.sign({ chainId: this.chainId, nonce, payload, gasLimit: 200_000n, gasPrice: 1n }, key);
+  }
+
+  async block(...txs: Tx[]): Promise<string[]> {
+    const r = await produceBlock(this.chain, txs, this.#last);
+    this.#last = r.commit;
+    if (r.dropped.length > 0)
+      throw new Error(`the block dropped ${r.dropped.length} txs: ${String(r.dropped[0].error)}`);
+    return r.execution.receipts.map((x) => (x.status === ReceiptStatus.Ok ? '' : x.error));
+  }
 }

@@ -5,15 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { encodeRlp } from '../../../../chain/codec.js';
-import type { Commit } from '../../../../chain/commit.js';
 import { PrivateKey } from '../../../../chain/keys.js';
 import { DEFAULT_NAMING_PARAMS, type NamingParams, namePrice } from '../../../../chain/ledger/params.js';
-import { ReceiptStatus } from '../../../../chain/receipt.js';
-import { createTxFromRlp, Tx, type TxPayload } from '../../../../chain/tx/index.js';
+import { createTxFromRlp, type Tx, type TxPayload } from '../../../../chain/tx/index.js';
 import { commitHash, NAME_REC_PREFIX, nameKey, nameOfKey } from '../../../../services/naming/layout.js';
 import { decodeEntry } from '../../../../services/naming/records.js';
 import { effectiveEntry, NameTxKind, namePayload, nameStatus } from '../../../../services/naming/state.js';
-import { openTestChain, produceBlock, type TestChain } from '../../../helpers/chain.js';
+import { BlockRunner, openTestChain, type TestChain } from '../../../helpers/chain.js';
 
 const validator = PrivateKey.fromSeed(new Uint8Array(32).fill(31));
 const alice = PrivateKey.fromSeed(new Uint8Array(32).fill(32));
@@ -28,13 +26,10 @@ const naming: NamingParams = {
 };
 
 let chain: TestChain | undefined;
-let last: Commit | null = null;
-const nonces = new Map<string, bigint>();
+let run: BlockRunner;
 afterEach(async () => {
   await chain?.close();
   chain = undefined;
-  last = null;
-  nonces.clear();
 });
 
 async function open(): Promise<TestChain> {
@@ -42,23 +37,13 @@ async function open(): Promise<TestChain> {
     params: { naming },
     extraAccounts: [alice, bob].map((k) => ({ address: k.address, balance: 10_000_000n })),
   });
+  run = new BlockRunner(chain);
   return chain;
 }
 
-function tx(key: PrivateKey, payload: TxPayload): Tx {
-  const id = key.address.toString();
-  const nonce = nonces.get(id) ?? 0n;
-  nonces.set(id, nonce + 1n);
-  return Tx.sign({ chainId: 'vos-test', nonce, payload, gasLimit: 200_000n, gasPrice: 1n }, key);
-}
-
+const tx = (key: PrivateKey, payload: TxPayload): Tx => run.tx(key, payload);
 /** Commit one block with these txs; returns each tx's receipt error ('' = ok). */
-async function block(...txs: Tx[]): Promise<string[]> {
-  const r = await produceBlock(chain!, txs, last);
-  last = r.commit;
-  expect(r.dropped).toEqual([]);
-  return r.execution.receipts.map((x) => (x.status === ReceiptStatus.Ok ? '' : x.error));
-}
+const block = (...txs: Tx[]): Promise<string[]> => run.block(...txs);
 
 async function entry(name: string) {
   const v = await chain!.ledger.getState(nameKey(name));

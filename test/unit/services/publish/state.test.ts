@@ -8,41 +8,27 @@ import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { asList, decodeRlp, encodeRlp } from '../../../../chain/codec.js';
-import type { Commit } from '../../../../chain/commit.js';
 import { PrivateKey } from '../../../../chain/keys.js';
-import { ReceiptStatus } from '../../../../chain/receipt.js';
 import { createTxFromRlp, Tx, type TxPayload } from '../../../../chain/tx/index.js';
 import { txKindModule } from '../../../../chain/tx/kinds.js';
 import { cidIndexKey, publishId, recordKey } from '../../../../services/publish/layout.js';
 import { decodeRecord, type PublishMeta } from '../../../../services/publish/record.js';
 import { PublishTxKind, publishPayload } from '../../../../services/publish/state.js';
-import { openTestChain, produceBlock, type TestChain } from '../../../helpers/chain.js';
+import { BlockRunner, openTestChain, type TestChain } from '../../../helpers/chain.js';
 
 const validator = PrivateKey.fromSeed(new Uint8Array(32).fill(41));
 const alice = PrivateKey.fromSeed(new Uint8Array(32).fill(42));
 const bob = PrivateKey.fromSeed(new Uint8Array(32).fill(43));
 let chain: TestChain | undefined;
-let last: Commit | null = null;
-const nonces = new Map<string, bigint>();
+let run: BlockRunner;
 afterEach(async () => {
   await chain?.close();
   chain = undefined;
-  last = null;
-  nonces.clear();
 });
 
-function tx(key: PrivateKey, payload: TxPayload): Tx {
-  const id = key.address.toString();
-  const nonce = nonces.get(id) ?? 0n;
-  nonces.set(id, nonce + 1n);
-  return Tx.sign({ chainId: 'vos-test', nonce, payload, gasLimit: 200_000n, gasPrice: 1n }, key);
-}
-async function block(...txs: Tx[]): Promise<string[]> {
-  const r = await produceBlock(chain!, txs, last);
-  last = r.commit;
-  expect(r.dropped).toEqual([]);
-  return r.execution.receipts.map((x) => (x.status === ReceiptStatus.Ok ? '' : x.error));
-}
+const tx = (key: PrivateKey, payload: TxPayload): Tx => run.tx(key, payload);
+/** Commit one block with these txs; returns each tx's receipt error ('' = ok). */
+const block = (...txs: Tx[]): Promise<string[]> => run.block(...txs);
 
 const meta: PublishMeta = {
   mime: 'text/plain',
@@ -58,6 +44,7 @@ describe('publish state machine', () => {
     chain = await openTestChain([validator], {
       extraAccounts: [alice, bob].map((k) => ({ address: k.address, balance: 10_000_000n })),
     });
+    run = new BlockRunner(chain);
     const cid = await cidOf('hello');
     expect(await block(tx(alice, publishPayload.publish({ cid, size: 5, ...meta })))).toEqual(['']);
     const id = publishId(alice.address, cid.bytes);
