@@ -5,6 +5,7 @@ import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerName } from './commands/name.js';
 import { registerPublish } from './commands/publish.js';
+import { registerSearch } from './commands/search.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerStore } from './commands/store.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerName(program);
   registerStore(program);
   registerPublish(program);
+  registerSearch(program);
   registerStatus(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -38,7 +38,8 @@ import { DnsGateway } from '../services/naming/dns/gateway.js';
 import { type DnsServer, DnsWorkerPool } from '../services/naming/dns/workers.js';
 import { loadAllNames, nameChangesOf } from '../services/naming/feed.js';
 import { NAME_REC_PREFIX } from '../services/naming/layout.js';
-import { PUB_PREFIX } from '../services/publish/layout.js';
+import { PUB_PREFIX, PUB_REC_PREFIX } from '../services/publish/layout.js';
+import { SearchIndex } from '../services/search/index.js';
 import { LocalStore } from '../services/storage/local.js';
 import { toHex } from '../util/bytes.js';
 import { assert, VosError } from '../util/errors.js';
@@ -95,6 +96,7 @@ export class VosNode {
   rpcAddress!: { host: string; port: number };
   dns: DnsServer | undefined;
   storage!: LocalStore;
+  readonly search = new SearchIndex();
   #opened = false;
   #lock: HomeLock | undefined;
   #started = false;
@@ -240,9 +242,13 @@ export class VosNode {
     this.dns.load(await loadAllNames(this.ledger.store), this.ledger.head.height);
     const dns = this.dns;
     this.metrics.probe.dns = { stats: () => dns.stats, names: () => dns.size };
-    this.app.onStateCommitted(({ block, execution }) =>
-      dns.apply(nameChangesOf(execution.indexed), block.height),
-    );
+    this.app.onStateCommitted(({ block, execution }) => {
+      dns.apply(nameChangesOf(execution.indexed), block.height);
+      this.search.apply(execution.indexed);
+    });
+    // The search index from committed state: names and published items.
+    await this.search.load(this.ledger.store.indexed(NAME_REC_PREFIX));
+    await this.search.load(this.ledger.store.indexed(PUB_REC_PREFIX));
     let lastBlockAt = 0;
     this.app.onCommitted(({ block, commit, execution }) => {
       if (execution.validatorChange !== null)

@@ -46,7 +46,12 @@ export function mapError(err: unknown): RpcError | undefined {
       return new RpcError(RpcCode.NotFound, err.message, { code });
     if (code === 'QUOTA_EXCEEDED' || code === 'TOO_LARGE')
       return new RpcError(RpcCode.LimitExceeded, err.message, { code });
-    if (code === 'INVALID_CID' || code === 'INVALID_ID')
+    if (
+      code === 'INVALID_CID' ||
+      code === 'INVALID_ID' ||
+      code === 'INVALID_QUERY' ||
+      code === 'INVALID_CURSOR'
+    )
       return new RpcError(RpcCode.InvalidParams, err.message, { code });
     return new RpcError(RpcCode.ServerError, err.message, { code });
   }
@@ -220,6 +225,7 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     ...storageRpc(storage),
 
     publish_get: ([idOrCid]) => getPublished(publish, idOrCid),
+    search_query: ([q]) => node.search.query(q),
 
     tx_send: async ([raw]) => {
       const tx = decode(raw);

@@ -355,6 +355,43 @@ const vosMethods = {
     ),
     errors: [{ code: RpcCode.InvalidParams, message: 'neither an id nor a CID (data.code: INVALID_ID)' }],
   }),
+  search_query: method({
+    summary:
+      "Full-text search of published items and names, answered from this node's index of the ledger: {results: [{id, cid, title, kind, owner, mime, score}], cursor}",
+    params: [
+      param(
+        'query',
+        s.object({
+          q: s.string({ description: 'words (CJK text without spaces is found by any word it contains)' }),
+          kind: s.optional(s.string({ description: 'text|image|audio|video|executable|other|name' })),
+          mime: s.optional(s.string()),
+          owner: s.optional(Address),
+          limit: s.optional(s.int({ min: 1, max: 100 })),
+          cursor: s.optional(s.string({ description: 'the cursor of the previous page' })),
+        }),
+      ),
+    ],
+    result: s.object({
+      results: s.array(
+        s.object({
+          id: s.string(),
+          cid: s.nullable(s.string()),
+          title: s.string(),
+          kind: s.string(),
+          owner: Address,
+          mime: s.nullable(s.string()),
+          score: s.any(),
+        }),
+      ),
+      cursor: s.nullable(s.string()),
+    }),
+    errors: [
+      {
+        code: RpcCode.InvalidParams,
+        message: 'empty query or a bad cursor (data.code: INVALID_QUERY, INVALID_CURSOR)',
+      },
+    ],
+  }),
   storage_put: method({
     summary:
       'Store a small object locally and pin it (0x-hex bytes, within the body limit; POST /storage streams any size): {id, cid, size}',

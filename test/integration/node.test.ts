@@ -274,6 +274,7 @@ describe('single-validator node', () => {
       name_reverse: [alice.address.toString()],
       storage_put: [{ data: '0x68656c6c6f' }],
       publish_get: ['bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq'],
+      search_query: [{ q: 'nothing here' }],
       storage_get: ['bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq'],
       storage_stat: ['bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq'],
       tx_get: [toHex(pendingTx.hash())],

@@ -151,7 +151,13 @@ describe('storage on a node', () => {
       expect(r.receipt.status).toBe('ok');
     };
     expect(await rpc.call('publish_get', [cidText])).toBeNull();
-    const meta = { mime: 'text/plain', kind: 'text' as const, title: 'VOS', description: '', tags: ['os'] };
+    const meta = {
+      mime: 'text/plain',
+      kind: 'text' as const,
+      title: 'VOS',
+      description: '基于区块链技术的操作系统',
+      tags: ['os'],
+    };
     await send(publishPayload.publish({ cid, size: text.length, ...meta }));
     const id = toHex(publishId(validator.address, cid.bytes));
     const rec = await rpc.call<{ id: string; owner: string }>('publish_get', [cidText]);
@@ -170,12 +176,27 @@ describe('storage on a node', () => {
     const part = await fetch(`${node.rpcUrl}/content/${cidText}`, { headers: { Range: 'bytes=0-2' } });
     expect(part.status).toBe(206);
     expect(Buffer.from(await part.arrayBuffer())).toEqual(text.subarray(0, 3));
+    // Found by an English and by a Chinese word (search_query, the node's index of the ledger).
+    const zh = await rpc.call<{ results: { id: string }[] }>('search_query', [{ q: '操作系统' }]);
+    expect(zh.results.map((r) => r.id)).toEqual([id]);
+    await send(
+      publishPayload.update({ id: fromHex(id, 32), ...meta, title: 'VOS: a blockchain operating system' }),
+    );
+    const en = await rpc.call<{ results: { id: string; title: string }[] }>('search_query', [
+      { q: 'blockchain', kind: 'text' },
+    ]);
+    expect(en.results).toEqual([
+      expect.objectContaining({ id, title: 'VOS: a blockchain operating system' }),
+    ]);
     // Stored but not published: not served under /content.
     const other = await upload(Buffer.from('not published'));
     expect((await fetch(`${node.rpcUrl}/content/${String(other.json.cid)}`)).status).toBe(404);
     await send(publishPayload.retract(fromHex(id, 32)));
     expect(await rpc.call('publish_get', [cidText])).toBeNull();
     expect((await fetch(`${node.rpcUrl}/content/${cidText}`)).status).toBe(404);
+    expect((await rpc.call<{ results: unknown[] }>('search_query', [{ q: 'blockchain' }])).results).toEqual(
+      [],
+    );
     await expect(rpc.call('publish_get', ['nonsense'])).rejects.toMatchObject({ code: -32602 });
   });
 });
