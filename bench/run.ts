@@ -26,6 +26,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   naming: () => import('./naming.bench.js') as Promise<BenchModule>,
   dns: () => import('./dns.bench.js') as Promise<BenchModule>,
   storage: () => import('./storage.bench.js') as Promise<BenchModule>,
+  search: () => import('./search.bench.js') as Promise<BenchModule>,
   mempool: () => import('./mempool.bench.js') as Promise<BenchModule>,
 };
 

@@ -126,14 +126,19 @@ export class SearchIndex {
       throw new SearchError({ code: 'INVALID_QUERY' }, 'q must be 1-500 characters');
     const limit = Math.min(Math.max(1, o.limit ?? 20), MAX_LIMIT);
     const offset = o.cursor === undefined ? 0 : parseCursor(o.cursor);
-    const hits = this.#ms.search(q, {
-      filter: (r) =>
-        (o.kind === undefined || r.kind === o.kind) &&
-        (o.mime === undefined || r.mime === o.mime) &&
-        (o.owner === undefined || r.owner === o.owner),
-    });
-    // Relevance x boost (the control module's search boost; 1 until it lands), then id for a stable order.
-    hits.sort((a, b) => b.score - a.score || String(a.id).localeCompare(String(b.id)));
+    const filtered = o.kind !== undefined || o.mime !== undefined || o.owner !== undefined;
+    const hits = this.#ms.search(
+      q,
+      filtered
+        ? {
+            filter: (r) =>
+              (o.kind === undefined || r.kind === o.kind) &&
+              (o.mime === undefined || r.mime === o.mime) &&
+              (o.owner === undefined || r.owner === o.owner),
+          }
+        : {},
+    );
+    // minisearch orders by relevance; x boost (the control module's search boost) is 1 until it lands.
     const page = hits.slice(offset, offset + limit).map((h) => ({
       id: String(h.id),
       cid: (h.cid as string) || null,
