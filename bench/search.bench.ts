@@ -36,7 +36,10 @@ export async function run() {
   const cumulative = (n: number) => {
     const c: number[] = [];
     let sum = 0;
-    for (let k = 1; k <= n; k++) c.push((sum += 1 / k));
+    for (let k = 1; k <= n; k++) {
+      sum += 1 / k;
+      c.push(sum);
+    }
     return c.map((x) => x / sum);
   };
   const cdf = new Map([EN, ZH].map((l) => [l, cumulative(l.length)]));
