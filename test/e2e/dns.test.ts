@@ -8,6 +8,7 @@
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -350,7 +351,11 @@ describe('DNS gateway on a devnet (dig, unbound)', () => {
         '',
       ].join('\n'),
     );
-    const unbound = spawn('unbound', ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const unbound = spawn(
+      existsSync('/usr/sbin/unbound') ? '/usr/sbin/unbound' : 'unbound',
+      ['-d', '-c', conf],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let ulog = '';
     unbound.stderr.on('data', (d) => {
       ulog += String(d);
