@@ -3,7 +3,7 @@
  * (consensus driver) serialises execute/commit; reads are safe at any time.
  */
 
-import { equalBytes, toHex } from '../../util/bytes.js';
+import { equalBytes, hasPrefix, toHex } from '../../util/bytes.js';
 import { PeerAction, VosError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { type Address, addressFromPublicKey } from '../address.js';
@@ -607,12 +607,6 @@ export class Ledger {
         throw new VosError({ code: 'INVALID_EVIDENCE' }, 'evidence signature does not verify');
     }
   }
-}
-
-function hasPrefix(key: Uint8Array, prefix: Uint8Array): boolean {
-  if (key.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
-  return true;
 }
 
 function headOp(head: Head): BatchOp {

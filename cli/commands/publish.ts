@@ -4,11 +4,7 @@
  * `vos publish update ID ...`, `vos publish retract ID`; `vos fetch CID [-o FILE]` streams published
  * content from GET /content/<cid>.
  */
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { CID } from 'multiformats/cid';
 import { CodecError } from '../../chain/codec.js';
@@ -24,7 +20,7 @@ import { publishPayload } from '../../services/publish/state.js';
 import { fromHex, toHex } from '../../util/bytes.js';
 import { resolveRpcUrl, signingKey } from '../context.js';
 import { CliError, emit } from '../output.js';
-import { failure, progress, uploadFile } from './store.js';
+import { saveResponse, uploadFile } from './store.js';
 import { submit, type TxCliOptions } from './tx.js';
 
 const MIME_BY_EXT: Record<string, [string, PublishKind]> = {
@@ -133,21 +129,8 @@ export function registerPublish(program: Command): void {
     .option('--json', 'machine output')
     .action(async (cid: string, o: PublishOptions) => {
       const res = await fetch(new URL(`/content/${encodeURIComponent(cid)}`, await resolveRpcUrl(o)));
-      if (!res.ok || res.body === null) throw failure(res.status, await res.text());
-      const total = Number(res.headers.get('content-length') ?? 0) || null;
-      const src = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-      if (o.output === undefined) {
-        await pipeline(src, progress('fetch', total), process.stdout);
-        return;
-      }
-      const tmp = `${o.output}.part`;
-      try {
-        await pipeline(src, progress('fetch', total), createWriteStream(tmp));
-        await rename(tmp, o.output);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
+      const total = await saveResponse(res, 'fetch', o.output);
+      if (o.output === undefined) return;
       emit(
         o,
         { cid, file: o.output, size: total, mime: res.headers.get('content-type') },

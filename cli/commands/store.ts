@@ -96,6 +96,33 @@ export async function uploadFile(
   return JSON.parse(body.text) as { id: string; cid: string; size: number };
 }
 
+/**
+ * A download to stdout or to FILE, with progress; a file is written next to the target and renamed, so
+ * a failed download leaves no partial file. Returns the Content-Length (null when not given).
+ */
+export async function saveResponse(
+  res: Response,
+  label: string,
+  output: string | undefined,
+): Promise<number | null> {
+  if (!res.ok || res.body === null) throw failure(res.status, await res.text());
+  const total = Number(res.headers.get('content-length') ?? 0) || null;
+  const src = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  if (output === undefined) {
+    await pipeline(src, progress(label, total), process.stdout);
+    return total;
+  }
+  const tmp = `${output}.part`;
+  try {
+    await pipeline(src, progress(label, total), createWriteStream(tmp));
+    await rename(tmp, output);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return total;
+}
+
 export function registerStore(program: Command): void {
   const store = program.command('store').description('store files on this node (content-addressed, pinned)');
   const nodeOpts = (c: Command) =>
@@ -123,22 +150,8 @@ export function registerStore(program: Command): void {
   ).action(async (id: string, o: StoreOptions) => {
     const url = new URL(`/storage/${encodeURIComponent(id)}`, await resolveRpcUrl(o));
     const res = await fetch(url);
-    if (!res.ok || res.body === null) throw failure(res.status, await res.text());
-    const total = Number(res.headers.get('content-length') ?? 0) || null;
-    const src = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-    if (o.output === undefined) {
-      await pipeline(src, progress('get', total), process.stdout);
-      return;
-    }
-    // Written next to the target and renamed: a failed get leaves no partial file.
-    const tmp = `${o.output}.part`;
-    try {
-      await pipeline(src, progress('get', total), createWriteStream(tmp));
-      await rename(tmp, o.output);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    const total = await saveResponse(res, 'get', o.output);
+    if (o.output === undefined) return;
     emit(o, { id, file: o.output, size: total }, `wrote ${o.output} (${total ?? '?'} bytes)`);
   });
 

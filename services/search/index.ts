@@ -5,7 +5,7 @@
  * ranked by relevance x boost (1 until the control module lands), paginated by cursor.
  */
 import MiniSearch from 'minisearch';
-import { toHex } from '../../util/bytes.js';
+import { hasPrefix, toHex } from '../../util/bytes.js';
 import { VosError } from '../../util/errors.js';
 import { NAME_REC_PREFIX } from '../naming/layout.js';
 import { decodeEntry } from '../naming/records.js';
@@ -47,8 +47,6 @@ export interface SearchResult {
 export class SearchError extends VosError<{ code: 'INVALID_CURSOR' | 'INVALID_QUERY' }> {}
 
 export const MAX_LIMIT = 100;
-const hasPrefix = (k: Uint8Array, p: Uint8Array) =>
-  k.length >= p.length && Buffer.from(k.subarray(0, p.length)).equals(p);
 
 /** The document a committed state entry makes, or null when the key is not indexed. */
 export function docOf(key: Uint8Array, value: Uint8Array): SearchDoc | null {

@@ -108,8 +108,8 @@ export class LevelBlockstore {
     yield v;
   }
 
+  /** PERF: the file alone (a file is only ever renamed into place whole, after its bytes were checked). */
   async getBytes(cid: CID): Promise<Uint8Array | undefined> {
-    if (!(await this.has(cid))) return undefined;
     try {
       return await readFile(this.file(cid));
     } catch (err) {
