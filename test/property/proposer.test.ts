@@ -54,7 +54,7 @@ const scenario = fc.record({
 });
 
 describe('proposer selection (property)', () => {
-  it('each validator proposes in proportion to its power, within one per window, also after updates', () => {
+  it('each validator proposes in proportion to its power, within one per window (two in the first window after an update)', () => {
     fc.assert(
       fc.property(scenario, ({ powers, warmup, changes, joining }) => {
         const vals = powers.map((p, i) => validator(i, p));
@@ -72,9 +72,12 @@ describe('proposer selection (property)', () => {
         if (remaining === 0) return; // an update may not empty the set (tested in the unit tests)
         const after = base.update(update);
         const t = Number(after.totalPower);
-        expect(windowDeviation(after, roundsWindow(after, h, 0))).toBeLessThanOrEqual(1);
+        // The first window after an update may be off by 2: a joining validator starts at -1.125 x the
+        // total power (CometBFT's penalty for newcomers), which delays it by about one proposal; the
+        // next window is balanced again. (Both first windows start at the update: rounds and heights.)
+        expect(windowDeviation(after, roundsWindow(after, h, 0))).toBeLessThanOrEqual(2);
+        expect(windowDeviation(after, heightsWindow(after, h))).toBeLessThanOrEqual(2);
         expect(windowDeviation(after, roundsWindow(after, h, t))).toBeLessThanOrEqual(1);
-        expect(windowDeviation(after, heightsWindow(after, h))).toBeLessThanOrEqual(1);
       }),
       propertyParams('proposer windows', 300),
     );
