@@ -140,8 +140,8 @@ describe('devnet under faults (real processes)', () => {
       120_000,
     );
     const home = join(dir, 'full');
-    // Below Linux's ephemeral range (32768-60999): a port there can be taken by any outgoing connection.
-    const port = 28_000 + Math.floor(Math.random() * 1700) * 2;
+    // A block of its own (test/helpers/ports.ts): below the ephemeral range, held by no other test.
+    const port = randomBasePort();
     const init = spawn(
       process.execPath,
       [
@@ -156,7 +156,7 @@ describe('devnet under faults (real processes)', () => {
         '--p2p-port',
         String(port + 1),
         '--dns-port',
-        String(port - 3000),
+        String(port + 2),
       ],
       { stdio: 'ignore' },
     );

@@ -323,7 +323,7 @@ describe('DNS gateway on a devnet (dig, unbound)', () => {
     if (!tool('unbound') || !hasDig) return;
     const udir = join(dir, 'unbound');
     await run('mkdir', ['-p', udir]);
-    const uport = 20_000 + Math.floor(Math.random() * 20_000);
+    const uport = randomBasePort();
     const conf = join(udir, 'unbound.conf');
     await writeFile(
       conf,

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RpcClient } from '../../rpc/client.js';
+import { reservePortBlock } from './ports.js';
 
 export const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bin', 'vos.js');
 
@@ -24,8 +25,9 @@ export interface DevnetInfo {
   }[];
 }
 
+/** The first of BLOCK ports reserved for this test process (test/helpers/ports.ts). */
 export function randomBasePort(): number {
-  return 20_000 + Math.floor(Math.random() * 2000) * 10;
+  return reservePortBlock();
 }
 
 export async function sleep(ms: number): Promise<void> {
