@@ -12,19 +12,25 @@ import {
   type ChainParams,
   DEFAULT_NAMING_PARAMS,
   DEFAULT_PARAMS,
+  DEFAULT_STORAGE_PARAMS,
   type GenesisState,
   type NamingParams,
+  type StorageParams,
 } from '../chain/ledger/params.js';
 import { CHAIN_ID_RE } from '../chain/signing.js';
 import { MAX_VALIDATORS } from '../chain/validators.js';
 import { NameError, normalizeName } from '../services/naming/name.js';
+import { MAX_SHARDS } from '../services/storage/limits.js';
 import { fromHex, toHex, utf8 } from '../util/bytes.js';
 import { VosError } from '../util/errors.js';
 
 export interface GenesisJSON {
   chainId: string;
   genesisTime: string;
-  params: Record<Exclude<keyof ChainParams, 'naming'>, string | number> & { naming: NamingJSON };
+  params: Record<Exclude<keyof ChainParams, 'naming' | 'storage'>, string | number> & {
+    naming: NamingJSON;
+    storage: StorageParams;
+  };
   accounts: { address: string; balance: string }[];
   validators: { name?: string; address: string; publicKey: string; stake: string }[];
 }
@@ -99,6 +105,7 @@ export function parseGenesis(json: unknown): GenesisState {
         ? d.slashFractionPpm
         : int(p.slashFractionPpm, 'params.slashFractionPpm', 0, 1_000_000),
     naming: parseNaming(p.naming),
+    storage: parseStorage(p.storage),
   };
   if (params.unbondingPeriod <= params.epochLength) {
     throw new GenesisError(
@@ -194,6 +201,29 @@ function parseNaming(v: unknown): NamingParams {
   return out;
 }
 
+function parseStorage(v: unknown): StorageParams {
+  if (v === undefined) return DEFAULT_STORAGE_PARAMS;
+  if (typeof v !== 'object' || v === null) throw new GenesisError('params.storage', 'expected an object');
+  const n = v as Record<string, unknown>;
+  const d = DEFAULT_STORAGE_PARAMS;
+  for (const k of Object.keys(n)) if (!(k in d)) throw new GenesisError(`params.storage.${k}`, 'unknown key');
+  const num = (k: keyof StorageParams, min: number, max?: number) =>
+    n[k] === undefined ? d[k] : int(n[k], `params.storage.${k}`, min, max);
+  const out: StorageParams = {
+    dataShards: num('dataShards', 1, MAX_SHARDS - 1),
+    parityShards: num('parityShards', 1, MAX_SHARDS - 1),
+    auditInterval: num('auditInterval', 2),
+    baseQuota: num('baseQuota', 0),
+    minCapacity: num('minCapacity', 1),
+  };
+  if (out.dataShards + out.parityShards > MAX_SHARDS)
+    throw new GenesisError(
+      'params.storage.parityShards',
+      `dataShards + parityShards must be <= ${MAX_SHARDS}`,
+    );
+  return out;
+}
+
 function namingToJSON(n: NamingParams): NamingJSON {
   return {
     commitMinAge: n.commitMinAge,
@@ -221,6 +251,7 @@ export function genesisToJSON(g: GenesisState): GenesisJSON {
       maxValidators: p.maxValidators,
       slashFractionPpm: p.slashFractionPpm,
       naming: namingToJSON(p.naming),
+      storage: { ...p.storage },
     },
     accounts: g.accounts.map((a) => ({ address: a.address.toString(), balance: a.balance.toString() })),
     validators: g.validators.map((v) => ({

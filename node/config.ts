@@ -42,8 +42,12 @@ export interface NodeConfig {
    * many processes sharing the socket (node:cluster) instead of the node's own.
    */
   dns: { host: string; port: number; maxTtl: number; udpPayload: number; workers: number };
-  /** The local content store (`<home>/data/storage`): maxBytes is its budget on disk. */
-  storage: { maxBytes: number };
+  /**
+   * The local content store (`<home>/data/storage`): maxBytes is its budget on disk. providerCapacity >
+   * 0 makes the node a storage provider: it registers that many bytes on chain and holds other nodes'
+   * shards in `<home>/data/storage/shards` up to it.
+   */
+  storage: { maxBytes: number; providerCapacity: number };
   log: { level: string; format: 'json' | 'pretty' };
   consensus: {
     timeoutProposeMs: number;
@@ -128,7 +132,7 @@ export function defaultConfig(
       udpPayload: 1232,
       workers: 0,
     },
-    storage: { maxBytes: 10 * 1024 ** 3 },
+    storage: { maxBytes: 10 * 1024 ** 3, providerCapacity: 0 },
     log: { level: 'info', format: 'json' },
     consensus: {
       timeoutProposeMs: 3000,
@@ -251,6 +255,11 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
     throw new VosError(
       { code: 'INVALID_CONFIG', field: 'dns.udpPayload' },
       'dns.udpPayload must be 512..4096 (bytes)',
+    );
+  if (!Number.isSafeInteger(c.storage.providerCapacity) || c.storage.providerCapacity < 0)
+    throw new VosError(
+      { code: 'INVALID_CONFIG', field: 'storage.providerCapacity' },
+      'storage.providerCapacity must be a byte count (0: not a provider)',
     );
   if (!Number.isSafeInteger(c.storage.maxBytes) || c.storage.maxBytes < 0)
     throw new VosError(

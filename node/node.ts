@@ -6,7 +6,9 @@
  */
 import '../services/naming/state.js'; // registers the naming tx kinds with the ledger
 import '../services/publish/state.js'; // and the publish kinds
+import '../services/storage/state.js'; // and the storage kinds and audit epochs
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ClassicLevel } from 'classic-level';
 import { frameBudget } from '../chain/budget.js';
 import type { PrivateKey } from '../chain/keys.js';
@@ -41,6 +43,9 @@ import { NAME_REC_PREFIX } from '../services/naming/layout.js';
 import { PUB_PREFIX, PUB_REC_PREFIX } from '../services/publish/layout.js';
 import { SearchIndex } from '../services/search/index.js';
 import { LocalStore } from '../services/storage/local.js';
+import { StorageNet } from '../services/storage/network.js';
+import { PROV_PREFIX } from '../services/storage/prov.js';
+import { ShardStore } from '../services/storage/shards.js';
 import { toHex } from '../util/bytes.js';
 import { assert, VosError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -49,6 +54,7 @@ import { type HomePaths, homePaths, loadConfig, type NodeConfig, parseTrust } fr
 import { LedgerConsensusApp } from './consensus-app.js';
 import { NodeEvents } from './events.js';
 import { HomeLock } from './home-lock.js';
+import { OwnTxs } from './own-tx.js';
 import { checkPortsFree, nodePorts, portErrorFrom } from './ports.js';
 import { createRpcServer } from './rpc.js';
 import { TxWaiters } from './tx-waiters.js';
@@ -96,6 +102,10 @@ export class VosNode {
   rpcAddress!: { host: string; port: number };
   dns: DnsServer | undefined;
   storage!: LocalStore;
+  /** Distributed storage: the prov/ view, the storage protocol, audits and repairs. */
+  storageNet: StorageNet | undefined;
+  shards: ShardStore | undefined;
+  ownTxs!: OwnTxs;
   readonly search = new SearchIndex();
   #opened = false;
   #lock: HomeLock | undefined;
@@ -177,7 +187,7 @@ export class VosNode {
       logger: log.child({ module: 'ledger' }),
       stateSublevel: stateDb,
       // Service state that must be enumerable (the DNS gateway loads every name at start).
-      indexedPrefixes: [NAME_REC_PREFIX, PUB_PREFIX],
+      indexedPrefixes: [NAME_REC_PREFIX, PUB_PREFIX, PROV_PREFIX],
     });
     const trust = parseTrust(this.config.sync.trustHeight, this.config.sync.trustHash);
     if (trust !== undefined && this.ledger.head.height >= trust.height) {
@@ -245,6 +255,7 @@ export class VosNode {
     this.app.onStateCommitted(({ block, execution }) => {
       dns.apply(nameChangesOf(execution.indexed), block.height);
       this.search.apply(execution.indexed);
+      this.storageNet?.apply(execution.indexed, block.height);
     });
     // The search index from committed state: names and published items.
     await this.search.load(this.ledger.store.indexed(NAME_REC_PREFIX));
@@ -271,6 +282,7 @@ export class VosNode {
         'committed block',
       );
       this.events.emit('block', { block, receipts: execution.receipts });
+      this.storageNet?.onBlock();
       this.#refreshValidators().catch(() => undefined);
     });
     await this.#refreshValidators();
@@ -310,6 +322,29 @@ export class VosNode {
       });
       transport = this.reactor;
     }
+    this.ownTxs = new OwnTxs({
+      chainId: this.genesis.chainId,
+      key: this.key,
+      ledger: this.ledger,
+      mempool: this.mempool,
+      waiters: this.txWaiters,
+      minGasPrice: this.genesis.params.minGasPrice,
+    });
+    const capacity = this.config.storage.providerCapacity;
+    if (capacity > 0) this.shards = await ShardStore.open(join(this.paths.storage, 'shards'), capacity);
+    const scorer = this.scorer;
+    this.storageNet = new StorageNet({
+      chainId: this.genesis.chainId,
+      key: this.key,
+      params: this.ledger.params.storage,
+      host: this.host,
+      shards: this.shards,
+      capacity,
+      send: (payload, opts) => this.ownTxs.send(payload, opts),
+      penalise: (peer, err) => scorer?.penalise(peer, err, 'storage'),
+      logger: log.child({ module: 'storage' }),
+    });
+    await this.storageNet.load(this.ledger.store.indexed(PROV_PREFIX), this.ledger.head.height);
     this.consensus = new ConsensusDriver({
       app: this.app,
       key: this.key,
@@ -350,6 +385,7 @@ export class VosNode {
       });
       await this.txGossip.start();
     }
+    await this.storageNet.start();
     await this.consensus.start();
     if (this.host !== undefined) {
       const ledger = this.ledger;
@@ -439,6 +475,7 @@ export class VosNode {
     this.txWaiters.close(new RpcError(RpcCode.ServerError, 'the node is shutting down'));
     await this.sync?.stop();
     await this.txGossip?.stop();
+    await this.storageNet?.stop();
     await this.reactor?.stop();
     await this.consensus?.stop();
     this.#quicKeeper?.stop();

@@ -42,7 +42,7 @@ export function mapError(err: unknown): RpcError | undefined {
     if (typeof code === 'string' && code.startsWith('NAME_'))
       return new RpcError(RpcCode.InvalidParams, err.message, { code });
     if (code === 'TOO_MANY_WAITERS') return new RpcError(RpcCode.LimitExceeded, err.message, { code });
-    if (code === 'NOT_FOUND' || code === 'BLOCK_NOT_FOUND')
+    if (code === 'NOT_FOUND' || code === 'BLOCK_NOT_FOUND' || code === 'OBJECT_NOT_FOUND')
       return new RpcError(RpcCode.NotFound, err.message, { code });
     if (code === 'QUOTA_EXCEEDED' || code === 'TOO_LARGE')
       return new RpcError(RpcCode.LimitExceeded, err.message, { code });
@@ -50,7 +50,9 @@ export function mapError(err: unknown): RpcError | undefined {
       code === 'INVALID_CID' ||
       code === 'INVALID_ID' ||
       code === 'INVALID_QUERY' ||
-      code === 'INVALID_CURSOR'
+      code === 'INVALID_CURSOR' ||
+      code === 'INVALID_PARAMS' ||
+      code === 'NOT_OWNER'
     )
       return new RpcError(RpcCode.InvalidParams, err.message, { code });
     return new RpcError(RpcCode.ServerError, err.message, { code });
@@ -128,6 +130,9 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
       return node.storage;
     },
     maxBytes: node.config.storage.maxBytes,
+    get net() {
+      return node.storageNet;
+    },
   };
 
   const publish = {

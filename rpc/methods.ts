@@ -394,31 +394,73 @@ const vosMethods = {
   }),
   storage_put: method({
     summary:
-      'Store a small object locally and pin it (0x-hex bytes, within the body limit; POST /storage streams any size): {id, cid, size}',
-    params: [param('object', s.object({ data: s.hex({ description: 'the bytes' }) }))],
-    result: s.object({ id: s.string(), cid: s.string(), size: Uint }),
-    errors: [{ code: RpcCode.LimitExceeded, message: 'over storage.maxBytes (data.code: QUOTA_EXCEEDED)' }],
-  }),
-  storage_get: method({
-    summary: 'An object stored here, up to 1 MiB, as 0x-hex (GET /storage/<cid> streams any size)',
-    params: [param('id', s.string({ description: 'CID' }))],
-    result: s.object({ id: s.string(), cid: s.string(), size: Uint, data: s.hex() }),
-    errors: [
-      { code: RpcCode.NotFound, message: 'not stored on this node (data.code: NOT_FOUND)' },
-      { code: RpcCode.LimitExceeded, message: 'over 1 MiB (data.code: TOO_LARGE)' },
+      'Store a small object (0x-hex bytes, within the body limit; POST /storage streams any size): locally and pinned, or with distributed: true encrypted and erasure-coded across providers: {id, cid, size}',
+    params: [
+      param(
+        'object',
+        s.object({
+          data: s.hex({ description: 'the bytes' }),
+          distributed: s.optional(s.bool()),
+          k: s.optional(s.int({ description: 'data shards (distributed)' })),
+          m: s.optional(s.int({ description: 'parity shards (distributed)' })),
+        }),
+      ),
     ],
-  }),
-  storage_stat: method({
-    summary: 'Size and pin of an object stored here',
-    params: [param('id', s.string({ description: 'CID' }))],
     result: s.object({
       id: s.string(),
       cid: s.string(),
       size: Uint,
-      pinned: s.bool(),
-      pinnedAt: s.nullable(Uint),
+      k: s.optional(Uint),
+      m: s.optional(Uint),
+      height: s.optional(Uint),
     }),
-    errors: [{ code: RpcCode.NotFound, message: 'not stored on this node (data.code: NOT_FOUND)' }],
+    errors: [
+      {
+        code: RpcCode.LimitExceeded,
+        message: 'over storage.maxBytes or the storage quota (data.code: QUOTA_EXCEEDED)',
+      },
+      { code: RpcCode.ServerError, message: 'too few providers (data.code: NOT_ENOUGH_PROVIDERS)' },
+    ],
+  }),
+  storage_get: method({
+    summary:
+      "An object up to 1 MiB as 0x-hex: by CID from the local store, or by distributed object id (this node's own) from its shards (GET /storage/<id> streams any size)",
+    params: [param('id', s.string({ description: 'CID or 0x object id' }))],
+    result: s.object({ id: s.string(), cid: s.optional(s.string()), size: Uint, data: s.hex() }),
+    errors: [
+      { code: RpcCode.NotFound, message: 'not stored on this node (data.code: NOT_FOUND, OBJECT_NOT_FOUND)' },
+      { code: RpcCode.LimitExceeded, message: 'over 1 MiB (data.code: TOO_LARGE)' },
+    ],
+  }),
+  storage_stat: method({
+    summary:
+      'A local object: {id, cid, size, pinned, pinnedAt}; a distributed one: its placement {id, owner, k, m, size, shardSize, healthy, shards: [{index, cid, root, provider, status, since, provenEpoch}], distributed: true}',
+    params: [param('id', s.string({ description: 'CID or 0x object id' }))],
+    result: s.any({ description: 'see the summary' }),
+    errors: [{ code: RpcCode.NotFound, message: 'not stored (data.code: NOT_FOUND, OBJECT_NOT_FOUND)' }],
+  }),
+  storage_delete: method({
+    summary:
+      "Delete one of this node's distributed objects (a storage-delete tx; providers drop the shards): {id, height}",
+    params: [param('id', s.string({ description: '0x object id' }))],
+    result: s.object({ id: s.string(), height: Uint }),
+    errors: [{ code: RpcCode.NotFound, message: 'no such object (data.code: OBJECT_NOT_FOUND)' }],
+  }),
+  storage_providers: method({
+    summary:
+      'The registered storage providers: [{address, capacity, used, addrs, registeredAt, faults, proofs}]',
+    params: [],
+    result: s.array(
+      s.object({
+        address: Address,
+        capacity: Uint,
+        used: Uint,
+        addrs: s.array(s.string()),
+        registeredAt: Uint,
+        faults: Uint,
+        proofs: Uint,
+      }),
+    ),
   }),
   tx_send: method({
     summary: 'Submit a signed tx (0x-hex of its RLP); returns its hash once admitted to the mempool',

@@ -41,6 +41,8 @@ export interface TxContext {
   height: number;
   params: ChainParams;
   state: StateOverlay;
+  /** The hash of the block before this one (known to all before the block: not a secret). */
+  prevHash: Uint8Array;
 }
 
 export async function getAccount(state: StateOverlay, a: Address): Promise<Account> {

@@ -33,6 +33,7 @@ import {
   VAL_INDEX_KEY,
   validatorKey,
 } from './accounts.js';
+import { runBlockHooks } from './block-hooks.js';
 import { applyEvidence, endBlock } from './end-block.js';
 import { executeTx, getAccount, putAccount } from './execute-tx.js';
 import { StateOverlay } from './overlay.js';
@@ -278,7 +279,13 @@ export class Ledger {
     const evidence = args.evidence ?? [];
     await this.#verifyEvidence(height, evidence);
     const jailed = await this.#applyEvidence(overlay, evidence);
-    const ctx = { chainId: this.chainId, height, params: this.params, state: overlay };
+    const ctx = {
+      chainId: this.chainId,
+      height,
+      params: this.params,
+      state: overlay,
+      prevHash: this.#head.hash,
+    };
     const txs: Tx[] = [];
     const receipts: Receipt[] = [];
     const dropped: { tx: Tx; error: unknown }[] = [];
@@ -321,6 +328,7 @@ export class Ledger {
       }
     }
     await this.#payFees(overlay, args.proposer, fees);
+    await runBlockHooks(ctx);
     const validatorChange = await endBlock(
       overlay,
       height,
@@ -421,7 +429,13 @@ export class Ledger {
       throw fail((err as Error).message, err);
     }
     const jailed = await this.#applyEvidence(overlay, block.evidence);
-    const ctx = { chainId: this.chainId, height, params: this.params, state: overlay };
+    const ctx = {
+      chainId: this.chainId,
+      height,
+      params: this.params,
+      state: overlay,
+      prevHash: this.#head.hash,
+    };
     const receipts: Receipt[] = [];
     let gasUsed = 0n;
     let fees = 0n;
@@ -439,6 +453,7 @@ export class Ledger {
     }
     if (gasUsed > this.params.maxBlockGas) throw fail('block exceeds maxBlockGas');
     await this.#payFees(overlay, h.proposer, fees);
+    await runBlockHooks(ctx);
     const validatorChange = await endBlock(
       overlay,
       height,

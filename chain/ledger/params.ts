@@ -21,7 +21,29 @@ export interface ChainParams {
   slashFractionPpm: number;
   /** The naming service's rules (services/naming). */
   naming: NamingParams;
+  /** The distributed storage rules (services/storage). */
+  storage: StorageParams;
 }
+
+export interface StorageParams {
+  /** Default Reed-Solomon code of an object: data shards k and parity shards m (k-of-(k+m) rebuild). */
+  dataShards: number;
+  parityShards: number;
+  /** Blocks per audit epoch; the block hash before an epoch's first block seeds its challenges. */
+  auditInterval: number;
+  /** Bytes of objects an owner may keep in network storage (the control module raises it later). */
+  baseQuota: number;
+  /** Smallest capacity a provider may register (bytes). */
+  minCapacity: number;
+}
+
+export const DEFAULT_STORAGE_PARAMS: StorageParams = {
+  dataShards: 4,
+  parityShards: 4,
+  auditInterval: 100,
+  baseQuota: 1024 * 1024 * 1024,
+  minCapacity: 64 * 1024 * 1024,
+};
 
 export interface NamingParams {
   /** A reveal must come at least this many blocks after its commit (>= 1: no same-block front-run). */
@@ -89,6 +111,7 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxValidators: 100,
   slashFractionPpm: 50_000,
   naming: DEFAULT_NAMING_PARAMS,
+  storage: DEFAULT_STORAGE_PARAMS,
 };
 
 /**

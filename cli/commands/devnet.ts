@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { PrivateKey } from '../../chain/keys.js';
 import { loadKey } from '../../chain/keystore.js';
+import { DEFAULT_STORAGE_PARAMS } from '../../chain/ledger/params.js';
 import { createDevGenesis, genesisToJSON } from '../../genesis/genesis.js';
 import { homePaths, loadConfig } from '../../node/config.js';
 import { HomeLock, HomeLockError } from '../../node/home-lock.js';
@@ -35,6 +36,9 @@ export interface DevnetFile {
   nodes: DevnetNode[];
 }
 
+export const DEVNET_AUDIT_INTERVAL = 20;
+export const DEVNET_PROVIDER_CAPACITY = 16 * 1024 ** 3;
+
 /** Node i: RPC base + 10i, P2P base + 10i + 1, DNS base + 10i + 2 (node0's RPC on 8545 by default). */
 export function devnetPorts(base: number, i: number) {
   return { rpc: base + 10 * i, p2p: base + 10 * i + 1, dns: base + 10 * i + 2 };
@@ -49,7 +53,11 @@ async function ensureHomes(
   const fresh = homes.filter((h) => !existsSync(homePaths(h).config));
   if (fresh.length === n) {
     const keys = homes.map(() => PrivateKey.generate());
-    const genesis = createDevGenesis(keys, { chainId: 'vos-devnet' });
+    // Audits every 20 blocks (the chain default is 100): a devnet shows an epoch's audit within a minute.
+    const genesis = createDevGenesis(keys, {
+      chainId: 'vos-devnet',
+      params: { storage: { ...DEFAULT_STORAGE_PARAMS, auditInterval: DEVNET_AUDIT_INTERVAL } },
+    });
     await mkdir(dir, { recursive: true });
     const genesisFile = join(dir, 'genesis.json');
     await writeFile(genesisFile, `${JSON.stringify(genesisToJSON(genesis), null, 2)}\n`);
@@ -69,6 +77,8 @@ async function ensureHomes(
       const cfgFile = homePaths(homes[i]).config;
       const cfg = JSON.parse(await readFile(cfgFile, 'utf8'));
       cfg.p2p.seeds = addrs.filter((_, j) => j !== i);
+      // Every devnet node is a storage provider.
+      cfg.storage = { ...cfg.storage, providerCapacity: DEVNET_PROVIDER_CAPACITY };
       await writeFile(cfgFile, `${JSON.stringify(cfg, null, 2)}\n`);
     }
     return { chainId: genesis.chainId, homes };

@@ -1,7 +1,8 @@
 /**
- * `vos store put FILE` (streamed to the node's POST /storage: `{id, cid, size}`), `vos store get ID
- * [-o FILE]` (streamed from GET /storage/<cid>), `vos store stat ID`. A progress line on stderr when
- * it is a terminal.
+ * `vos store put FILE [--distributed [--data K --parity M]]` (streamed to the node's POST /storage:
+ * `{id, cid, size}`), `vos store get ID [-o FILE]` (streamed from GET /storage/<id>), `vos store stat
+ * ID`, `vos store delete ID` (a distributed object), `vos store providers`. A progress line on stderr
+ * when it is a terminal.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
@@ -17,6 +18,9 @@ interface StoreOptions {
   home?: string;
   json?: boolean;
   output?: string;
+  distributed?: boolean;
+  data?: number;
+  parity?: number;
 }
 
 /** Counts bytes through and redraws a progress line on a terminal. */
@@ -61,7 +65,7 @@ export function failure(status: number, body: string): CliError {
 /** Streams a file (or a pipe) to the node's POST /storage: `{id, cid, size}`. */
 export async function uploadFile(
   file: string,
-  o: { rpc?: string; home?: string },
+  o: { rpc?: string; home?: string; distributed?: boolean; data?: number; parity?: number },
 ): Promise<{ id: string; cid: string; size: number }> {
   const st = await stat(file).catch(() => {
     throw new CliError(`cannot read ${file}`, 2, 'FILE_NOT_FOUND');
@@ -69,6 +73,18 @@ export async function uploadFile(
   // A pipe or a device has no size: sent chunked (the node then checks the budget as bytes arrive).
   const size = st.isFile() ? st.size : null;
   const url = new URL('/storage', await resolveRpcUrl(o));
+  if (o.distributed === true) {
+    if (size === null)
+      throw new CliError(
+        '--distributed needs a regular file (its size is sealed with it)',
+        2,
+        'INVALID_ARGUMENT',
+      );
+    url.searchParams.set('distributed', '1');
+    if (o.data !== undefined) url.searchParams.set('k', String(o.data));
+    if (o.parity !== undefined) url.searchParams.set('m', String(o.parity));
+  } else if (o.data !== undefined || o.parity !== undefined)
+    throw new CliError('--data and --parity go with --distributed', 2, 'INVALID_ARGUMENT');
   const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(
       url,
@@ -134,11 +150,32 @@ export function registerStore(program: Command): void {
   nodeOpts(
     store
       .command('put')
-      .description('store a file (streamed; any size within storage.maxBytes)')
-      .argument('<file>'),
+      .description(
+        "store a file (streamed): on this node within storage.maxBytes, or --distributed: encrypted to this node's key and erasure-coded across providers",
+      )
+      .argument('<file>')
+      .option('--distributed', 'encrypt, erasure-code and spread over the storage providers')
+      .option(
+        '--data <k>',
+        "data shards (default: the chain's, shrunk to the providers there are)",
+        shardCount,
+      )
+      .option('--parity <m>', 'parity shards: any k of k + m rebuild the file', shardCount),
   ).action(async (file: string, o: StoreOptions) => {
-    const r = await uploadFile(file, o);
-    emit(o, r, `stored ${file}: ${r.cid} (${r.size} bytes)`);
+    const r = (await uploadFile(file, o)) as {
+      id: string;
+      cid: string;
+      size: number;
+      k?: number;
+      m?: number;
+    };
+    emit(
+      o,
+      r,
+      r.k === undefined
+        ? `stored ${file}: ${r.cid} (${r.size} bytes)`
+        : `stored ${file} across ${r.k + (r.m ?? 0)} providers (any ${r.k} rebuild it): id ${r.id}, cid ${r.cid} (${r.size} bytes)`,
+    );
   });
 
   nodeOpts(
@@ -155,13 +192,64 @@ export function registerStore(program: Command): void {
     emit(o, { id, file: o.output, size: total }, `wrote ${o.output} (${total ?? '?'} bytes)`);
   });
 
-  nodeOpts(store.command('stat').description('size and pin of a stored object').argument('<id>')).action(
-    async (id: string, o: StoreOptions) => {
-      const r = await (await rpcClient(o)).call<{ cid: string; size: number; pinned: boolean }>(
-        'storage_stat',
-        [id],
+  nodeOpts(
+    store
+      .command('stat')
+      .description('size and pin of a stored object, or the placement of a distributed one')
+      .argument('<id>'),
+  ).action(async (id: string, o: StoreOptions) => {
+    const r = await (await rpcClient(o)).call<StatJSON>('storage_stat', [id]);
+    if (r.distributed !== true)
+      return emit(o, r, `${r.cid}  ${r.size} bytes  ${r.pinned ? 'pinned' : 'not pinned'}`);
+    const lines = (r.shards ?? []).map(
+      (x) => `  ${x.index}  ${x.status.padEnd(6)}  ${x.provider}  proven in epoch ${x.provenEpoch}`,
+    );
+    emit(
+      o,
+      r,
+      [
+        `${r.id}  ${r.size} bytes  ${r.k}+${r.m}  ${r.healthy}/${(r.k ?? 0) + (r.m ?? 0)} healthy`,
+        ...lines,
+      ].join('\n'),
+    );
+  });
+
+  nodeOpts(
+    store.command('delete').description('delete a distributed object of this node').argument('<id>'),
+  ).action(async (id: string, o: StoreOptions) => {
+    const r = await (await rpcClient(o)).call<{ id: string; height: number }>('storage_delete', [id]);
+    emit(o, r, `deleted ${id} at height ${r.height}`);
+  });
+
+  nodeOpts(store.command('providers').description('the registered storage providers')).action(
+    async (o: StoreOptions) => {
+      const r = await (await rpcClient(o)).call<
+        { address: string; capacity: number; used: number; faults: number }[]
+      >('storage_providers', []);
+      emit(
+        o,
+        r,
+        r.map((p) => `${p.address}  ${p.used}/${p.capacity} bytes  ${p.faults} faults`).join('\n') ||
+          'no providers',
       );
-      emit(o, r, `${r.cid}  ${r.size} bytes  ${r.pinned ? 'pinned' : 'not pinned'}`);
     },
   );
+}
+
+interface StatJSON {
+  id: string;
+  cid?: string;
+  size: number;
+  pinned?: boolean;
+  distributed?: boolean;
+  k?: number;
+  m?: number;
+  healthy?: number;
+  shards?: { index: number; status: string; provider: string; provenEpoch: number }[];
+}
+
+function shardCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 15) throw new CliError(`invalid shard count ${v} (1-15)`, 2);
+  return n;
 }

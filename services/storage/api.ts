@@ -5,21 +5,49 @@
  *   GET  /storage/<cid>    the object streamed back (application/octet-stream), with HTTP ranges
  *   storage_put({data})    small objects as 0x-hex in JSON-RPC; storage_get(cid) up to 1 MiB;
  *   storage_stat(cid)      size and pin
- * `id` is the CID for local objects (distributed objects will have their own ids).
+ * `id` is the CID for local objects. Distributed objects (`POST /storage?distributed=1[&k=K&m=M]`, which
+ * needs a Content-Length; `storage_put({data, distributed: true})`) have a 32-byte id (0x-hex) given by
+ * their placement on chain: `GET /storage/<id>` streams one back on its owner's node, `storage_stat(id)`
+ * is its placement with each shard's holder and health, `storage_delete(id)` removes it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Address } from '../../chain/address.js';
 import { fromHex, toHex } from '../../util/bytes.js';
 import { isVosError } from '../../util/errors.js';
 import { StorageError } from './blockstore.js';
 import { type LocalStore, parseCid } from './local.js';
+import { type StorageNet, StorageNetError } from './network.js';
+import { placementToJSON, providerToJSON } from './prov.js';
+
+const OBJECT_ID_RE = /^(0x)?[0-9a-fA-F]{64}$/;
+export const isObjectId = (s: string): boolean => OBJECT_ID_RE.test(s);
+
+function netOf(d: StorageApiDeps): StorageNet {
+  if (d.net === undefined)
+    throw new StorageNetError(
+      { code: 'NO_NETWORK' },
+      'this node has no P2P network: distributed storage is off',
+    );
+  return d.net;
+}
+
+function intParam(u: URLSearchParams, name: string): number | undefined {
+  const v = u.get(name);
+  if (v === null) return undefined;
+  if (!/^[0-9]{1,2}$/.test(v))
+    throw new StorageNetError({ code: 'INVALID_PARAMS' }, `${name} must be a small integer`);
+  return Number(v);
+}
 
 /** storage_get answers objects up to this size; larger ones are read from GET /storage/<cid>. */
 export const RPC_GET_MAX_BYTES = 1024 * 1024;
 
 export interface StorageApiDeps {
   store: LocalStore;
+  /** Distributed storage (absent on a node without P2P). */
+  net?: StorageNet;
   /** The local store's budget (config storage.maxBytes). */
   maxBytes: number;
 }
@@ -29,13 +57,19 @@ const left = (d: StorageApiDeps) => Math.max(0, d.maxBytes - d.store.usedBytes);
 function sendError(res: ServerResponse, err: unknown): void {
   const code = isVosError(err) ? String(err.code) : 'INTERNAL';
   const status =
-    code === 'NOT_FOUND' || code === 'BLOCK_NOT_FOUND'
+    code === 'NOT_FOUND' || code === 'BLOCK_NOT_FOUND' || code === 'OBJECT_NOT_FOUND'
       ? 404
-      : code === 'QUOTA_EXCEEDED'
+      : code === 'QUOTA_EXCEEDED' || code === 'STORAGE_QUOTA_EXCEEDED'
         ? 413
-        : code === 'INVALID_CID' || code === 'INVALID_RANGE'
+        : code === 'INVALID_CID' || code === 'INVALID_RANGE' || code === 'INVALID_PARAMS'
           ? 400
-          : 500;
+          : code === 'NOT_OWNER'
+            ? 403
+            : code === 'LENGTH_REQUIRED'
+              ? 411
+              : code === 'NOT_ENOUGH_PROVIDERS' || code === 'NOT_ENOUGH_SHARDS' || code === 'NO_NETWORK'
+                ? 503
+                : 500;
   if (res.headersSent) {
     res.destroy();
     return;
@@ -49,6 +83,9 @@ export async function handleUpload(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+  if (query.get('distributed') === '1' || query.get('distributed') === 'true')
+    return handleDistributedUpload(d, req, res, query);
   const room = left(d);
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > room) {
@@ -68,6 +105,46 @@ export async function handleUpload(
   } catch (err) {
     req.resume();
     sendError(res, err);
+  }
+}
+
+async function handleDistributedUpload(
+  d: StorageApiDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
+  try {
+    const net = netOf(d);
+    const declared = req.headers['content-length'];
+    if (declared === undefined || !/^[0-9]+$/.test(declared))
+      throw new StorageNetError(
+        { code: 'LENGTH_REQUIRED' as never },
+        'a distributed put needs a Content-Length (the size is sealed with the object)',
+      );
+    const r = await net.put(req, Number(declared), { k: intParam(query, 'k'), m: intParam(query, 'm') });
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(r));
+  } catch (err) {
+    req.resume();
+    sendError(res, err);
+  }
+}
+
+/** Slices [offset, offset + length) out of a stream (ranges of distributed objects). */
+async function* slice(
+  src: AsyncIterable<Uint8Array>,
+  offset: number,
+  length: number,
+): AsyncGenerator<Uint8Array> {
+  let pos = 0;
+  const end = offset + length;
+  for await (const c of src) {
+    const from = Math.max(offset - pos, 0);
+    const to = Math.min(end - pos, c.length);
+    if (to > from) yield c.subarray(from, to);
+    pos += c.length;
+    if (pos >= end) return;
   }
 }
 
@@ -95,15 +172,26 @@ export async function handleDownload(
   o: { path?: string; contentType?: string } = {},
 ): Promise<void> {
   try {
-    const cid = parseCid(
-      o.path ?? decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\/storage\//, '')),
-    );
-    const { size } = await d.store.stat(cid);
+    const ref = o.path ?? decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\/storage\//, ''));
+    let size: number;
+    let etag: string;
+    let read: (r: { offset: number; length: number }) => AsyncIterable<Uint8Array>;
+    if (isObjectId(ref)) {
+      const { p, stream } = netOf(d).get(ref);
+      size = p.size;
+      etag = ref.toLowerCase().replace(/^0x/, '');
+      read = (r) => (r.offset === 0 && r.length === size ? stream : slice(stream, r.offset, r.length));
+    } else {
+      const cid = parseCid(ref);
+      size = (await d.store.stat(cid)).size;
+      etag = cid.toString();
+      read = (r) => d.store.get(cid, r);
+    }
     const headers: Record<string, string | number> = {
       'Content-Type': o.contentType ?? 'application/octet-stream',
       'X-Content-Type-Options': 'nosniff',
       'Accept-Ranges': 'bytes',
-      ETag: `"${cid}"`,
+      ETag: `"${etag}"`,
       'Cache-Control': 'public, max-age=31536000, immutable',
     };
     let range: { offset: number; length: number } = { offset: 0, length: size };
@@ -126,7 +214,7 @@ export async function handleDownload(
       return;
     }
     // PERF: the exporter yields chunk by chunk; pipeline waits for the socket to drain (backpressure).
-    await pipeline(Readable.from(d.store.get(cid, range)), res);
+    await pipeline(Readable.from(read(range)), res);
   } catch (err) {
     sendError(res, err);
   }
@@ -134,8 +222,16 @@ export async function handleDownload(
 
 export function storageRpc(d: StorageApiDeps) {
   return {
-    storage_put: async ([o]: [{ data: string }]) => {
+    storage_put: async ([o]: [{ data: string; distributed?: boolean; k?: number; m?: number }]) => {
       const bytes = fromHex(o.data);
+      if (o.distributed === true)
+        return netOf(d).put(
+          (async function* () {
+            yield bytes;
+          })(),
+          bytes.length,
+          { k: o.k, m: o.m },
+        );
       if (bytes.length > left(d))
         throw new StorageError(
           { code: 'QUOTA_EXCEEDED' },
@@ -150,6 +246,17 @@ export function storageRpc(d: StorageApiDeps) {
       return { id: r.cid.toString(), cid: r.cid.toString(), size: r.size };
     },
     storage_get: async ([id]: [string]) => {
+      if (isObjectId(id)) {
+        const { p, stream } = netOf(d).get(id);
+        if (p.size > RPC_GET_MAX_BYTES)
+          throw new StorageError(
+            { code: 'TOO_LARGE' },
+            `${id} is ${p.size} bytes; storage_get answers up to ${RPC_GET_MAX_BYTES}: GET /storage/${id} streams it`,
+          );
+        const parts: Uint8Array[] = [];
+        for await (const part of stream) parts.push(part);
+        return { id, size: p.size, data: toHex(Buffer.concat(parts)) };
+      }
       const cid = parseCid(id);
       const { size } = await d.store.stat(cid);
       if (size > RPC_GET_MAX_BYTES)
@@ -161,6 +268,26 @@ export function storageRpc(d: StorageApiDeps) {
       for await (const p of d.store.get(cid)) parts.push(p);
       return { id, cid: id, size, data: toHex(Buffer.concat(parts)) };
     },
-    storage_stat: async ([id]: [string]) => ({ ...(await d.store.stat(parseCid(id))), id }),
+    storage_stat: async ([id]: [string]) => {
+      if (isObjectId(id)) {
+        const e = netOf(d).placement(id);
+        if (e === undefined)
+          throw new StorageNetError({ code: 'OBJECT_NOT_FOUND' }, `no distributed object ${id}`);
+        return { ...placementToJSON(e.id, e.p), distributed: true };
+      }
+      return { ...(await d.store.stat(parseCid(id))), id };
+    },
+    storage_delete: async ([id]: [string]) => {
+      if (!isObjectId(id))
+        throw new StorageNetError(
+          { code: 'INVALID_PARAMS' },
+          'storage_delete takes a distributed object id (0x + 64 hex)',
+        );
+      return { id, ...(await netOf(d).delete(id)) };
+    },
+    storage_providers: async () => {
+      const net = netOf(d);
+      return [...net.providers.entries()].map(([a, r]) => providerToJSON(Address.fromString(a), r));
+    },
   };
 }

@@ -103,3 +103,105 @@ function kekOf(shared: Uint8Array, ephPub: Uint8Array, recipient: Uint8Array): B
 }
 
 export const newObjectKey = (): Buffer => randomBytes(32);
+
+/** Bytes of the sealed form of `size` plaintext bytes: the nonce prefix, then each chunk and its tag. */
+export function sealedSizeOf(size: number): number {
+  return 8 + size + TAG * Math.max(1, Math.ceil(size / SEAL_CHUNK));
+}
+
+/** Re-chunks a stream into `size`-byte pieces (the last may be shorter). */
+async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let have = 0;
+  for await (const c of source) {
+    let chunk = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    while (have + chunk.length >= size) {
+      const take = size - have;
+      parts.push(chunk.subarray(0, take));
+      yield parts.length === 1 ? Buffer.from(parts[0]) : Buffer.concat(parts);
+      parts = [];
+      have = 0;
+      chunk = chunk.subarray(take);
+    }
+    if (chunk.length > 0) {
+      parts.push(Buffer.from(chunk));
+      have += chunk.length;
+    }
+  }
+  if (have > 0) yield Buffer.concat(parts);
+}
+
+/**
+ * The sealed form of a stream of exactly `size` bytes, chunk by chunk (what encryptObject gives for the
+ * same bytes and nonce prefix). Another length is INVALID_SEALED.
+ */
+export async function* sealStream(
+  source: AsyncIterable<Uint8Array>,
+  size: number,
+  key: Uint8Array,
+  prefix: Uint8Array = randomBytes(8),
+): AsyncGenerator<Buffer> {
+  const count = Math.max(1, Math.ceil(size / SEAL_CHUNK));
+  yield Buffer.from(prefix);
+  let i = 0;
+  let seen = 0;
+  for await (const part of rechunk(source, SEAL_CHUNK)) {
+    seen += part.length;
+    if (seen > size || i >= count)
+      throw new SealError({ code: 'INVALID_SEALED' }, `more than the declared ${size} bytes`);
+    const c = createCipheriv('aes-256-gcm', key, nonce(prefix, i));
+    c.setAAD(aad(i, i === count - 1));
+    yield Buffer.concat([c.update(part), c.final(), c.getAuthTag()]);
+    i++;
+  }
+  if (seen !== size) throw new SealError({ code: 'INVALID_SEALED' }, `${seen} bytes, ${size} declared`);
+  if (size === 0) {
+    const c = createCipheriv('aes-256-gcm', key, nonce(prefix, 0));
+    c.setAAD(aad(0, true));
+    yield Buffer.concat([c.update(Buffer.alloc(0)), c.final(), c.getAuthTag()]);
+  }
+}
+
+/** The plaintext of a sealed stream of `size` plaintext bytes; a chunk that fails authentication throws. */
+export async function* openSealedStream(
+  source: AsyncIterable<Uint8Array>,
+  size: number,
+  key: Uint8Array,
+): AsyncGenerator<Buffer> {
+  const count = Math.max(1, Math.ceil(size / SEAL_CHUNK));
+  let prefix: Buffer | undefined;
+  let i = 0;
+  let rest: Buffer[] = [];
+  async function* body(): AsyncGenerator<Uint8Array> {
+    for await (const c of source) {
+      let b = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+      if (prefix === undefined) {
+        rest.push(b);
+        const all = Buffer.concat(rest);
+        if (all.length < 8) continue;
+        prefix = Buffer.from(all.subarray(0, 8));
+        rest = [];
+        b = all.subarray(8);
+      }
+      if (b.length > 0) yield b;
+    }
+  }
+  for await (const part of rechunk(body(), SEAL_CHUNK + TAG)) {
+    if (i >= count)
+      throw new SealError({ code: 'INVALID_SEALED' }, 'more sealed chunks than the size allows');
+    if (part.length < TAG) throw new SealError({ code: 'INVALID_SEALED' }, 'sealed object cut inside a tag');
+    const d = createDecipheriv('aes-256-gcm', key, nonce(prefix as Buffer, i));
+    d.setAAD(aad(i, i === count - 1));
+    d.setAuthTag(part.subarray(part.length - TAG));
+    try {
+      yield Buffer.concat([d.update(part.subarray(0, part.length - TAG)), d.final()]);
+    } catch {
+      throw new SealError(
+        { code: 'DECRYPT_FAILED' },
+        `chunk ${i} failed authentication (wrong key or altered bytes)`,
+      );
+    }
+    i++;
+  }
+  if (i !== count) throw new SealError({ code: 'INVALID_SEALED' }, `${i} of ${count} sealed chunks`);
+}
