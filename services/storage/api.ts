@@ -177,7 +177,7 @@ export async function handleDownload(
     let etag: string;
     let read: (r: { offset: number; length: number }) => AsyncIterable<Uint8Array>;
     if (isObjectId(ref)) {
-      const { p, stream } = netOf(d).get(ref);
+      const { p, stream } = await netOf(d).open(ref);
       size = p.size;
       etag = ref.toLowerCase().replace(/^0x/, '');
       read = (r) => (r.offset === 0 && r.length === size ? stream : slice(stream, r.offset, r.length));

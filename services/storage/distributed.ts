@@ -18,22 +18,17 @@ import type { CID } from 'multiformats/cid';
 import { VosError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { ErasureError, encodeShards, reconstructShards } from './erasure.js';
-import { PIECE } from './limits.js';
+import { geometry } from './geometry.js';
 import { IMPORT_OPTIONS } from './local.js';
 import { MerkleBuilder } from './merkle.js';
 import type { StorageProtocol } from './protocol.js';
 import { type Placement, ShardStatus } from './prov.js';
-import { newObjectKey, openSealedStream, sealedSizeOf, sealStream } from './seal.js';
+import { newObjectKey, openSealedStream, sealStream } from './seal.js';
 import { shardCid } from './shards.js';
 
 export class DistributedError extends VosError<{ code: string }> {}
 
-export function geometry(size: number, k: number) {
-  const sealedSize = sealedSizeOf(size);
-  const piece = Math.min(PIECE, Math.max(8, Math.ceil(Math.ceil(sealedSize / k) / 8) * 8));
-  const stripes = Math.ceil(sealedSize / (k * piece));
-  return { sealedSize, piece, stripes, shardSize: stripes * piece };
-}
+export { geometry };
 
 /** Exactly-n-bytes reads from a stream of chunks. */
 class Reader {
@@ -65,7 +60,8 @@ class Reader {
       if (r.value.length > 0 || this.#buf.length > 0)
         throw new DistributedError({ code: 'TOO_LONG' }, 'more bytes than the declared size');
     }
-    if (this.#buf.length > 0) throw new DistributedError({ code: 'TOO_LONG' }, 'more bytes than the declared size');
+    if (this.#buf.length > 0)
+      throw new DistributedError({ code: 'TOO_LONG' }, 'more bytes than the declared size');
   }
 
   async close(): Promise<void> {
@@ -211,6 +207,8 @@ export async function encodeToShards(
 export interface ShardSources {
   protocol: StorageProtocol;
   peerOf(address: string): PeerId;
+  /** The bytes of a shard this node holds itself (no stream to itself), else undefined. */
+  local?(address: string, cid: CID, offset: number, length: number): AsyncIterable<Uint8Array> | undefined;
   logger?: Logger;
 }
 
@@ -231,8 +229,10 @@ async function* stripes(p: Placement, src: ShardSources, want?: number): AsyncGe
     while (open.size < p.k && next < candidates.length) {
       const { s, i } = candidates[next++];
       if (i === want) continue;
-      const peer = src.peerOf(s.provider.toString());
-      open.set(i, new Reader(src.protocol.getShard(peer, s.cid, offset, p.shardSize - offset)));
+      const address = s.provider.toString();
+      const length = p.shardSize - offset;
+      const mine = src.local?.(address, s.cid, offset, length);
+      open.set(i, new Reader(mine ?? src.protocol.getShard(src.peerOf(address), s.cid, offset, length)));
     }
     if (open.size < p.k)
       throw new ErasureError(

@@ -328,8 +328,8 @@ export class StorageNet {
     const holders = new Set(p.shards.map((x) => x.provider.toString()));
     const seed = Buffer.concat([id, Buffer.of(index)]);
     const order = rendezvousOrder(seed, this.#candidates(), p.shardSize).filter((a) => !a.equals(s.provider));
-    // Prefer a provider holding no shard of this object; else any but the failed one.
-    const target = order.find((a) => !holders.has(a.toString())) ?? order[0];
+    // One shard per provider (the chain refuses another shard on a holder of this object).
+    const target = order.find((a) => !holders.has(a.toString()));
     if (target === undefined)
       throw new StorageNetError({ code: 'NOT_ENOUGH_PROVIDERS' }, 'no provider to repair onto');
     this.#o.logger.info({ id: toHex(id), index, to: target.toString() }, 'repairing a shard');
@@ -436,6 +436,8 @@ export class StorageNet {
     return {
       protocol: this.protocol as StorageProtocol,
       peerOf: (a: string) => this.peerOf(a),
+      local: (a: string, cid: CID, offset: number, length: number) =>
+        a === this.#me && this.#o.shards !== undefined ? this.#o.shards.read(cid, offset, length) : undefined,
       logger: this.#o.logger,
     };
   }
@@ -567,6 +569,21 @@ export class StorageNet {
       throw new StorageNetError({ code: 'NO_NETWORK' }, 'this node has no P2P network');
     const key = openKey(e.p.sealedKey, this.#o.key.exportSeed());
     return { p: e.p, stream: plainObject(e.p, this.#sources(), key) };
+  }
+
+  /**
+   * As get, with the first bytes already read: a failure to reach k holders is an error before an HTTP
+   * response starts, not a cut-off body.
+   */
+  async open(idHex: string): Promise<{ p: Placement; stream: AsyncGenerator<Buffer> }> {
+    const { p, stream } = this.get(idHex);
+    const first = await stream.next();
+    async function* rest(): AsyncGenerator<Buffer> {
+      if (first.done) return;
+      yield first.value;
+      yield* stream;
+    }
+    return { p, stream: rest() };
   }
 
   /** Delete one of this node's objects (providers drop the shards when the placement is gone). */

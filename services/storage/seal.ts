@@ -171,6 +171,7 @@ export async function* openSealedStream(
   const count = Math.max(1, Math.ceil(size / SEAL_CHUNK));
   let prefix: Buffer | undefined;
   let i = 0;
+  let out = 0;
   let rest: Buffer[] = [];
   async function* body(): AsyncGenerator<Uint8Array> {
     for await (const c of source) {
@@ -193,15 +194,20 @@ export async function* openSealedStream(
     const d = createDecipheriv('aes-256-gcm', key, nonce(prefix as Buffer, i));
     d.setAAD(aad(i, i === count - 1));
     d.setAuthTag(part.subarray(part.length - TAG));
+    let plain: Buffer;
     try {
-      yield Buffer.concat([d.update(part.subarray(0, part.length - TAG)), d.final()]);
+      plain = Buffer.concat([d.update(part.subarray(0, part.length - TAG)), d.final()]);
     } catch {
       throw new SealError(
         { code: 'DECRYPT_FAILED' },
         `chunk ${i} failed authentication (wrong key or altered bytes)`,
       );
     }
+    out += plain.length;
+    if (out > size) throw new SealError({ code: 'INVALID_SEALED' }, `more than the declared ${size} bytes`);
+    yield plain;
     i++;
   }
   if (i !== count) throw new SealError({ code: 'INVALID_SEALED' }, `${i} of ${count} sealed chunks`);
+  if (out !== size) throw new SealError({ code: 'INVALID_SEALED' }, `${out} bytes, ${size} declared`);
 }

@@ -35,6 +35,7 @@ import type { TxEvent } from '../../chain/receipt.js';
 import { modulePayload, registerTxKind, type TxKindModule, type TxPayload } from '../../chain/tx/kinds.js';
 import type { Tx } from '../../chain/tx/tx.js';
 import { toHex, u64be } from '../../util/bytes.js';
+import { geometry } from './geometry.js';
 import { MAX_PROOFS_PER_TX, MAX_SHARD_SIZE, MAX_SHARDS, SEGMENT } from './limits.js';
 import { segmentCount, verifySegment } from './merkle.js';
 import {
@@ -257,6 +258,9 @@ module<PlaceBody>({
     if ((await ctx.state.get(placementKey(b.id))) !== undefined) throw new TxFailure('STORAGE_OBJECT_EXISTS');
     const used = await getUsage(ctx, tx.sender);
     if (used + b.size > ctx.params.storage.baseQuota) throw new TxFailure('STORAGE_QUOTA_EXCEEDED');
+    // The shards' size follows from the object's size and k (geometry.ts): the quota
+    // counts `size`, so a placement may not claim more provider bytes than its size needs.
+    if (b.shardSize !== geometry(b.size, b.k).shardSize) throw new TxFailure('STORAGE_BAD_SHARD_SIZE');
     const seen = new Set<string>();
     const records: ProviderRecord[] = [];
     for (const [i, s] of b.shards.entries()) {
@@ -339,6 +343,7 @@ module<ProofBody>({
     const audit = await getAudit(ctx);
     if (audit === undefined || audit.epoch !== b.epoch) throw new TxFailure('STORAGE_WRONG_EPOCH');
     const changed = new Map<string, { id: Uint8Array; p: Placement }>();
+    let proven = 0;
     for (const proof of b.proofs) {
       const key = toHex(proof.id);
       const p = changed.get(key)?.p ?? (await getPlacement(ctx, proof.id));
@@ -348,13 +353,14 @@ module<ProofBody>({
       const at = challengeIndex(audit.seed, proof.id, proof.index, segments);
       if (!verifySegment(s.root, p.shardSize, at, proof.segment, proof.path))
         throw new TxFailure('STORAGE_BAD_PROOF');
+      if (s.provenEpoch < b.epoch) proven++;
       s.provenEpoch = b.epoch;
       changed.set(key, { id: proof.id, p });
     }
     for (const { id, p } of changed.values()) ctx.state.set(placementKey(id), encodePlacement(p));
     const rec = await getProvider(ctx, tx.sender);
     if (rec !== undefined)
-      ctx.state.set(providerKey(tx.sender), encodeProvider({ ...rec, proofs: rec.proofs + b.proofs.length }));
+      ctx.state.set(providerKey(tx.sender), encodeProvider({ ...rec, proofs: rec.proofs + proven }));
     return [
       {
         type: 'storage-proof',
@@ -416,6 +422,8 @@ module<ShardRef>({
     if (s === undefined) throw new TxFailure('STORAGE_NO_SUCH_SHARD');
     if (s.status !== ShardStatus.Failed) throw new TxFailure('STORAGE_NOT_FAILED');
     if (s.provider.equals(tx.sender)) throw new TxFailure('STORAGE_SAME_PROVIDER');
+    // One shard per provider, as at placement: two on one would fail together.
+    if (p.shards.some((x) => x.provider.equals(tx.sender))) throw new TxFailure('STORAGE_PROVIDER_TWICE');
     const rec = await getProvider(ctx, tx.sender);
     if (rec === undefined) throw new TxFailure('STORAGE_NOT_A_PROVIDER');
     if (rec.used + p.shardSize > rec.capacity) throw new TxFailure('STORAGE_PROVIDER_FULL');
