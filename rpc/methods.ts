@@ -446,6 +446,12 @@ const vosMethods = {
     result: s.object({ id: s.string(), height: Uint }),
     errors: [{ code: RpcCode.NotFound, message: 'no such object (data.code: OBJECT_NOT_FOUND)' }],
   }),
+  storage_usage: method({
+    summary:
+      "Bytes counted against an owner's storage quota (its distributed objects and what it published) and the quota: {address, used, quota}",
+    params: [param('address', Address)],
+    result: s.object({ address: Address, used: Uint, quota: Uint }),
+  }),
   storage_providers: method({
     summary:
       'The registered storage providers: [{address, capacity, used, addrs, registeredAt, faults, proofs}]',

@@ -4,6 +4,7 @@
  * `vos publish update ID ...`, `vos publish retract ID`; `vos fetch CID [-o FILE]` streams published
  * content from GET /content/<cid>.
  */
+import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { CID } from 'multiformats/cid';
@@ -18,7 +19,7 @@ import {
 } from '../../services/publish/record.js';
 import { publishPayload } from '../../services/publish/state.js';
 import { fromHex, toHex } from '../../util/bytes.js';
-import { resolveRpcUrl, signingKey } from '../context.js';
+import { resolveRpcUrl, rpcClient, signingKey } from '../context.js';
 import { CliError, emit } from '../output.js';
 import { saveResponse, uploadFile } from './store.js';
 import { submit, type TxCliOptions } from './tx.js';
@@ -72,6 +73,22 @@ function meta(o: PublishOptions, file?: string): PublishMeta {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** A publish beyond the owner's storage quota is refused before any byte goes to the node. */
+async function checkQuota(file: string, o: PublishOptions): Promise<void> {
+  const size = (await stat(file).catch(() => undefined))?.size;
+  if (size === undefined) return; // uploadFile says what is wrong with the file
+  const key = await signingKey(o);
+  const u = await (await rpcClient(o)).call<{ used: number; quota: number }>('storage_usage', [
+    key.address.toString(),
+  ]);
+  if (u.used + size > u.quota)
+    throw new CliError(
+      `${file} (${size} bytes) would exceed the storage quota of ${key.address}: ${u.used} of ${u.quota} bytes used`,
+      1,
+      'QUOTA_EXCEEDED',
+    );
+}
+
 function withOptions(cmd: Command): Command {
   return cmd
     .option('--title <text>', 'title (required)')
@@ -95,6 +112,7 @@ export function registerPublish(program: Command): void {
       .argument('<file>'),
   ).action(async (file: string, o: PublishOptions) => {
     const m = meta(o, file);
+    await checkQuota(file, o);
     const stored = await uploadFile(file, o);
     const cid = CID.parse(stored.cid);
     const done = await submit(o, publishPayload.publish({ cid, size: stored.size, ...m }));
@@ -108,13 +126,16 @@ export function registerPublish(program: Command): void {
   });
   withOptions(
     publish.command('update').description('change what a publication says').argument('<id>'),
-  ).action(async (id: string, o: PublishOptions) => {
+    // The parent `publish` has the same options: commander gives them to it, so read both.
+  ).action(async (id: string, _o: PublishOptions, cmd: Command) => {
+    const o = cmd.optsWithGlobals() as PublishOptions;
     const done = await submit(o, publishPayload.update({ id: fromHex(id, 32), ...meta(o) }));
     emit(o, { id, height: done.height }, `updated ${id} at height ${done.height}`);
   });
   withOptions(
     publish.command('retract').description('remove a publication from the index').argument('<id>'),
-  ).action(async (id: string, o: PublishOptions) => {
+  ).action(async (id: string, _o: PublishOptions, cmd: Command) => {
+    const o = cmd.optsWithGlobals() as PublishOptions;
     const done = await submit(o, publishPayload.retract(fromHex(id, 32)));
     emit(o, { id, height: done.height }, `retracted ${id} at height ${done.height}`);
   });

@@ -15,6 +15,7 @@ import type { TxEvent } from '../../chain/receipt.js';
 import { modulePayload, registerTxKind, type TxKindModule, type TxPayload } from '../../chain/tx/kinds.js';
 import type { Tx } from '../../chain/tx/tx.js';
 import { toHex } from '../../util/bytes.js';
+import { ownerUsage, setOwnerUsage } from '../storage/prov.js';
 import { cidIndexKey, publishId, recordKey } from './layout.js';
 import {
   cidField,
@@ -105,6 +106,10 @@ module<PublishBody>({
   async execute(ctx: TxContext, tx: Tx, b: PublishBody) {
     const id = publishId(tx.sender, b.cid.bytes);
     if ((await ctx.state.get(recordKey(id))) !== undefined) throw new TxFailure('PUBLISH_EXISTS');
+    // Published bytes count against the owner's storage quota, with its distributed objects.
+    const used = await ownerUsage(ctx.state, tx.sender);
+    if (used + b.size > ctx.params.storage.baseQuota) throw new TxFailure('PUBLISH_QUOTA_EXCEEDED');
+    setOwnerUsage(ctx.state, tx.sender, used + b.size);
     const r: PublishRecord = {
       owner: tx.sender,
       cid: b.cid,
@@ -161,6 +166,7 @@ module<RetractBody>({
     const r = await load(ctx, tx, b.id);
     ctx.state.delete(recordKey(b.id));
     ctx.state.delete(cidIndexKey(r.cid.bytes, b.id));
+    setOwnerUsage(ctx.state, tx.sender, (await ownerUsage(ctx.state, tx.sender)) - r.size);
     return event('publish-retract', b.id, r);
   },
 });

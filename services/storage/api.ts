@@ -285,6 +285,11 @@ export function storageRpc(d: StorageApiDeps) {
         );
       return { id, ...(await netOf(d).delete(id)) };
     },
+    storage_usage: async ([address]: [string]) => {
+      const net = netOf(d);
+      const a = Address.fromString(address).toString();
+      return { address: a, used: net.usage.get(a) ?? 0, quota: net.quota };
+    },
     storage_providers: async () => {
       const net = netOf(d);
       return [...net.providers.entries()].map(([a, r]) => providerToJSON(Address.fromString(a), r));

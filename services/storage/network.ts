@@ -9,7 +9,7 @@ import { publicKeyFromRaw } from '@libp2p/crypto/keys';
 import type { PeerId } from '@libp2p/interface';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
-import type { CID } from 'multiformats/cid';
+import { CID } from 'multiformats/cid';
 import { Address } from '../../chain/address.js';
 import type { PrivateKey } from '../../chain/keys.js';
 import type { StorageParams } from '../../chain/ledger/params.js';
@@ -101,6 +101,8 @@ export class StorageNet {
   /** Shards received and not (yet) placed: CID -> uploader, time. */
   readonly #pending = new Map<string, { peer: string; at: number }>();
   readonly #repairing = new Map<string, number>();
+  /** Shards a placement no longer lists here (repaired away, deleted): removed at the next upkeep. */
+  readonly #orphans = new Set<string>();
   #provedEpoch = 0;
   #faultedEpoch = 0;
   #registerSentAt = -Infinity;
@@ -160,7 +162,11 @@ export class StorageNet {
         const old = this.placements.get(key);
         if (old !== undefined)
           for (const s of old.p.shards)
-            if (s.provider.toString() === this.#me) this.#held.delete(s.cid.toString());
+            if (s.provider.toString() === this.#me) {
+              this.#held.delete(s.cid.toString());
+              // Dropped at the next upkeep unless the new placement still lists it here.
+              this.#orphans.add(s.cid.toString());
+            }
         if (v === null) {
           this.placements.delete(key);
           continue;
@@ -369,7 +375,14 @@ export class StorageNet {
   /** Shards nobody placed (after PENDING_TTL_MS) or placed elsewhere now (repaired away, deleted). */
   async #gc(): Promise<void> {
     const store = this.#o.shards;
-    if (store === undefined || Date.now() - this.#lastGc < 10_000) return;
+    if (store === undefined) return;
+    for (const key of [...this.#orphans]) {
+      this.#orphans.delete(key);
+      if (this.#held.has(key)) continue;
+      await store.remove(CID.parse(key)).catch(() => false);
+      this.#o.logger.info({ shard: key }, 'dropped a shard its placement no longer lists here');
+    }
+    if (Date.now() - this.#lastGc < 10_000) return;
     this.#lastGc = Date.now();
     for (const s of await store.list()) {
       const key = s.cid.toString();
@@ -549,6 +562,11 @@ export class StorageNet {
       },
       abort: () => void w.abort(),
     };
+  }
+
+  /** The storage quota of every owner (genesis base quota until the control module). */
+  get quota(): number {
+    return this.#o.params.baseQuota;
   }
 
   placement(idHex: string): { id: Uint8Array; p: Placement } | undefined {

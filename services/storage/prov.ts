@@ -38,6 +38,23 @@ export const placementKey = (id: Uint8Array): Buffer => Buffer.concat([PROV_OBJ_
 export const usageKey = (a: Address): Buffer => Buffer.concat([PROV_USE_PREFIX, a.bytes]);
 
 export const MAX_PROVIDER_ADDRS = 8;
+
+interface StateRW {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  set(key: Uint8Array, value: Uint8Array | null): void;
+}
+
+/** Bytes counted against an owner's storage quota: its distributed objects and what it published. */
+export async function ownerUsage(state: StateRW, a: Address): Promise<number> {
+  const v = await state.get(usageKey(a));
+  return v === undefined ? 0 : Number(Buffer.from(v).readBigUInt64BE(0));
+}
+
+export function setOwnerUsage(state: StateRW, a: Address, bytes: number): void {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(Math.max(0, bytes)));
+  state.set(usageKey(a), bytes <= 0 ? null : b);
+}
 export const SEALED_KEY_BYTES = 92;
 
 export enum ShardStatus {

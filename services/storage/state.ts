@@ -51,14 +51,15 @@ import {
   holdMessage,
   MAX_PROVIDER_ADDRS,
   objectId,
+  ownerUsage,
   type Placement,
   type ProviderRecord,
   placementKey,
   providerKey,
   SEALED_KEY_BYTES,
   ShardStatus,
+  setOwnerUsage,
   shardCidField,
-  usageKey,
 } from './prov.js';
 
 export enum StorageTxKind {
@@ -127,14 +128,8 @@ async function getPlacement(ctx: TxContext, id: Uint8Array): Promise<Placement> 
   return decodePlacement(v);
 }
 
-async function getUsage(ctx: TxContext, a: Address): Promise<number> {
-  const v = await ctx.state.get(usageKey(a));
-  return v === undefined ? 0 : Number(Buffer.from(v).readBigUInt64BE(0));
-}
-
-function setUsage(ctx: TxContext, a: Address, bytes: number): void {
-  ctx.state.set(usageKey(a), bytes === 0 ? null : u64be(BigInt(bytes)));
-}
+const getUsage = (ctx: TxContext, a: Address) => ownerUsage(ctx.state, a);
+const setUsage = (ctx: TxContext, a: Address, bytes: number) => setOwnerUsage(ctx.state, a, bytes);
 
 export async function getAudit(ctx: Pick<TxContext, 'state'>): Promise<AuditEpoch | undefined> {
   const v = await ctx.state.get(AUDIT_KEY);

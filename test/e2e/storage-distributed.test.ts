@@ -158,6 +158,76 @@ describe('distributed storage on a 6-node devnet', () => {
     expect(other.stderr).toContain('only its owner');
   }, 120_000);
 
+  it('a published item is found by an English and a Chinese word on every node within 2 blocks; update, retract; GET /content', async () => {
+    const note = join(dir, 'note.txt');
+    await writeFile(note, '基于区块链技术的操作系统: a note about storage\n'.repeat(100));
+    const home0 = info.nodes[0].home;
+    const pub = await vosJson<{ id: string; cid: string; height: number }>([
+      'publish',
+      note,
+      '--title',
+      'Distributed operating system',
+      '--description',
+      '基于区块链技术的操作系统',
+      '--tags',
+      'vos,demo',
+      '--home',
+      home0,
+      '--rpc',
+      rpc(0),
+    ]);
+    type Found = { results: { id: string; title: string }[]; cursor: string | null };
+    const search = (i: number, q: string, extra: Record<string, unknown> = {}) =>
+      new RpcClient(rpc(i)).call<Found>('search_query', [{ q, ...extra }]);
+    const heightOf = async (i: number) =>
+      (await new RpcClient(rpc(i)).call<{ height: number }>('node_status', [])).height;
+    for (let i = 0; i < 6; i++) {
+      const seenAt = await waitFor(
+        `node${i} to find it`,
+        async () =>
+          (await search(i, '区块链')).results.some((r) => r.id === pub.id) ? heightOf(i) : undefined,
+        20_000,
+      );
+      expect(seenAt - pub.height).toBeLessThanOrEqual(2);
+      expect((await search(i, 'operating')).results.map((r) => r.id)).toContain(pub.id);
+      expect((await search(i, 'operating', { kind: 'image' })).results).toEqual([]);
+      expect((await search(i, 'operating', { owner: info.nodes[0].address })).results[0]?.id).toBe(pub.id);
+    }
+    const page = await search(3, 'operating', { limit: 1 });
+    expect(page.results).toHaveLength(1);
+    // Content with its type, and a range.
+    const res = await fetch(new URL(`/content/${pub.cid}`, rpc(0)), { headers: { range: 'bytes=0-8' } });
+    expect(res.status).toBe(206);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(Buffer.from(await res.arrayBuffer()).toString()).toBe('基于区');
+    // An update changes what is found; a retraction removes it everywhere.
+    await vosJson([
+      'publish',
+      'update',
+      pub.id,
+      '--title',
+      'Renamed kernel',
+      '--home',
+      home0,
+      '--rpc',
+      rpc(0),
+    ]);
+    for (let i = 0; i < 6; i++)
+      await waitFor(
+        `node${i} to see the update`,
+        async () => (await search(i, 'kernel')).results.some((r) => r.id === pub.id) || undefined,
+        20_000,
+      );
+    expect((await search(5, 'operating')).results.map((r) => r.id)).not.toContain(pub.id);
+    await vosJson(['publish', 'retract', pub.id, '--home', home0, '--rpc', rpc(0)]);
+    for (let i = 0; i < 6; i++)
+      await waitFor(
+        `node${i} to drop it`,
+        async () => (await search(i, 'kernel')).results.length === 0 || undefined,
+        20_000,
+      );
+  }, 180_000);
+
   it('kill -9 three providers: vos store get from a surviving node returns the same bytes', async () => {
     for (const i of [3, 4, 5]) process.kill(info.nodes[i].pid, 'SIGKILL');
     const out = join(dir, 'back.bin');
@@ -233,5 +303,27 @@ describe('distributed storage on a 6-node devnet', () => {
     const out = join(dir, 'after-repair.bin');
     expect((await vos(['store', 'get', id, '-o', out, '--rpc', rpc(0)])).code).toBe(0);
     expect(await sha256File(out)).toBe(smallDigest);
+    // The owner deletes it: gone from every node's state, and the holders drop the shard files.
+    const cids = (await stat(0)).shards.map((x) => x.cid);
+    await vosJson(['store', 'delete', id, '--rpc', rpc(0)]);
+    for (let i = 0; i < 6; i++)
+      await waitFor(
+        `node${i} to forget it`,
+        async () =>
+          (await stat(i).then(
+            () => false,
+            () => true,
+          )) || undefined,
+        20_000,
+      );
+    await waitFor(
+      'the shard files to go',
+      async () => {
+        for (const n of info.nodes)
+          for (const f of await shardFiles(n.home)) if (cids.some((c) => f.endsWith(c))) return undefined;
+        return true;
+      },
+      30_000,
+    );
   }, 300_000);
 });

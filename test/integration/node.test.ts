@@ -277,6 +277,8 @@ describe('single-validator node', () => {
       search_query: [{ q: 'nothing here' }],
       storage_get: ['bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq'],
       storage_stat: ['bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq'],
+      storage_providers: [],
+      storage_usage: [alice.address.toString()],
       tx_get: [toHex(pendingTx.hash())],
       admin_peers: [],
       admin_ban: [peer, 60],
@@ -310,6 +312,8 @@ describe('single-validator node', () => {
       ...Object.keys(calls),
       'tx_send',
       'tx_sendCommit',
+      // Sends a tx; needs a distributed object: test/e2e/storage-distributed.test.ts.
+      'storage_delete',
       'vos_subscribe',
       'vos_unsubscribe',
     ]);

@@ -9,6 +9,7 @@ import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { asList, decodeRlp, encodeRlp } from '../../../../chain/codec.js';
 import { PrivateKey } from '../../../../chain/keys.js';
+import { DEFAULT_STORAGE_PARAMS } from '../../../../chain/ledger/params.js';
 import { createTxFromRlp, Tx, type TxPayload } from '../../../../chain/tx/index.js';
 import { txKindModule } from '../../../../chain/tx/kinds.js';
 import { cidIndexKey, publishId, recordKey } from '../../../../services/publish/layout.js';
@@ -113,5 +114,23 @@ describe('publish state machine', () => {
     );
     expect(createTxFromRlp(okTx.serialize()).hash()).toEqual(okTx.hash());
     expect(PublishTxKind.Publish).toBe(30);
+  });
+
+  it('published bytes count against the storage quota; a retract gives them back', async () => {
+    chain = await openTestChain([validator], {
+      extraAccounts: [alice].map((k) => ({ address: k.address, balance: 10_000_000n })),
+      params: { storage: { ...DEFAULT_STORAGE_PARAMS, baseQuota: 1000 } },
+    });
+    run = new BlockRunner(chain);
+    const [a, b, c] = await Promise.all([cidOf('a'), cidOf('b'), cidOf('c')]);
+    expect(
+      await block(
+        tx(alice, publishPayload.publish({ cid: a, size: 600, ...meta })),
+        tx(alice, publishPayload.publish({ cid: b, size: 401, ...meta })),
+        tx(alice, publishPayload.publish({ cid: c, size: 400, ...meta })),
+      ),
+    ).toEqual(['', 'PUBLISH_QUOTA_EXCEEDED', '']);
+    expect(await block(tx(alice, publishPayload.retract(publishId(alice.address, a.bytes))))).toEqual(['']);
+    expect(await block(tx(alice, publishPayload.publish({ cid: b, size: 600, ...meta })))).toEqual(['']);
   });
 });

@@ -290,9 +290,7 @@ describe('storage state machine', () => {
     // A second object placed during epoch 1 (after it began): not due until epoch 2.
     const o2 = object(3, 1000);
     const id2 = objectId(alice.address, o2.cids);
-    expect(
-      await block(tx(alice, storagePayload.place(place(alice, o2, [p1, p3, p4])))),
-    ).toEqual(['']);
+    expect(await block(tx(alice, storagePayload.place(place(alice, o2, [p1, p3, p4]))))).toEqual(['']);
     expect(await used(p1, p2, p3, p4)).toEqual([4000, 3000, 4000, 1000]);
     expect(await usage(alice)).toBe(7952);
     // One tx proves shards of two objects; a provider may not shrink below what it holds.
@@ -380,9 +378,7 @@ describe('storage state machine', () => {
     expect(await used(p1, p2, p3, p4, p5)).toEqual([0, 0, 0, 0, 0]);
     expect(await usage(alice)).toBeUndefined();
     // The same shards may be placed again once deleted (and the quota is free again).
-    expect(
-      await block(tx(alice, storagePayload.place(place(alice, o1, [p1, p2, p3])))),
-    ).toEqual(['']);
+    expect(await block(tx(alice, storagePayload.place(place(alice, o1, [p1, p2, p3]))))).toEqual(['']);
     expect(await usage(alice)).toBe(5976);
   });
 
