@@ -340,6 +340,7 @@ export class VosNode {
       host: this.host,
       shards: this.shards,
       capacity,
+      content: this.storage,
       send: (payload, opts) => this.ownTxs.send(payload, opts),
       penalise: (peer, err) => scorer?.penalise(peer, err, 'storage'),
       logger: log.child({ module: 'storage' }),

@@ -73,5 +73,19 @@ export async function handleContent(
     res.end(JSON.stringify({ error: { code: 'INVALID_CID', message: (err as Error).message } }));
     return;
   }
+  // Published elsewhere: fetched from the nodes that have it (DHT providers, peers), checked block by
+  // block, then served from here (and provided by this node from now on).
+  const cid = parseCid(raw);
+  if (d.storage.net !== undefined && !(await d.storage.store.blocks.has(cid))) {
+    try {
+      await d.storage.net.fetchContent(cid);
+    } catch (err) {
+      res.writeHead(502, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({ error: { code: 'FETCH_FAILED', message: `${raw}: ${(err as Error).message}` } }),
+      );
+      return;
+    }
+  }
   await handleDownload(d.storage, req, res, { path: raw, contentType: mime });
 }

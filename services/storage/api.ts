@@ -100,6 +100,7 @@ export async function handleUpload(
   }
   try {
     const r = await d.store.put(req, { maxBytes: room });
+    d.net?.announce(r.cid);
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ id: r.cid.toString(), cid: r.cid.toString(), size: r.size }));
   } catch (err) {

@@ -9,6 +9,7 @@ import { publicKeyFromRaw } from '@libp2p/crypto/keys';
 import type { PeerId } from '@libp2p/interface';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
+import { exporter } from 'ipfs-unixfs-exporter';
 import { CID } from 'multiformats/cid';
 import { Address } from '../../chain/address.js';
 import type { PrivateKey } from '../../chain/keys.js';
@@ -18,6 +19,7 @@ import type { VosHost } from '../../p2p/host.js';
 import { hasPrefix, toHex } from '../../util/bytes.js';
 import { VosError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
+import { StorageError } from './blockstore.js';
 import {
   type EncodedObject,
   encodeToShards,
@@ -27,6 +29,7 @@ import {
   type ShardSink,
 } from './distributed.js';
 import { MAX_PROOFS_PER_TX, MAX_SHARDS } from './limits.js';
+import type { LocalStore } from './local.js';
 import { segmentCount, verifySegment } from './merkle.js';
 import { chooseProviders, rendezvousOrder } from './placement.js';
 import { Op, StorageProtocol } from './protocol.js';
@@ -74,6 +77,8 @@ export interface StorageNetOptions {
   /** This node's shard store (a provider), else undefined. */
   shards: ShardStore | undefined;
   capacity: number;
+  /** The local content store: its blocks are served to nodes fetching published content. */
+  content?: LocalStore;
   send(
     payload: TxPayload,
     opts?: { commit?: boolean },
@@ -118,7 +123,8 @@ export class StorageNet {
       o.host === undefined
         ? undefined
         : new StorageProtocol(o.host, o.chainId, {
-            shards: o.shards as ShardStore,
+            shards: o.shards,
+            block: async (cid) => o.content?.blocks.getBytes(cid),
             refusePut: (h, op) => this.#refusePut(h, op),
             received: (h, peer) =>
               this.#pending.set(h.cid.toString(), { peer: peer.toString(), at: Date.now() }),
@@ -144,7 +150,7 @@ export class StorageNet {
   }
 
   async start(): Promise<void> {
-    if (this.#o.shards !== undefined) await this.protocol?.start();
+    await this.protocol?.start();
   }
 
   async stop(): Promise<void> {
@@ -562,6 +568,87 @@ export class StorageNet {
       },
       abort: () => void w.abort(),
     };
+  }
+
+  /** Tells the DHT this node provides `cid` (best effort: a devnet of few peers may not take it). */
+  announce(cid: CID): void {
+    const host = this.#o.host;
+    if (host === undefined) return;
+    void host.contentRouting
+      .provide(cid, { signal: AbortSignal.timeout(30_000) })
+      .catch((err) =>
+        this.#o.logger.debug({ cid: cid.toString(), err: String(err?.message ?? err) }, 'provide failed'),
+      );
+  }
+
+  /** Peers that may hold `cid`: its DHT providers (a few seconds' search), then every connected peer. */
+  async #contentPeers(cid: CID): Promise<PeerId[]> {
+    const host = this.#o.host as VosHost;
+    const out = new Map<string, PeerId>();
+    try {
+      for await (const p of host.contentRouting.findProviders(cid, { signal: AbortSignal.timeout(3000) })) {
+        if (!p.id.equals(host.peerId)) out.set(p.id.toString(), p.id);
+        if (out.size >= 8) break;
+      }
+    } catch {
+      // none found in time: the connected peers below
+    }
+    for (const p of host.getPeers()) if (!out.has(p.toString())) out.set(p.toString(), p);
+    return [...out.values()];
+  }
+
+  /**
+   * Brings published content stored elsewhere into the local store, block by block from the peers that
+   * have it, each block checked against its CID (a peer sending other bytes is penalised and the next
+   * one asked); then pins and announces it: this node provides it too.
+   */
+  async fetchContent(cid: CID): Promise<void> {
+    const local = this.#o.content;
+    if (local === undefined || this.protocol === undefined)
+      throw new StorageNetError({ code: 'NO_NETWORK' }, 'this node has no P2P network');
+    if (await local.blocks.has(cid)) return;
+    const peers = await this.#contentPeers(cid);
+    const protocol = this.protocol;
+    const penalise = this.#o.penalise;
+    const blocks = {
+      async *get(c: CID): AsyncGenerator<Uint8Array> {
+        const have = await local.blocks.getBytes(c);
+        if (have !== undefined) {
+          yield have;
+          return;
+        }
+        for (const peer of peers) {
+          let bytes: Uint8Array;
+          try {
+            bytes = await protocol.getBlock(peer, c);
+          } catch {
+            continue;
+          }
+          try {
+            await local.blocks.put(c, bytes);
+          } catch (err) {
+            penalise(peer, err);
+            continue;
+          }
+          yield bytes;
+          return;
+        }
+        throw new StorageError({ code: 'NOT_FOUND', cid: c.toString() }, `no peer has block ${c} of ${cid}`);
+      },
+      has: async (c: CID) => local.blocks.has(c),
+    };
+    const entry = await exporter(cid, blocks as never);
+    if (entry.type !== 'file' && entry.type !== 'raw')
+      throw new StorageError({ code: 'NOT_FOUND', cid: cid.toString() }, `${cid} is not a file`);
+    for await (const _ of entry.content({ blockReadConcurrency: 4 })) {
+      // the blocks land in the local store as they are read
+    }
+    await local.pin(cid);
+    this.announce(cid);
+    this.#o.logger.info(
+      { cid: cid.toString(), size: Number(entry.size) },
+      'fetched published content from peers',
+    );
   }
 
   /** The storage quota of every owner (genesis base quota until the control module). */

@@ -9,12 +9,14 @@
  *             shard's CID and root on chain; the receiver then takes the shard over on chain (reply [0, ""])
  *   get    -> [2, shard cid, offset, length]              reply: data frames, then an empty frame
  *   drop   -> [3, shard cid]                              the uploader takes back a shard not yet placed
+ *   block  -> [5, block cid]                              reply [0, block bytes] (content this node stores:
+ *             the IPFS blocks of a published CID; the asker checks them against their CIDs)
  *
  * A peer that sends bytes that do not match the CID, an oversize or malformed frame, or more bytes than
  * it declared is penalised and its stream reset; the node goes on.
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import type { CID } from 'multiformats/cid';
+import { CID } from 'multiformats/cid';
 import {
   asBoundedBytes,
   asBytes,
@@ -37,11 +39,22 @@ import type { ShardStore } from './shards.js';
 export const MAX_FRAME = PIECE + 1024;
 const IDLE_MS = 30_000;
 
+function blockCidField(b: Uint8Array): CID {
+  try {
+    return CID.decode(b);
+  } catch (err) {
+    throw new StorageProtocolError({ code: 'BAD_REQUEST' }, `not a CID (${(err as Error).message})`, {
+      peerAction: PeerAction.Reject,
+    });
+  }
+}
+
 export enum Op {
   Put = 1,
   Get = 2,
   Drop = 3,
   Repair = 4,
+  Block = 5,
 }
 
 export class StorageProtocolError extends VosError<{ code: string }> {}
@@ -55,7 +68,8 @@ export interface ShardHeader {
 }
 
 export interface StorageServerHooks {
-  shards: ShardStore;
+  /** Undefined on a node that is not a provider (it refuses shards, still serves content blocks). */
+  shards: ShardStore | undefined;
   /** Null when this node takes shards; else why not (not a provider, ...). */
   refusePut(h: ShardHeader, op: Op.Put | Op.Repair): Promise<string | null>;
   /** A put's bytes are stored (pending until a placement lists them). */
@@ -65,6 +79,8 @@ export interface StorageServerHooks {
   /** May `peer` drop this shard (it uploaded it and no placement lists it)? */
   mayDrop(cid: CID, peer: PeerId): boolean;
   dropped(cid: CID): void;
+  /** A block of local content (any block this node stores), or undefined. */
+  block(cid: CID): Promise<Uint8Array | undefined>;
   penalise(peer: PeerId, err: unknown): void;
   logger?: Logger;
 }
@@ -130,12 +146,16 @@ export class StorageProtocol {
       const op = asNumber(f[0], 'op');
       if (op === Op.Put || op === Op.Repair) await this.#put(stream, frames, header(f), op, peer);
       else if (op === Op.Get) await this.#get(stream, f);
-      else if (op === Op.Drop) {
+      else if (op === Op.Block) {
+        const cid = blockCidField(asBoundedBytes(f[1], 'block cid', 128));
+        const bytes = await this.hooks.block(cid);
+        await send(stream, bytes === undefined ? refusal('NOT_FOUND', `no block ${cid} here`) : ok(bytes));
+      } else if (op === Op.Drop) {
         const cid = shardCidField(asBoundedBytes(f[1], 'shard cid', 64));
         if (!this.hooks.mayDrop(cid, peer))
           await send(stream, refusal('NOT_YOURS', 'not a pending shard of yours'));
         else {
-          await this.hooks.shards.remove(cid);
+          await this.hooks.shards?.remove(cid);
           this.hooks.dropped(cid);
           await send(stream, ok(new Uint8Array(0)));
         }
@@ -173,7 +193,7 @@ export class StorageProtocol {
       return;
     }
     const expect = op === Op.Repair ? { cid: h.cid, root: h.root } : undefined;
-    const w = await this.hooks.shards.writer(h.size, expect).catch(async (err) => {
+    const w = await (this.hooks.shards as ShardStore).writer(h.size, expect).catch(async (err) => {
       await send(stream, refusal((err as { code?: string }).code ?? 'REFUSED', (err as Error).message));
       return null;
     });
@@ -210,14 +230,14 @@ export class StorageProtocol {
     const cid = shardCidField(asBoundedBytes(f[1], 'shard cid', 64));
     const offset = asNumber(f[2], 'offset', MAX_SHARD_SIZE);
     const length = asNumber(f[3], 'length', MAX_SHARD_SIZE);
-    const size = await this.hooks.shards.size(cid);
+    const size = await this.hooks.shards?.size(cid);
     if (size === undefined || offset + length > size) {
       await send(stream, refusal('NOT_FOUND', `no shard ${cid} of that range here`));
       return;
     }
     await send(stream, ok(new Uint8Array(0)));
     if (length > 0)
-      for await (const chunk of this.hooks.shards.read(cid, offset, length))
+      for await (const chunk of (this.hooks.shards as ShardStore).read(cid, offset, length))
         for (let off = 0; off < chunk.length; off += PIECE)
           await send(stream, chunk.subarray(off, off + PIECE));
     await send(stream, new Uint8Array(0));
@@ -229,10 +249,10 @@ export class StorageProtocol {
     return (await openStream(this.host, peer, this.protocol, 'tcp', AbortSignal.timeout(10_000))).stream;
   }
 
-  static reply(bytes: Uint8Array): Uint8Array {
+  static reply(bytes: Uint8Array, max = 1024): Uint8Array {
     const f = asList(decodeRlp(bytes, 'storage reply'), 'storage reply');
     const status = asNumber(f[0], 'status', 1);
-    if (status === 0) return asBoundedBytes(f[1], 'payload', 1024);
+    if (status === 0) return asBoundedBytes(f[1], 'payload', max);
     throw new StorageProtocolError(
       { code: asString(f[1], 'code', 64) },
       `provider refused: ${asString(f[2], 'message', 1200)}`,
@@ -317,6 +337,23 @@ export class StorageProtocol {
           peerAction: PeerAction.Reject,
         });
       await stream.close({ signal: AbortSignal.timeout(IDLE_MS) }).catch(() => undefined);
+    } catch (err) {
+      stream.abort(err as Error);
+      throw err;
+    }
+  }
+
+  /** One block of content from `peer` (unchecked: the caller checks it against the CID). */
+  async getBlock(peer: PeerId, cid: CID): Promise<Uint8Array> {
+    const stream = await this.#open(peer);
+    try {
+      await send(stream, encodeRlp([Op.Block, cid.bytes]));
+      for await (const f of readFrames(stream, MAX_FRAME)) {
+        const bytes = StorageProtocol.reply(f, MAX_FRAME);
+        await stream.close({ signal: AbortSignal.timeout(IDLE_MS) }).catch(() => undefined);
+        return bytes;
+      }
+      throw new StorageProtocolError({ code: 'NO_REPLY' }, 'no reply');
     } catch (err) {
       stream.abort(err as Error);
       throw err;

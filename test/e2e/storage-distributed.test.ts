@@ -200,6 +200,11 @@ describe('distributed storage on a 6-node devnet', () => {
     expect(res.status).toBe(206);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(Buffer.from(await res.arrayBuffer()).toString()).toBe('基于区');
+    // Any node serves it: node5 fetches it from the publisher (checked block by block) and streams it.
+    const fetched = join(dir, 'note-from-node5.txt');
+    const f = await vos(['fetch', pub.cid, '-o', fetched, '--rpc', rpc(5)]);
+    expect(f.stderr).toBe('');
+    expect(await readFile(fetched)).toEqual(await readFile(note));
     // An update changes what is found; a retraction removes it everywhere.
     await vosJson([
       'publish',
