@@ -26,6 +26,9 @@ import { type Placement, ShardStatus } from './prov.js';
 import { newObjectKey, openSealedStream, sealStream } from './seal.js';
 import { shardCid } from './shards.js';
 
+/** Stripes whose writes may be waiting for the sinks at once (memory: this x (k + m) x 256 KiB). */
+const STRIPES_IN_FLIGHT = 4;
+
 export class DistributedError extends VosError<{ code: string }> {}
 
 export { geometry };
@@ -167,22 +170,29 @@ export async function encodeToShards(
   try {
     const sealed = new Reader(sealStream(tapped(), size, objectKey));
     const stripe = k * g.piece;
+    const inflight: Promise<unknown>[] = [];
     let left = g.sealedSize;
     for (let s = 0; s < g.stripes; s++) {
       const take = Math.min(stripe, left);
       left -= take;
       const bytes = await sealed.read(take);
       const full = take === stripe ? bytes : Buffer.concat([bytes, Buffer.alloc(stripe - take)]);
-      // PERF: one RS call per stripe (k x 256 KiB); the n writes go out in parallel.
+      // PERF: one RS call per stripe (k x 256 KiB); the n writes go out in parallel, and up to
+      // STRIPES_IN_FLIGHT stripes wait for the sinks' drain at once (one at a time was bound by the
+      // round trip of each stripe's backpressure).
       const pieces = await encodeShards(full, k, m);
-      await Promise.all(
+      const written = Promise.all(
         pieces.map((p, i) => {
           hashes[i].update(p);
           trees[i].update(p);
           return sinks[i].write(p);
         }),
       );
+      written.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
+      inflight.push(written);
+      if (inflight.length >= STRIPES_IN_FLIGHT) await inflight.shift();
     }
+    await Promise.all(inflight);
     // The sealer's tail checks the length and closes the importer's input.
     await sealed.end();
     const cid = await cidP;

@@ -4,18 +4,25 @@
  * sha256(0x01 | left | right) (domain-separated, so a node cannot pass for a leaf); an odd node at the
  * end of a level is carried up unchanged. Consensus-critical: audit proofs are verified in txs.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { SEGMENT } from './limits.js';
 
-const LEAF = Buffer.from([0]);
-const NODE = Buffer.from([1]);
+// PERF: crypto.hash (one shot) over a reused buffer: a Hash object per 1 KiB segment cost more than the
+// hashing itself (bench/storage.bench.ts; the pipeline is bound by sha256 passes).
+const leafBuf = Buffer.alloc(1 + SEGMENT);
+const nodeBuf = Buffer.alloc(65);
 
 export function leafHash(segment: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF).update(segment).digest();
+  leafBuf[0] = 0;
+  leafBuf.set(segment, 1);
+  return hash('sha256', leafBuf.subarray(0, 1 + segment.length), 'buffer') as Buffer;
 }
 
 function nodeHash(l: Uint8Array, r: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE).update(l).update(r).digest();
+  nodeBuf[0] = 1;
+  nodeBuf.set(l, 1);
+  nodeBuf.set(r, 33);
+  return hash('sha256', nodeBuf, 'buffer') as Buffer;
 }
 
 export function segmentCount(size: number): number {
