@@ -89,8 +89,8 @@ export async function handleUpload(
   const room = left(d);
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > room) {
-    req.resume();
-    return sendError(
+    return refuseUpload(
+      req,
       res,
       new StorageError(
         { code: 'QUOTA_EXCEEDED' },
@@ -104,10 +104,24 @@ export async function handleUpload(
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ id: r.cid.toString(), cid: r.cid.toString(), size: r.size }));
   } catch (err) {
-    req.resume();
-    sendError(res, err);
+    refuseUpload(req, res, err);
   }
 }
+
+/**
+ * An upload refused before its body was read (or while reading it): the error, then the connection is
+ * closed (after LINGER_MS), so a client does not go on sending gigabytes nobody reads.
+ */
+function refuseUpload(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+  // Lingering close: read (and drop) what still comes for a moment, so the client reads the answer
+  // before the socket goes (closing with unread bytes would reset it and lose the answer), then close.
+  req.resume();
+  res.once('finish', () => setTimeout(() => req.destroy(), LINGER_MS).unref());
+  sendError(res, err);
+}
+
+const LINGER_MS = 2000;
 
 async function handleDistributedUpload(
   d: StorageApiDeps,
@@ -127,8 +141,7 @@ async function handleDistributedUpload(
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify(r));
   } catch (err) {
-    req.resume();
-    sendError(res, err);
+    refuseUpload(req, res, err);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * A peer that sends garbage is disconnected and the node keeps running (issue 4): a libp2p client in
- * the test connects to a validator of a real devnet, opens the consensus and block-sync protocols and
+ * the test connects to a validator of a real devnet, opens the consensus, block-sync and storage protocols and
  * sends undecodable frames, frames that decode to invalid messages, and an oversize frame.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -95,6 +95,44 @@ describe('garbage from a peer', () => {
       }
     }
     expect(await disconnected(client, 10_000)).toBe(true);
+    const h = await heightOf(info.nodes[0].rpc);
+    await waitFor('more blocks', async () => (await heightOf(info.nodes[0].rpc)) >= h + 2, 30_000);
+  }, 60_000);
+
+  it('garbage on the storage protocol (oversize frame, not RLP, more shard bytes than declared): penalised, disconnected, the node goes on', async () => {
+    client = await connect();
+    const target = client.getConnections()[0].remotePeer;
+    const attempts: ((s: Awaited<ReturnType<VosHost['dialProtocol']>>) => void)[] = [
+      (s) => {
+        const header = new Uint8Array(4);
+        new DataView(header.buffer).setUint32(0, 64 * 1024 * 1024);
+        s.send(header);
+        s.send(randomBytes(1000));
+      },
+      (s) => s.send(frame(randomBytes(64))),
+      // A put of 10 bytes (op 1, index 0, size 10), then 20 bytes of data.
+      (s) => {
+        s.send(frame(Uint8Array.from([0xc3, 0x01, 0x80, 0x0a])));
+        s.send(frame(randomBytes(20)));
+        s.send(frame(new Uint8Array(0)));
+      },
+      (s) => s.send(frame(randomBytes(64))),
+    ];
+    for (const attempt of attempts) {
+      if (client.getConnections().length === 0) break;
+      try {
+        const s = await client.dialProtocol(target, `/vos/${info.chainId}/storage/1`);
+        attempt(s);
+        await sleep(300);
+      } catch {
+        // the node may already have hung up
+      }
+    }
+    expect(await disconnected(client, 10_000)).toBe(true);
+    const metrics = await (await fetch(`${info.nodes[0].rpc}/metrics`)).text();
+    expect(
+      Number(/^vos_p2p_peer_penalties_total\{protocol="storage"\} (\d+)/m.exec(metrics)?.[1]),
+    ).toBeGreaterThanOrEqual(3);
     const h = await heightOf(info.nodes[0].rpc);
     await waitFor('more blocks', async () => (await heightOf(info.nodes[0].rpc)) >= h + 2, 30_000);
   }, 60_000);

@@ -137,6 +137,35 @@ describe('distributed storage on a 6-node devnet', () => {
     }
   }, 180_000);
 
+  it('over the quota or with too few providers: refused before any byte is placed, nothing left behind', async () => {
+    const before = await Promise.all(info.nodes.map((n) => shardFiles(n.home)));
+    const big = join(dir, 'sparse.bin');
+    await run('truncate', ['-s', String(2 * 1024 ** 3), big]); // 2 GiB > the 1 GiB quota, no disk used
+    const q = await vos(['store', 'put', big, '--distributed', '--rpc', rpc(0), '--json']);
+    expect(q.code).toBe(1);
+    expect(JSON.parse(q.stdout).error.code).toBe('QUOTA_EXCEEDED');
+    await rm(big);
+    const p = await vos([
+      'store',
+      'put',
+      file,
+      '--distributed',
+      '--data',
+      '4',
+      '--parity',
+      '4',
+      '--rpc',
+      rpc(0),
+      '--json',
+    ]);
+    expect(JSON.parse(p.stdout).error.code).toBe('NOT_ENOUGH_PROVIDERS');
+    expect(await Promise.all(info.nodes.map((n) => shardFiles(n.home)))).toEqual(before);
+    const usage = await new RpcClient(rpc(3)).call<{ used: number }>('storage_usage', [
+      info.nodes[0].address,
+    ]);
+    expect(usage.used).toBe(SIZE);
+  }, 120_000);
+
   it('holders cannot read what they hold; another node cannot open it', async () => {
     // The text lines (any copy of one contains the marker) and 64 16-byte windows of the random part.
     const all = await readFile(file);
