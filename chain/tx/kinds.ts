@@ -11,6 +11,7 @@ import {
   CodecError,
   decodeRlp,
   encodeRlp,
+  type RlpInput,
   type RlpItem,
   U256_MAX,
 } from '../codec.js';
@@ -51,6 +52,19 @@ export function registerTxKind<B>(m: TxKindModule<B>): void {
   if (have === m) return;
   if (have !== undefined || m.kind in CORE_NAMES) throw new Error(`tx kind ${m.kind} registered twice`);
   MODULES.set(m.kind, m as TxKindModule);
+}
+
+/** A module kind whose payload is the RLP of `raw(body)`, at a fixed gas (what every service kind is). */
+export function registerRlpTxKind<B>(
+  gas: bigint,
+  m: Omit<TxKindModule<B>, 'gas' | 'encode'> & { raw(b: B): RlpInput },
+): void {
+  registerTxKind<B>({ ...m, encode: (b) => encodeRlp(m.raw(b)), gas });
+}
+
+/** A payload list of exactly `n` fields, else INVALID_FIELD naming the kind. */
+export function expectFields(f: RlpItem[], n: number, kind: string): void {
+  if (f.length !== n) throw new CodecError('INVALID_FIELD', 'tx.payload', `${kind} takes ${n} fields`);
 }
 
 export function txKindModule(kind: number): TxKindModule | undefined {

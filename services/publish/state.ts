@@ -8,11 +8,11 @@
  */
 
 import type { CID } from 'multiformats/cid';
-import { asBoundedBytes, asBytes, asNumber, CodecError, encodeRlp, type RlpItem } from '../../chain/codec.js';
+import { asBoundedBytes, asBytes, asNumber, type RlpItem } from '../../chain/codec.js';
 import type { TxContext } from '../../chain/ledger/execute-tx.js';
 import { TxFailure } from '../../chain/ledger/failure.js';
 import type { TxEvent } from '../../chain/receipt.js';
-import { modulePayload, registerTxKind, type TxKindModule, type TxPayload } from '../../chain/tx/kinds.js';
+import { expectFields, modulePayload, registerRlpTxKind, type TxPayload } from '../../chain/tx/kinds.js';
 import type { Tx } from '../../chain/tx/tx.js';
 import { toHex } from '../../util/bytes.js';
 import { ownerUsage, setOwnerUsage } from '../storage/prov.js';
@@ -49,9 +49,6 @@ export interface RetractBody {
   id: Uint8Array;
 }
 
-function count(f: RlpItem[], n: number, kind: string): void {
-  if (f.length !== n) throw new CodecError('INVALID_FIELD', 'tx.payload', `${kind} takes ${n} fields`);
-}
 function idField(item: RlpItem): Uint8Array {
   return asBytes(item, 'id', 32);
 }
@@ -77,17 +74,13 @@ function event(type: string, id: Uint8Array, r: PublishRecord): TxEvent[] {
   ];
 }
 
-function module<B>(
-  m: Omit<TxKindModule<B>, 'gas' | 'encode'> & { raw(b: B): Parameters<typeof encodeRlp>[0] },
-): void {
-  registerTxKind<B>({ ...m, encode: (b) => encodeRlp(m.raw(b)), gas: PUBLISH_GAS });
-}
+const module = <B>(m: Parameters<typeof registerRlpTxKind<B>>[1]) => registerRlpTxKind(PUBLISH_GAS, m);
 
 module<PublishBody>({
   kind: PublishTxKind.Publish,
   name: 'publish',
   decode(f) {
-    count(f, 7, 'publish');
+    expectFields(f, 7, 'publish');
     return {
       cid: cidField(asBoundedBytes(f[0], 'cid', 128)),
       size: asNumber(f[1], 'size', MAX_SIZE),
@@ -132,7 +125,7 @@ module<UpdateBody>({
   kind: PublishTxKind.Update,
   name: 'publish-update',
   decode(f) {
-    count(f, 6, 'publish-update');
+    expectFields(f, 6, 'publish-update');
     return { id: idField(f[0]), ...metaFromItems(f, 1) };
   },
   raw: (b) => [b.id, ...metaRaw(b)],
@@ -157,7 +150,7 @@ module<RetractBody>({
   kind: PublishTxKind.Retract,
   name: 'publish-retract',
   decode(f) {
-    count(f, 1, 'publish-retract');
+    expectFields(f, 1, 'publish-retract');
     return { id: idField(f[0]) };
   },
   raw: (b) => [b.id],

@@ -41,6 +41,13 @@ export function leavesOf(shard: Uint8Array): Buffer[] {
 export class MerkleBuilder {
   /** stack[i] = a pending subtree of 2^i leaves. */
   readonly #stack: (Buffer | null)[] = [];
+  /** Every leaf hash in order, when asked for (a prover needs them for a path). */
+  readonly leaves: Buffer[] | undefined;
+
+  constructor(o: { keepLeaves?: boolean } = {}) {
+    this.leaves = o.keepLeaves ? [] : undefined;
+  }
+
   #count = 0;
   #pending = Buffer.alloc(0);
 
@@ -57,6 +64,7 @@ export class MerkleBuilder {
   }
 
   #push(leaf: Buffer): void {
+    this.leaves?.push(leaf);
     let h = leaf;
     let i = 0;
     while (this.#stack[i] != null) {

@@ -45,6 +45,7 @@ import {
   type Placement,
   PROV_NODE_PREFIX,
   PROV_OBJ_PREFIX,
+  PROV_USE_PREFIX,
   type ProviderRecord,
   ShardStatus,
 } from './prov.js';
@@ -52,7 +53,6 @@ import { openKey, sealKey } from './seal.js';
 import type { ShardStore } from './shards.js';
 import { type SegmentProof, storagePayload } from './state.js';
 
-const PROV_USE_PREFIX = Buffer.from('prov/use/', 'latin1');
 /** A shard nobody placed is dropped after this long (a put that failed or was abandoned). */
 const PENDING_TTL_MS = 10 * 60_000;
 /** Blocks before a repair of the same shard is tried again. */
@@ -402,25 +402,25 @@ export class StorageNet {
     }
   }
 
-  #refusePut(
+  async #refusePut(
     h: { id: Uint8Array; index: number; cid: CID; root: Uint8Array; size: number },
     op: Op,
   ): Promise<string | null> {
-    if (this.#o.shards === undefined) return Promise.resolve('this node is not a storage provider');
+    if (this.#o.shards === undefined) return 'this node is not a storage provider';
     if (op === Op.Repair) {
       const e = this.placements.get(toHex(h.id));
       const s = e?.p.shards[h.index];
-      if (e === undefined || s === undefined) return Promise.resolve('no such object or shard');
-      if (s.status !== ShardStatus.Failed) return Promise.resolve('that shard is not failed');
+      if (e === undefined || s === undefined) return 'no such object or shard';
+      if (s.status !== ShardStatus.Failed) return 'that shard is not failed';
       if (
         !s.cid.equals(h.cid) ||
         !Buffer.from(s.root).equals(Buffer.from(h.root)) ||
         e.p.shardSize !== h.size
       )
-        return Promise.resolve('not the failed shard on chain');
-      if (s.provider.toString() === this.#me) return Promise.resolve('this node is the failed holder');
+        return 'not the failed shard on chain';
+      if (s.provider.toString() === this.#me) return 'this node is the failed holder';
     }
-    return Promise.resolve(null);
+    return null;
   }
 
   #candidates() {

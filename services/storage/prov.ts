@@ -30,7 +30,7 @@ const enc = (s: string) => Buffer.from(s, 'latin1');
 export const PROV_PREFIX = enc('prov/');
 export const PROV_NODE_PREFIX = enc('prov/node/');
 export const PROV_OBJ_PREFIX = enc('prov/obj/');
-const PROV_USE_PREFIX = enc('prov/use/');
+export const PROV_USE_PREFIX = enc('prov/use/');
 export const AUDIT_KEY = enc('prov/audit');
 
 export const providerKey = (a: Address): Buffer => Buffer.concat([PROV_NODE_PREFIX, a.bytes]);

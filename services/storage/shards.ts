@@ -6,13 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
 import { create as createDigest } from 'multiformats/hashes/digest';
 import { PeerAction, VosError } from '../../util/errors.js';
 import { SEGMENT } from './limits.js';
-import { leafHash, MerkleBuilder, pathOf, segmentCount } from './merkle.js';
+import { MerkleBuilder, pathOf, segmentCount } from './merkle.js';
 
 export type ShardErrorCode = 'SHARD_MISMATCH' | 'SHARD_NOT_FOUND' | 'SHARD_SIZE' | 'SHARD_STORE_FULL';
 export class ShardError extends VosError<{ code: ShardErrorCode }> {}
@@ -122,30 +122,23 @@ export class ShardStore {
   async segmentProof(cid: CID, index: number): Promise<{ segment: Buffer; path: Buffer[] }> {
     const size = await this.size(cid);
     if (size === undefined) throw new ShardError({ code: 'SHARD_NOT_FOUND' }, `no shard ${cid}`);
-    const leaves: Buffer[] = [];
-    let pending = Buffer.alloc(0);
+    // One pass: the leaves (for the path) and the challenged segment's bytes as they go by.
+    const tree = new MerkleBuilder({ keepLeaves: true });
+    const start = index * SEGMENT;
+    const segment = Buffer.alloc(Math.max(0, Math.min(SEGMENT, size - start)));
+    let pos = 0;
     for await (const chunk of this.read(cid)) {
-      let buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-      let off = 0;
-      while (buf.length - off >= SEGMENT) {
-        leaves.push(leafHash(buf.subarray(off, off + SEGMENT)));
-        off += SEGMENT;
-      }
-      buf = buf.subarray(off);
-      pending = Buffer.from(buf);
+      tree.update(chunk);
+      const from = Math.max(start, pos);
+      const to = Math.min(start + segment.length, pos + chunk.length);
+      if (to > from) chunk.copy(segment, from - start, from - pos, to - pos);
+      pos += chunk.length;
     }
-    if (pending.length > 0 || leaves.length === 0) leaves.push(leafHash(pending));
-    if (leaves.length !== segmentCount(size))
+    tree.digest();
+    const leaves = tree.leaves as Buffer[];
+    if (pos !== size || leaves.length !== segmentCount(size))
       throw new ShardError({ code: 'SHARD_SIZE' }, 'shard changed while read');
-    const fh = await open(this.#file(cid), 'r');
-    try {
-      const len = Math.min(SEGMENT, size - index * SEGMENT);
-      const segment = Buffer.alloc(len);
-      await fh.read(segment, 0, len, index * SEGMENT);
-      return { segment, path: pathOf(leaves, index) };
-    } finally {
-      await fh.close();
-    }
+    return { segment, path: pathOf(leaves, index) };
   }
 
   async finalize(tmp: string, cid: CID): Promise<void> {

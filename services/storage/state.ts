@@ -24,7 +24,6 @@ import {
   asNumber,
   asString,
   CodecError,
-  encodeRlp,
   type RlpItem,
 } from '../../chain/codec.js';
 import { verifySignature } from '../../chain/keys.js';
@@ -32,7 +31,7 @@ import { registerBlockHook } from '../../chain/ledger/block-hooks.js';
 import type { TxContext } from '../../chain/ledger/execute-tx.js';
 import { TxFailure } from '../../chain/ledger/failure.js';
 import type { TxEvent } from '../../chain/receipt.js';
-import { modulePayload, registerTxKind, type TxKindModule, type TxPayload } from '../../chain/tx/kinds.js';
+import { expectFields, modulePayload, registerRlpTxKind, type TxPayload } from '../../chain/tx/kinds.js';
 import type { Tx } from '../../chain/tx/tx.js';
 import { toHex, u64be } from '../../util/bytes.js';
 import { geometry } from './geometry.js';
@@ -112,9 +111,6 @@ export interface ShardRef {
   index: number;
 }
 
-function count(f: RlpItem[], n: number, kind: string): void {
-  if (f.length !== n) throw new CodecError('INVALID_FIELD', 'tx.payload', `${kind} takes ${n} fields`);
-}
 const idField = (item: RlpItem) => asBytes(item, 'id', 32);
 
 async function getProvider(ctx: TxContext, a: Address): Promise<ProviderRecord | undefined> {
@@ -149,17 +145,13 @@ function shardEvent(type: string, id: Uint8Array, index: number, provider: Addre
   ];
 }
 
-function module<B>(
-  m: Omit<TxKindModule<B>, 'gas' | 'encode'> & { raw(b: B): Parameters<typeof encodeRlp>[0] },
-): void {
-  registerTxKind<B>({ ...m, encode: (b) => encodeRlp(m.raw(b)), gas: STORAGE_GAS });
-}
+const module = <B>(m: Parameters<typeof registerRlpTxKind<B>>[1]) => registerRlpTxKind(STORAGE_GAS, m);
 
 module<RegisterBody>({
   kind: StorageTxKind.ProviderRegister,
   name: 'provider-register',
   decode(f) {
-    count(f, 2, 'provider-register');
+    expectFields(f, 2, 'provider-register');
     const addrs = asList(f[1], 'addrs').map((a) => asString(a, 'addr', 256));
     if (addrs.length > MAX_PROVIDER_ADDRS)
       throw new CodecError('INVALID_FIELD', 'addrs', `at most ${MAX_PROVIDER_ADDRS}`);
@@ -197,7 +189,7 @@ module<PlaceBody>({
   kind: StorageTxKind.Place,
   name: 'storage-place',
   decode(f) {
-    count(f, 7, 'storage-place');
+    expectFields(f, 7, 'storage-place');
     const k = asNumber(f[1], 'k', MAX_SHARDS);
     const m = asNumber(f[2], 'm', MAX_SHARDS);
     if (k < 1 || m < 1 || k + m > MAX_SHARDS)
@@ -316,7 +308,7 @@ module<ProofBody>({
   kind: StorageTxKind.Proof,
   name: 'storage-proof',
   decode(f) {
-    count(f, 2, 'storage-proof');
+    expectFields(f, 2, 'storage-proof');
     const proofs = asList(f[1], 'proofs').map((item) => {
       const p = asList(item, 'proof', 4);
       return {
@@ -373,7 +365,7 @@ module<FaultBody>({
   kind: StorageTxKind.Fault,
   name: 'storage-fault',
   decode(f) {
-    count(f, 3, 'storage-fault');
+    expectFields(f, 3, 'storage-fault');
     return {
       id: idField(f[0]),
       index: asNumber(f[1], 'index', MAX_SHARDS - 1),
@@ -406,7 +398,7 @@ module<ShardRef>({
   kind: StorageTxKind.Repair,
   name: 'storage-repair',
   decode(f) {
-    count(f, 2, 'storage-repair');
+    expectFields(f, 2, 'storage-repair');
     return { id: idField(f[0]), index: asNumber(f[1], 'index', MAX_SHARDS - 1) };
   },
   raw: (b) => [b.id, b.index],
@@ -456,7 +448,7 @@ module<{ id: Uint8Array }>({
   kind: StorageTxKind.Delete,
   name: 'storage-delete',
   decode(f) {
-    count(f, 1, 'storage-delete');
+    expectFields(f, 1, 'storage-delete');
     return { id: idField(f[0]) };
   },
   raw: (b) => [b.id],
