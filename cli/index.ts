@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDevnet } from './commands/devnet.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
+import { registerMsg } from './commands/msg.js';
 import { registerName } from './commands/name.js';
 import { registerPublish } from './commands/publish.js';
 import { registerSearch } from './commands/search.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerStore(program);
   registerPublish(program);
   registerSearch(program);
+  registerMsg(program);
   registerStatus(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -34,8 +34,23 @@ export interface NodeConfig {
     /** Origins of web pages allowed to call cross-origin ("*" = any). Also VOS_RPC_CORS_ORIGINS. */
     corsOrigins: string[];
   };
-  /** `relays`: circuit-relay nodes (multiaddr with /p2p/ID) to also listen through (behind NAT). */
-  p2p: { host: string; port: number; seeds: string[]; relays: string[] };
+  /**
+   * `relays`: circuit-relay nodes (multiaddr with /p2p/ID) to also listen through (behind NAT).
+   * `direct: false`: no TCP/QUIC listener at all, only the relays' circuit addresses (a node that
+   * cannot be dialled; it still dials out).
+   */
+  p2p: { host: string; port: number; seeds: string[]; relays: string[]; direct: boolean };
+  /**
+   * Messages: mailbox holders per recipient, the base quota a holder keeps per sender (messages,
+   * bytes), how often the node collects its own mail from holders, the direct-dial budget.
+   */
+  comm: {
+    holders: number;
+    quotaMessages: number;
+    quotaBytes: number;
+    collectIntervalMs: number;
+    directTimeoutMs: number;
+  };
   /**
    * The DNS gateway for `vos.` (UDP and TCP on one port). maxTtl caps every answer's TTL and the
    * negative TTL (s); udpPayload is the EDNS UDP size offered (bytes); workers > 0 answers from that
@@ -124,6 +139,14 @@ export function defaultConfig(
       port: overrides.p2pPort ?? (rpcPort === 0 ? 0 : rpcPort + 1),
       seeds: [],
       relays: [],
+      direct: true,
+    },
+    comm: {
+      holders: 3,
+      quotaMessages: 200,
+      quotaBytes: 4 * 1024 * 1024,
+      collectIntervalMs: 15_000,
+      directTimeoutMs: 5000,
     },
     dns: {
       host: '127.0.0.1',
@@ -249,6 +272,25 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
         `p2p.relays wants /ip4/<host>/tcp/<port>/p2p/<peer id>, got ${String(r)}`,
       );
   parseTrust(c.sync.trustHeight, c.sync.trustHash);
+  if (!c.p2p.direct && c.p2p.relays.length === 0)
+    throw new VosError(
+      { code: 'INVALID_CONFIG', field: 'p2p.direct' },
+      'p2p.direct false needs at least one p2p.relays entry (the node would have no address)',
+    );
+  for (const [field, min, max] of [
+    ['holders', 1, 20],
+    ['quotaMessages', 1, 1_000_000],
+    ['quotaBytes', 1024, 1024 ** 3],
+    ['collectIntervalMs', 100, 3_600_000],
+    ['directTimeoutMs', 100, 120_000],
+  ] as const) {
+    const v = c.comm[field];
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new VosError(
+        { code: 'INVALID_CONFIG', field: `comm.${field}` },
+        `comm.${field} must be ${min}..${max}`,
+      );
+  }
   if (!Number.isInteger(c.dns.maxTtl) || c.dns.maxTtl < 0 || c.dns.maxTtl > 86_400)
     throw new VosError({ code: 'INVALID_CONFIG', field: 'dns.maxTtl' }, 'dns.maxTtl must be 0..86400 (s)');
   if (!Number.isInteger(c.dns.udpPayload) || c.dns.udpPayload < 512 || c.dns.udpPayload > 4096)

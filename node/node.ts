@@ -36,6 +36,7 @@ import { TxGossip } from '../p2p/tx-gossip.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import type { VosApi } from '../rpc/methods.js';
 import type { RpcServer } from '../rpc/server.js';
+import { CommService } from '../services/comm/service.js';
 import { DnsGateway } from '../services/naming/dns/gateway.js';
 import { type DnsServer, DnsWorkerPool } from '../services/naming/dns/workers.js';
 import { loadAllNames, nameChangesOf } from '../services/naming/feed.js';
@@ -50,6 +51,7 @@ import { toHex } from '../util/bytes.js';
 import { assert, VosError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { createMetrics, type Metrics } from '../util/metrics.js';
+import { commDirectory } from './comm-directory.js';
 import { type HomePaths, homePaths, loadConfig, type NodeConfig, parseTrust } from './config.js';
 import { LedgerConsensusApp } from './consensus-app.js';
 import { NodeEvents } from './events.js';
@@ -106,6 +108,8 @@ export class VosNode {
   storageNet: StorageNet | undefined;
   shards: ShardStore | undefined;
   ownTxs!: OwnTxs;
+  /** Messages and streams between nodes (services/comm). */
+  comm!: CommService;
   readonly search = new SearchIndex();
   #opened = false;
   #lock: HomeLock | undefined;
@@ -294,7 +298,10 @@ export class VosNode {
       this.host = await createHost({
         key: this.key,
         chainId: this.genesis.chainId,
-        listen: [...listenAddrs(p.host, p.port), ...p.relays.map((r) => `${r}/p2p-circuit`)],
+        listen: [
+          ...(p.direct ? listenAddrs(p.host, p.port) : []),
+          ...p.relays.map((r) => `${r}/p2p-circuit`),
+        ],
         isBanned: (peer) => this.scorer?.isBanned(peer) ?? false,
         relayUnlimited: (peer) => this.#validators.has(addressOfPeer(peer) ?? ''),
       });
@@ -346,6 +353,33 @@ export class VosNode {
       logger: log.child({ module: 'storage' }),
     });
     await this.storageNet.load(this.ledger.store.indexed(PROV_PREFIX), this.ledger.head.height);
+    const storageNet = this.storageNet;
+    const m = this.metrics;
+    this.comm = new CommService({
+      chainId: this.genesis.chainId,
+      key: this.key,
+      host: this.host,
+      dir: join(this.paths.data, 'comm'),
+      directory: commDirectory({
+        ledger: () => this.ledger,
+        host: () => this.host,
+        storageNet: () => this.storageNet,
+        self: this.key.address,
+      }),
+      config: this.config.comm,
+      content: this.storage,
+      fetchContent: (cid) => storageNet.fetchContent(cid),
+      announce: (cid) => storageNet.announce(cid),
+      penalise: (peer, err) => scorer?.penalise(peer, err, 'comm'),
+      metrics: {
+        received: (via) => m.commMessages.inc({ direction: 'in', via }),
+        sent: (via) => m.commMessages.inc({ direction: 'out', via }),
+        rejected: (code) => m.commRejected.inc({ reason: code }),
+        held: (n) => m.commMailboxHeld.set(n),
+      },
+      logger: log.child({ module: 'comm' }),
+    });
+    await this.comm.open();
     this.consensus = new ConsensusDriver({
       app: this.app,
       key: this.key,
@@ -387,6 +421,7 @@ export class VosNode {
       await this.txGossip.start();
     }
     await this.storageNet.start();
+    await this.comm.start();
     await this.consensus.start();
     if (this.host !== undefined) {
       const ledger = this.ledger;
@@ -477,6 +512,7 @@ export class VosNode {
     await this.sync?.stop();
     await this.txGossip?.stop();
     await this.storageNet?.stop();
+    await this.comm?.stop();
     await this.reactor?.stop();
     await this.consensus?.stop();
     this.#quicKeeper?.stop();
@@ -487,6 +523,7 @@ export class VosNode {
     await this.tree?.close();
     await this.db?.close();
     await this.storage?.close();
+    await this.comm?.close();
     if (this.#started) this.logger.info({}, 'node stopped');
   }
 }

@@ -46,7 +46,7 @@ export function nodePorts(
       purpose: 'JSON-RPC',
     },
   ];
-  if (opts.p2p !== false) {
+  if (opts.p2p !== false && config.p2p.direct !== false) {
     const source = src('p2p.port', 'VOS_P2P_PORT');
     out.push(
       { host: config.p2p.host, port: config.p2p.port, protocol: 'tcp', source, purpose: 'P2P (TCP)' },

@@ -39,6 +39,10 @@ export function mapError(err: unknown): RpcError | undefined {
     if (code === 'INVALID_ADDRESS' || code === 'INVALID_HEX' || code === 'INVALID_LENGTH') {
       return new RpcError(RpcCode.InvalidParams, err.message, { code });
     }
+    if (code === 'COMM_UNKNOWN_RECIPIENT' || code === 'COMM_BAD_TTL' || code === 'COMM_ATTACHMENT')
+      return new RpcError(RpcCode.InvalidParams, err.message, { code });
+    if (code === 'COMM_QUOTA' || code === 'COMM_TOO_LARGE')
+      return new RpcError(RpcCode.LimitExceeded, err.message, { code });
     if (typeof code === 'string' && code.startsWith('NAME_'))
       return new RpcError(RpcCode.InvalidParams, err.message, { code });
     if (code === 'TOO_MANY_WAITERS') return new RpcError(RpcCode.LimitExceeded, err.message, { code });
@@ -329,6 +333,17 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
       return { removed };
     },
 
+    comm_send: ([to, text, options]) => node.comm.send(to, text, options ?? {}),
+    comm_subscribe: (_params, ctx) => server.subscribe('messages', ctx),
+    comm_history: ([q]) => node.comm.history(q ?? {}),
+    comm_attachment: ([id, index]) => node.comm.attachment(id, index),
+    comm_info: async () => ({
+      address: node.key.address.toString(),
+      name: (await commNameOf(node)) ?? null,
+      encryptionKey: toHex(node.comm.encryptionKey),
+      mailbox: { held: node.comm.store.heldMessages },
+    }),
+
     admin_setLogLevel: ([level]) => {
       const previous = setLogLevel(node.logger, level);
       if (previous === undefined)
@@ -379,6 +394,10 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     res.end(text);
   });
 
+  node.comm.onEvent((e) => {
+    if (server.hasSubscribers('messages')) server.publish('messages', e);
+  });
+
   node.events.on('block', ({ block, receipts }) => {
     if (server.hasSubscribers('newHeads'))
       server.publish('newHeads', {
@@ -398,6 +417,18 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     }
   });
   return server;
+}
+
+async function commNameOf(node: VosNode): Promise<string | undefined> {
+  return reverseName(
+    {
+      getState: (key) => node.ledger.getState(key),
+      headHeight: () => node.ledger.head.height,
+      params: node.genesis.params.naming,
+      prove: async () => ({ value: null }),
+    },
+    node.key.address.toString(),
+  ).then((r) => r?.name);
 }
 
 const escapeHtml = (s: string) =>

@@ -207,6 +207,20 @@ export class RpcWsClient<A extends Api = VosApi> {
     };
   }
 
+  /** Subscribe through a method that returns a subscription id (comm_subscribe). */
+  async subscribeMethod(
+    method: string,
+    params: unknown[],
+    onMessage: (payload: unknown) => void,
+  ): Promise<() => Promise<void>> {
+    const id = (await this.#call(method, params)) as string;
+    this.#subs.set(id, onMessage);
+    return async () => {
+      this.#subs.delete(id);
+      await this.#call('vos_unsubscribe', [id]);
+    };
+  }
+
   close(): void {
     this.socket.close();
   }

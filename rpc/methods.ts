@@ -132,6 +132,39 @@ const ProofFields = {
 };
 
 const NewHead = s.object({ ...headerShape(), hash: Hash, txs: s.int({ description: 'txs in the block' }) });
+const CommAttachment = s.object({
+  cid: s.string({ description: 'CID of the encrypted object' }),
+  key: s.hex({ bytes: 32 }),
+  name: s.string(),
+  mime: s.string(),
+  size: Uint,
+});
+const CommEntry = s.object({
+  id: s.hex({ bytes: 16 }),
+  direction: s.literal(['in', 'out']),
+  peer: Address,
+  peerName: s.nullable(s.string()),
+  kind: s.string(),
+  text: s.string(),
+  attachments: s.array(CommAttachment),
+  seq: Uint,
+  sentAt: UnixMs,
+  at: UnixMs,
+  expiresAt: UnixMs,
+  status: s.string({ description: 'sending|held|delivered|failed' }),
+  holders: s.optional(Uint),
+  deliveredAt: s.optional(UnixMs),
+  via: s.optional(s.string()),
+});
+const CommSendResult = s.object({
+  id: s.hex({ bytes: 16 }),
+  to: s.string(),
+  address: Address,
+  seq: Uint,
+  status: s.literal(['delivered', 'held']),
+  via: s.literal(['direct', 'mailbox']),
+  holders: Uint,
+});
 const TxEvent = s.object({ hash: Hash, height: Uint, index: Uint, receipt: ReceiptJSON });
 
 /** Hex params up to 4x the max tx size reach the decoder, which names the size problem. */
@@ -468,6 +501,87 @@ const vosMethods = {
       }),
     ),
   }),
+  comm_send: method({
+    summary:
+      'Send a message to a node by name or address, sealed to its on-chain key and signed by this node: delivered directly (through a relay if needed), else held by the mailbox nodes closest to it: {id, to, address, seq, status: delivered|held, via: direct|mailbox, holders}',
+    params: [
+      param('to', s.string({ maxLength: 100, description: 'a registered name or a vos1... address' })),
+      param('text', s.string({ maxLength: 32 * 1024 })),
+      optionalParam(
+        'options',
+        s.object({
+          ttlMs: s.optional(
+            s.int({ min: 1, description: 'how long mailboxes hold it (default 3 days, max 7)' }),
+          ),
+          attachments: s.optional(
+            s.array(
+              s.object({
+                cid: s.string({ description: "a CID in this node's store (POST /storage)" }),
+                name: s.optional(s.string({ maxLength: 255 })),
+                mime: s.optional(s.string({ maxLength: 127 })),
+              }),
+              { maxItems: 16 },
+            ),
+          ),
+        }),
+      ),
+    ],
+    result: CommSendResult,
+    errors: [
+      {
+        code: RpcCode.InvalidParams,
+        message:
+          'unknown recipient, bad ttl or attachment (data.code: COMM_UNKNOWN_RECIPIENT, COMM_BAD_TTL, COMM_ATTACHMENT)',
+      },
+      {
+        code: RpcCode.LimitExceeded,
+        message: 'over the mailbox quota or the size limit (data.code: COMM_QUOTA, COMM_TOO_LARGE)',
+      },
+      { code: RpcCode.ServerError, message: 'refused by the recipient or unreachable (data.code: COMM_*)' },
+    ],
+  }),
+  comm_subscribe: method({
+    summary:
+      "WebSocket only: subscribe to this node's messages and delivery receipts; returns the subscription id, then vos_subscription notifications carry {type: message, id, peer, peerName, text, attachments, seq, sentAt, ...} or {type: receipt, id, peer, peerName, deliveredAt}; end with vos_unsubscribe",
+    params: [],
+    result: s.string({ description: 'subscription id' }),
+  }),
+  comm_history: method({
+    summary:
+      'Messages sent and received by this node, newest first: [{id, direction: in|out, peer, peerName, text, attachments, seq, sentAt, at, status, deliveredAt?, via?}]',
+    params: [
+      optionalParam(
+        'query',
+        s.object({
+          peer: s.optional(s.string({ maxLength: 100, description: 'one conversation: a name or address' })),
+          limit: s.optional(s.int({ min: 1, max: 1000 })),
+          before: s.optional(s.int({ description: 'entries with at < before (ms), for paging' })),
+        }),
+      ),
+    ],
+    result: s.array(CommEntry),
+  }),
+  comm_attachment: method({
+    summary:
+      "Decrypt an attachment of a message into this node's store (fetching its ciphertext from the nodes that provide it): {cid, size, name, mime}; then GET /storage/<cid>",
+    params: [
+      param('id', s.hex({ bytes: 16, description: 'message id' })),
+      param('index', s.int({ max: 15 })),
+    ],
+    result: s.object({ cid: s.string(), size: Uint, name: s.string(), mime: s.string() }),
+    errors: [{ code: RpcCode.InvalidParams, message: 'no such attachment (data.code: COMM_ATTACHMENT)' }],
+  }),
+  comm_info: method({
+    summary:
+      "This node's messaging identity: {address, name, encryptionKey (the X25519 key a name's encryption record should hold), mailbox: {held}}",
+    params: [],
+    result: s.object({
+      address: Address,
+      name: s.nullable(s.string()),
+      encryptionKey: s.hex({ bytes: 32 }),
+      mailbox: s.object({ held: Uint }),
+    }),
+  }),
   tx_send: method({
     summary: 'Submit a signed tx (0x-hex of its RLP); returns its hash once admitted to the mempool',
     params: [param('rawTx', RawTx)],
@@ -542,6 +656,11 @@ export const vosApi = defineApi({
     newHeads: NewHead,
     /** Every committed tx with its receipt. */
     txs: TxEvent,
+    /** This node's messages and delivery receipts (also comm_subscribe). */
+    messages: s.any({
+      description:
+        'a comm event: {type: message, ...entry} or {type: receipt, id, peer, peerName, deliveredAt}',
+    }),
   },
 });
 

@@ -395,6 +395,11 @@ export class RpcServer<A extends Api = Api> {
     for (const [id, topic] of conn.subscriptions) this.#removeSub(topic, id);
   }
 
+  /** Subscribes the caller's WebSocket to `topic` (methods like comm_subscribe); returns the id. */
+  subscribe(topic: TopicName<A>, ctx: CallContext): string {
+    return this.#subscribe(topic, ctx);
+  }
+
   #subscribe(topic: string, ctx: CallContext): string {
     const conn = ctx.connection as WsConnection | undefined;
     if (conn === undefined)

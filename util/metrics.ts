@@ -78,6 +78,23 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
         this.set(probe.p2p?.syncing() ? 1 : 0);
       },
     }),
+    commMessages: new Counter({
+      name: 'vos_comm_messages_total',
+      help: 'Messages delivered to this node (in) and sent by it (out), direct or through mailboxes',
+      labelNames: ['direction', 'via'] as const,
+      registers: [register],
+    }),
+    commRejected: new Counter({
+      name: 'vos_comm_rejected_total',
+      help: 'Messages refused, by reason (COMM_DECRYPT_FAILED, COMM_BAD_SIGNATURE, COMM_NOT_NAME_OWNER, COMM_REPLAY, COMM_QUOTA, ...)',
+      labelNames: ['reason'] as const,
+      registers: [register],
+    }),
+    commMailboxHeld: new Gauge({
+      name: 'vos_comm_mailbox_held',
+      help: 'Messages this node holds for offline recipients',
+      registers: [register],
+    }),
     blocksyncBlocks: new Counter({
       name: 'vos_blocksync_blocks_total',
       help: 'Blocks applied by block sync',
