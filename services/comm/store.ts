@@ -66,6 +66,8 @@ export class CommStore {
   /** Mailbox use per depositor: messages and bytes. */
   readonly usage = new Map<string, { messages: number; bytes: number }>();
   #heldMessages = 0;
+  /** History keys are strictly increasing in time (entries of one ms keep their order). */
+  #lastAt = 0;
 
   private constructor(db: ClassicLevel<Uint8Array, Uint8Array>) {
     this.#db = db;
@@ -76,6 +78,8 @@ export class CommStore {
     const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     const store = new CommStore(db);
+    for await (const k of db.keys({ ...range(P.history), reverse: true, limit: 1 }))
+      store.#lastAt = Number(readU64be(k, P.history.length));
     for await (const [, v] of db.iterator(range(P.mailbox))) {
       const { depositor, bytes } = decodeHeld(v);
       store.#count(depositor, 1, bytes.length);
@@ -147,6 +151,8 @@ export class CommStore {
 
   #putHistory(b: ReturnType<ClassicLevel<Uint8Array, Uint8Array>['batch']>, e: HistoryEntry): void {
     const id = Buffer.from(e.id.slice(2), 'hex');
+    if (e.at <= this.#lastAt) e.at = this.#lastAt + 1;
+    this.#lastAt = e.at;
     const key = concatBytes(P.history, u64be(e.at), id);
     b.put(key, utf8(JSON.stringify(e)));
     b.put(concatBytes(P.historyIndex, id), key);
