@@ -279,6 +279,8 @@ describe('single-validator node', () => {
       storage_stat: ['bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq'],
       storage_providers: [],
       storage_usage: [alice.address.toString()],
+      comm_history: [{ limit: 5 }],
+      comm_info: [],
       tx_get: [toHex(pendingTx.hash())],
       admin_peers: [],
       admin_ban: [peer, 60],
@@ -314,6 +316,10 @@ describe('single-validator node', () => {
       'tx_sendCommit',
       // Sends a tx; needs a distributed object: test/e2e/storage-distributed.test.ts.
       'storage_delete',
+      // Need a second node (test/e2e/comm.test.ts, test/integration/comm-relay.test.ts); WebSocket only.
+      'comm_send',
+      'comm_attachment',
+      'comm_subscribe',
       'vos_subscribe',
       'vos_unsubscribe',
     ]);
@@ -340,16 +346,16 @@ describe('single-validator node', () => {
     );
   });
 
-  it('subscriptions: newHeads and txs are published; an unknown topic (messages: nothing publishes it) is refused', async () => {
+  it('subscriptions: newHeads and txs are published; an unknown topic is refused', async () => {
     const ws = await RpcClient.connectWs(node.rpcUrl);
     try {
       const head = await new Promise<{ height: number; hash: string; txs: number }>((resolve) => {
         void ws.subscribe('newHeads', resolve);
       });
       expect(head.hash).toMatch(/^0x[0-9a-f]{64}$/);
-      await expect(ws.call<string>('vos_subscribe', ['messages'])).rejects.toMatchObject({
+      await expect(ws.call<string>('vos_subscribe', ['nonsense'])).rejects.toMatchObject({
         code: RpcCode.InvalidParams,
-        message: 'invalid param "topic": expected one of newHeads, txs',
+        message: 'invalid param "topic": expected one of newHeads, txs, messages',
       });
     } finally {
       ws.close();
