@@ -5,7 +5,7 @@
  * arrive; a tick when a message is delivered).
  */
 import { basename, extname } from 'node:path';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import type { Command } from 'commander';
 import { RpcClient } from '../../rpc/client.js';
 import { resolveRpcUrl, rpcClient } from '../context.js';
@@ -233,44 +233,67 @@ export function registerMsg(program: Command): void {
     const peer = await addressOf(to, o);
     const url = await resolveRpcUrl(o);
     const ws = await RpcClient.connectWs(url);
-    const rl = createInterface({
-      input: process.stdin,
-      output: process.stdout,
-      terminal: process.stdin.isTTY,
-    });
+    // Escapes only on a terminal: piped, the output is plain lines.
+    const tty = process.stdout.isTTY === true;
+    let rl: Interface | undefined;
+    let closed = false;
     const print = (line: string) => {
       // Above the prompt, keeping what is being typed.
-      process.stdout.write(`\r\x1b[2K${line}\n`);
-      rl.prompt(true);
+      process.stdout.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
+      if (rl !== undefined && !closed) rl.prompt(true);
     };
+    const tick = (id: string) => print(`  ✓ delivered ${id.slice(0, 10)}`);
+    // Held messages wait for their receipt; a receipt can also come before the answer to comm_send.
     const pendingTicks = new Set<string>();
+    const receipts = new Set<string>();
     await ws.subscribeMethod('comm_subscribe', [], (p) => {
       const e = p as CommEventJSON;
       if (e.peer !== peer) return;
       if (e.type === 'message') print(`${who(e)}: ${e.text}`);
-      else if (pendingTicks.delete(e.id)) print(`  ✓ delivered ${e.id.slice(0, 10)}`);
+      else if (pendingTicks.delete(e.id)) tick(e.id);
+      else receipts.add(e.id);
+    });
+    // Created only now, with its handlers at once: no typed (or piped) line and no end of input is
+    // missed while the subscription was being set up.
+    rl = createInterface({
+      input: process.stdin,
+      output: process.stdout,
+      terminal: process.stdin.isTTY,
     });
     rl.setPrompt('> ');
-    print(`chat with ${to} (${short(peer)}); /quit to end`);
-    const done = new Promise<void>((resolve) => rl.on('close', () => resolve()));
+    const inflight = new Set<Promise<void>>();
+    const done = new Promise<void>((resolve) =>
+      rl.on('close', () => {
+        closed = true;
+        resolve();
+      }),
+    );
     rl.on('line', (line) => {
       const text = line.trim();
       if (text === '') return rl.prompt();
       if (text === '/quit') return rl.close();
-      void ws
+      const sending = ws
         .call('comm_send', [to, text] as never)
         .then((res) => {
           const r = res as SendResult;
-          if (r.status === 'delivered') print(`  ✓ delivered ${r.id.slice(0, 10)}`);
-          else {
-            pendingTicks.add(r.id);
+          if (r.status === 'delivered') {
+            receipts.delete(r.id);
+            tick(r.id);
+          } else {
             print(`  … held by ${r.holders} mailbox node(s) ${r.id.slice(0, 10)}`);
+            if (receipts.delete(r.id)) tick(r.id);
+            else pendingTicks.add(r.id);
           }
         })
-        .catch((err: Error) => print(`  ✗ not sent: ${err.message}`));
+        .catch((err: Error) => print(`  ✗ not sent: ${err.message}`))
+        .finally(() => inflight.delete(sending));
+      inflight.add(sending);
       rl.prompt();
     });
+    print(`chat with ${to} (${short(peer)}); /quit to end`);
     await done;
+    // Lines sent just before /quit or the end of input get their answer (and tick) first.
+    await Promise.allSettled([...inflight]);
     ws.close();
   });
 }
