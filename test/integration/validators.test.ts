@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { PrivateKey } from '../../chain/keys.js';
 import { decodeValidatorRecord, validatorKey } from '../../chain/ledger/accounts.js';
 import { Tx, TxKind, type TxPayload } from '../../chain/tx/index.js';
@@ -85,7 +85,11 @@ async function stopNet(net: Net | undefined): Promise<void> {
   await Promise.all(net.homes.map((h) => rm(h, { recursive: true, force: true })));
 }
 
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+// In-process validators beside the other jest worker's devnets on 2 cores: CI runs twice stalled past
+// 30 s (alone every wait here is about 1 s). Generous bounds; if they are hit, it is a stall to debug.
+jest.setTimeout(240_000);
+
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 90_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await cond()) return;
