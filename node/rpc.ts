@@ -339,7 +339,7 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     comm_attachment: ([id, index]) => node.comm.attachment(id, index),
     comm_info: async () => ({
       address: node.key.address.toString(),
-      name: (await commNameOf(node)) ?? null,
+      name: (await reverseName(naming, node.key.address.toString()))?.name ?? null,
       encryptionKey: toHex(node.comm.encryptionKey),
       mailbox: { held: node.comm.store.heldMessages },
     }),
@@ -417,18 +417,6 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     }
   });
   return server;
-}
-
-async function commNameOf(node: VosNode): Promise<string | undefined> {
-  return reverseName(
-    {
-      getState: (key) => node.ledger.getState(key),
-      headHeight: () => node.ledger.head.height,
-      params: node.genesis.params.naming,
-      prove: async () => ({ value: null }),
-    },
-    node.key.address.toString(),
-  ).then((r) => r?.name);
 }
 
 const escapeHtml = (s: string) =>

@@ -38,17 +38,22 @@ export function pickConnection(host: VosHost, peer: PeerId, prefer: TransportKin
   return fallback;
 }
 
-/** A new stream for `protocol` to `peer`, on a connection of kind `prefer` when there is one. */
+/**
+ * A new stream for `protocol` to `peer`, on a connection of kind `prefer` when there is one.
+ * `limited`: the protocol may run on a limited (relayed) connection too.
+ */
 export async function openStream(
   host: VosHost,
   peer: PeerId,
   protocol: string,
   prefer: TransportKind,
   signal: AbortSignal,
+  opts: { limited?: boolean } = {},
 ): Promise<{ stream: Stream; kind: TransportKind }> {
   let conn = pickConnection(host, peer, prefer);
   if (conn === undefined) conn = await host.dial(peer, { signal });
-  return { stream: await conn.newStream(protocol, { signal }), kind: kindOf(conn) };
+  const stream = await conn.newStream(protocol, { signal, runOnLimitedConnection: opts.limited === true });
+  return { stream, kind: kindOf(conn) };
 }
 
 /**

@@ -58,3 +58,61 @@ export async function* readFrames(stream: Source, maxBytes: number): AsyncGenera
     throw err;
   }
 }
+
+/** Writes one frame, waiting (up to `timeoutMs`) for the stream to drain when its buffer is full. */
+export async function sendFrame(stream: Stream, payload: Uint8Array, timeoutMs: number): Promise<void> {
+  if (!stream.send(frame(payload))) await stream.onDrain({ signal: AbortSignal.timeout(timeoutMs) });
+}
+
+/**
+ * Reads exactly one frame from the head of a stream and puts back (`unshift`) the bytes after it, so
+ * the stream can go on carrying raw bytes (a handshake, then an app's stream). Undefined when the
+ * stream ends first; FrameError above `maxBytes`; FrameError FRAME_TRUNCATED after `timeoutMs`.
+ */
+export function readFrame(
+  stream: Stream,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<Uint8Array | undefined> {
+  return new Promise((resolve, reject) => {
+    let buf = new Uint8Array(0);
+    const done = (err: Error | null, value?: Uint8Array) => {
+      clearTimeout(timer);
+      stream.removeEventListener('message', onMessage);
+      stream.removeEventListener('close', onEnd);
+      stream.removeEventListener('remoteCloseWrite', onEnd);
+      if (err !== null) reject(err);
+      else resolve(value);
+    };
+    const onMessage = (evt: { data: Uint8Array | { subarray(): Uint8Array } }) => {
+      const chunk = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
+      const joined = new Uint8Array(buf.length + chunk.length);
+      joined.set(buf);
+      joined.set(chunk, buf.length);
+      buf = joined;
+      if (buf.length < PREFIX) return;
+      const size = new DataView(buf.buffer, buf.byteOffset).getUint32(0);
+      if (size > maxBytes)
+        return done(
+          new FrameError({ code: 'FRAME_TOO_LARGE', size }, `frame of ${size} bytes`, {
+            peerAction: PeerAction.Reject,
+          }),
+        );
+      if (buf.length < PREFIX + size) return;
+      const rest = buf.subarray(PREFIX + size);
+      done(null, buf.slice(PREFIX, PREFIX + size));
+      if (rest.length > 0) stream.unshift(rest);
+    };
+    const onEnd = () => done(null, undefined);
+    const timer = setTimeout(
+      () =>
+        done(
+          new FrameError({ code: 'FRAME_TRUNCATED', size: buf.length }, `no whole frame in ${timeoutMs} ms`),
+        ),
+      timeoutMs,
+    );
+    stream.addEventListener('message', onMessage as never);
+    stream.addEventListener('close', onEnd);
+    stream.addEventListener('remoteCloseWrite', onEnd);
+  });
+}

@@ -17,10 +17,11 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { quic } from '@chainsafe/libp2p-quic';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { generateKeyPairFromSeed, publicKeyFromRaw } from '@libp2p/crypto/keys';
 import { identify } from '@libp2p/identify';
 import type { Libp2p, PeerId } from '@libp2p/interface';
 import { type KadDHT, kadDHT } from '@libp2p/kad-dht';
+import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
@@ -49,6 +50,11 @@ export const RELAY_RESERVATION_TTL_MS = 15 * 60_000;
 /** The chain address of a peer (its Ed25519 key), or undefined for another kind of peer id. */
 export function addressOfPeer(peer: PeerId): string | undefined {
   return peer.type === 'Ed25519' ? addressFromPublicKey(peer.publicKey.raw).toString() : undefined;
+}
+
+/** The peer id of an Ed25519 public key (a node's key is its peer id). */
+export function peerIdOfPublicKey(publicKey: Uint8Array): PeerId {
+  return peerIdFromPublicKey(publicKeyFromRaw(publicKey));
 }
 
 interface Reservations {

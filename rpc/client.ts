@@ -199,12 +199,7 @@ export class RpcWsClient<A extends Api = VosApi> {
     topic: T,
     onMessage: (payload: TopicPayload<A, T>) => void,
   ): Promise<() => Promise<void>> {
-    const id = (await this.#call('vos_subscribe', [topic])) as string;
-    this.#subs.set(id, onMessage as (payload: unknown) => void);
-    return async () => {
-      this.#subs.delete(id);
-      await this.#call('vos_unsubscribe', [id]);
-    };
+    return this.subscribeMethod('vos_subscribe', [topic], onMessage as (payload: unknown) => void);
   }
 
   /** Subscribe through a method that returns a subscription id (comm_subscribe). */

@@ -48,6 +48,13 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** The range of keys under a prefix, for LevelDB iterators. */
+export function prefixRange(prefix: Uint8Array): { gte: Uint8Array; lt: Uint8Array } {
+  const lt = Uint8Array.from(prefix);
+  lt[lt.length - 1]++;
+  return { gte: prefix, lt };
+}
+
 /** `key` starts with `prefix`. */
 export function hasPrefix(key: Uint8Array, prefix: Uint8Array): boolean {
   if (key.length < prefix.length) return false;

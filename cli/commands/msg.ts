@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { RpcClient } from '../../rpc/client.js';
 import { resolveRpcUrl, rpcClient } from '../context.js';
 import { CliError, emit, jsonString } from '../output.js';
+import { collect, MIME_BY_EXT } from './publish.js';
 import { saveResponse, uploadFile } from './store.js';
 
 interface MsgOptions {
@@ -44,33 +45,12 @@ interface CommEventJSON {
   deliveredAt?: number;
 }
 
-const MIME: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.svg': 'image/svg+xml',
-  '.txt': 'text/plain',
-  '.md': 'text/markdown',
-  '.json': 'application/json',
-  '.pdf': 'application/pdf',
-  '.mp3': 'audio/mpeg',
-  '.ogg': 'audio/ogg',
-  '.opus': 'audio/ogg',
-  '.wav': 'audio/wav',
-  '.webm': 'video/webm',
-  '.mp4': 'video/mp4',
-};
-
 const intArg = (what: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 1)
     throw new CliError(`${what} must be a positive integer`, 2, 'INVALID_ARGUMENT');
   return n;
 };
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 const short = (a: string) => (a.startsWith('vos1') ? `${a.slice(0, 10)}…${a.slice(-4)}` : a);
 const who = (e: { peer: string; peerName: string | null }) => e.peerName ?? short(e.peer);
@@ -82,7 +62,7 @@ async function sendMessage(to: string, text: string, o: MsgOptions, client?: { c
     attachments.push({
       cid: put.cid,
       name: basename(file),
-      mime: MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      mime: MIME_BY_EXT[extname(file).toLowerCase()]?.[0] ?? 'application/octet-stream',
     });
   }
   const c = client ?? (await rpcClient(o));

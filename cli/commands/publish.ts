@@ -24,7 +24,8 @@ import { CliError, emit } from '../output.js';
 import { saveResponse, uploadFile } from './store.js';
 import { submit, type TxCliOptions } from './tx.js';
 
-const MIME_BY_EXT: Record<string, [string, PublishKind]> = {
+/** Mime type and publish kind by file extension. */
+export const MIME_BY_EXT: Record<string, [string, PublishKind]> = {
   '.txt': ['text/plain', 'text'],
   '.md': ['text/markdown', 'text'],
   '.html': ['text/html', 'text'],
@@ -37,10 +38,12 @@ const MIME_BY_EXT: Record<string, [string, PublishKind]> = {
   '.svg': ['image/svg+xml', 'image'],
   '.mp3': ['audio/mpeg', 'audio'],
   '.ogg': ['audio/ogg', 'audio'],
+  '.opus': ['audio/ogg', 'audio'],
   '.wav': ['audio/wav', 'audio'],
   '.mp4': ['video/mp4', 'video'],
   '.webm': ['video/webm', 'video'],
   '.wasm': ['application/wasm', 'executable'],
+  '.pdf': ['application/pdf', 'other'],
 };
 
 interface PublishOptions extends TxCliOptions {
@@ -71,7 +74,8 @@ function meta(o: PublishOptions, file?: string): PublishMeta {
   }
 }
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
+/** A repeatable commander option's values. */
+export const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** A publish beyond the owner's storage quota is refused before any byte goes to the node. */
 async function checkQuota(file: string, o: PublishOptions): Promise<void> {

@@ -16,8 +16,8 @@
  * Bodies: a message is [text, [[cid, key 32, name, mime, size]...]] (attachments: storage objects
  * encrypted with their own key); a receipt is [[message id...]].
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { Address } from '../../chain/address.js';
 import {
   asBoundedBytes,
@@ -34,6 +34,7 @@ import type { PrivateKey } from '../../chain/keys.js';
 import { verifySignature } from '../../chain/keys.js';
 import { utf8 } from '../../util/bytes.js';
 import { PeerAction, VosError } from '../../util/errors.js';
+import { openBox, sealBox, type X25519Keys } from '../storage/seal.js';
 import {
   MAX_ATTACHMENTS,
   MAX_ENVELOPE_BYTES,
@@ -143,10 +144,6 @@ function headerAad(chainId: string, e: Omit<Envelope, 'sealed' | 'nonce'>): Buff
     .digest();
 }
 
-function sealKeyOf(shared: Uint8Array, eph: Uint8Array, recipientX: Uint8Array): Buffer {
-  return Buffer.from(hkdfSync('sha256', shared, Buffer.concat([eph, recipientX]), INFO, 32));
-}
-
 function signedBytes(chainId: string, id: Uint8Array, recipient: Address, expiresAt: number, i: Inner) {
   return encodeRlp([
     DOMAIN,
@@ -206,14 +203,10 @@ export function sealEnvelope(s: SealInput): { envelope: Envelope; bytes: Uint8Ar
     inner.body,
     inner.signature,
   ]);
-  const eph = x25519.utils.randomSecretKey();
-  const ephemeral = x25519.getPublicKey(eph);
-  const key = sealKeyOf(x25519.getSharedSecret(eph, s.recipientX25519), ephemeral, s.recipientX25519);
-  const nonce = new Uint8Array(randomBytes(12));
-  const c = createCipheriv('aes-256-gcm', key, nonce);
-  c.setAAD(headerAad(s.chainId, { id, recipient: s.recipient, expiresAt: s.expiresAt, ephemeral }));
-  const sealed = new Uint8Array(Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]));
-  const envelope: Envelope = { id, recipient: s.recipient, expiresAt: s.expiresAt, ephemeral, nonce, sealed };
+  const box = sealBox(plain, s.recipientX25519, INFO, (ephemeral) =>
+    headerAad(s.chainId, { id, recipient: s.recipient, expiresAt: s.expiresAt, ephemeral }),
+  );
+  const envelope: Envelope = { ...box, id, recipient: s.recipient, expiresAt: s.expiresAt };
   const bytes = encodeEnvelope(envelope);
   if (bytes.length > MAX_ENVELOPE_BYTES)
     throw new CommError(
@@ -224,20 +217,14 @@ export function sealEnvelope(s: SealInput): { envelope: Envelope; bytes: Uint8Ar
 }
 
 /**
- * Open with the recipient's Ed25519 seed (its X25519 secret is the Montgomery form) and check the
- * signature. COMM_DECRYPT_FAILED: altered bytes or sealed to another key; COMM_BAD_SIGNATURE: the
+ * Open with the recipient's X25519 keys (the Montgomery form of its Ed25519 key: x25519KeysOf) and
+ * check the signature. COMM_DECRYPT_FAILED: altered bytes or sealed to another key; COMM_BAD_SIGNATURE: the
  * inner part is not signed by the key it names.
  */
-export function openEnvelope(chainId: string, e: Envelope, recipientSeed: Uint8Array): Inner {
-  const secret = ed25519.utils.toMontgomerySecret(recipientSeed);
-  const mine = x25519.getPublicKey(secret);
+export function openEnvelope(chainId: string, e: Envelope, recipient: X25519Keys): Inner {
   let plain: Buffer;
   try {
-    const shared = x25519.getSharedSecret(secret, e.ephemeral);
-    const d = createDecipheriv('aes-256-gcm', sealKeyOf(shared, e.ephemeral, mine), e.nonce);
-    d.setAAD(headerAad(chainId, e));
-    d.setAuthTag(e.sealed.subarray(e.sealed.length - TAG));
-    plain = Buffer.concat([d.update(e.sealed.subarray(0, e.sealed.length - TAG)), d.final()]);
+    plain = openBox(e, recipient, INFO, headerAad(chainId, e));
   } catch {
     throw fail(
       'COMM_DECRYPT_FAILED',

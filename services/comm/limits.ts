@@ -25,3 +25,5 @@ export const BASE_QUOTA_BYTES = 4 * 1024 * 1024;
 export const MAX_COLLECT = 1000;
 /** Frames of the comm protocol (an envelope plus its op). */
 export const MAX_FRAME = MAX_ENVELOPE_BYTES + 1024;
+/** Attachments above this are refused (they are read whole to encrypt). */
+export const MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024;

@@ -16,7 +16,8 @@
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { asBytes, asList, asNumber, asString, decodeRlp, encodeRlp } from '../../chain/codec.js';
-import { frame, readFrames } from '../../p2p/framing.js';
+import { openStream } from '../../p2p/connections.js';
+import { readFrame, readFrames, sendFrame } from '../../p2p/framing.js';
 import type { VosHost } from '../../p2p/host.js';
 import { fromUtf8 } from '../../util/bytes.js';
 import { PeerAction, VosError } from '../../util/errors.js';
@@ -46,9 +47,7 @@ export interface CommServerHooks {
   logger?: Logger;
 }
 
-async function send(stream: Stream, bytes: Uint8Array): Promise<void> {
-  if (!stream.send(frame(bytes))) await stream.onDrain({ signal: AbortSignal.timeout(IDLE_MS) });
-}
+const send = (stream: Stream, bytes: Uint8Array) => sendFrame(stream, bytes, IDLE_MS);
 
 const ok = () => encodeRlp([0]);
 const refusal = (code: string, text: string) => encodeRlp([1, code, text.slice(0, 300)]);
@@ -89,7 +88,7 @@ export class CommProtocol {
   async #serve(stream: Stream, conn: Connection): Promise<void> {
     const peer = conn.remotePeer;
     try {
-      const first = await readOneFrame(stream, IDLE_MS);
+      const first = await readFrame(stream, MAX_FRAME, IDLE_MS);
       if (first === undefined)
         throw new CommError({ code: 'COMM_MALFORMED' }, 'empty request', { peerAction: PeerAction.Reject });
       const f = asList(decodeRlp(first, 'comm request'), 'comm request');
@@ -158,14 +157,9 @@ export class CommProtocol {
 
   // ---- client side ----
 
+  /** A stream on an unlimited connection when there is one, else a relayed (limited) one. */
   async #open(peer: PeerId, signal: AbortSignal): Promise<Stream> {
-    let conn: Connection | undefined;
-    for (const c of this.host.getConnections(peer)) {
-      if (c.status !== 'open') continue;
-      if (conn === undefined || (conn.limits !== undefined && c.limits === undefined)) conn = c;
-    }
-    if (conn === undefined) conn = await this.host.dial(peer, { signal });
-    return conn.newStream(this.protocol, { signal, runOnLimitedConnection: true });
+    return (await openStream(this.host, peer, this.protocol, 'tcp', signal, { limited: true })).stream;
   }
 
   async #request(peer: PeerId, req: Uint8Array, timeoutMs: number): Promise<Uint8Array | undefined> {
@@ -173,7 +167,7 @@ export class CommProtocol {
     const stream = await this.#open(peer, signal);
     try {
       await send(stream, req);
-      const reply = await readOneFrame(stream, timeoutMs);
+      const reply = await readFrame(stream, MAX_FRAME, timeoutMs);
       await stream.close({ signal: AbortSignal.timeout(IDLE_MS) }).catch(() => undefined);
       return reply;
     } catch (err) {
@@ -226,7 +220,7 @@ export class CommProtocol {
     const stream = await this.#open(peer, AbortSignal.timeout(timeoutMs));
     try {
       await send(stream, encodeRlp([Op.Stream, topic, name]));
-      const reply = await readOneFrame(stream, timeoutMs);
+      const reply = await readFrame(stream, MAX_FRAME, timeoutMs);
       checkReply(reply);
       return stream;
     } catch (err) {
@@ -234,44 +228,4 @@ export class CommProtocol {
       throw err;
     }
   }
-}
-
-/**
- * Reads exactly one u32-prefixed frame from the head of a stream; bytes after it are put back
- * (`unshift`), so the stream then carries raw bytes for the app.
- */
-async function readOneFrame(stream: Stream, timeoutMs: number): Promise<Uint8Array | undefined> {
-  return new Promise((resolve, reject) => {
-    let buf = new Uint8Array(0);
-    const done = (err: Error | null, value?: Uint8Array) => {
-      clearTimeout(timer);
-      stream.removeEventListener('message', onMessage);
-      stream.removeEventListener('close', onClose);
-      stream.removeEventListener('remoteCloseWrite', onClose);
-      if (err !== null) reject(err);
-      else resolve(value);
-    };
-    const onMessage = (evt: { data: Uint8Array | { subarray(): Uint8Array } }) => {
-      const chunk = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
-      const joined = new Uint8Array(buf.length + chunk.length);
-      joined.set(buf);
-      joined.set(chunk, buf.length);
-      buf = joined;
-      if (buf.length < 4) return;
-      const len = new DataView(buf.buffer, buf.byteOffset).getUint32(0);
-      if (len > MAX_FRAME) return done(new CommError({ code: 'COMM_MALFORMED' }, `frame of ${len} bytes`));
-      if (buf.length < 4 + len) return;
-      const rest = buf.subarray(4 + len);
-      done(null, buf.slice(4, 4 + len));
-      if (rest.length > 0) stream.unshift(rest);
-    };
-    const onClose = () => done(null, undefined);
-    const timer = setTimeout(
-      () => done(new CommError({ code: 'COMM_UNREACHABLE' }, 'no answer to the stream request')),
-      timeoutMs,
-    );
-    stream.addEventListener('message', onMessage as never);
-    stream.addEventListener('close', onClose);
-    stream.addEventListener('remoteCloseWrite', onClose);
-  });
 }

@@ -9,19 +9,23 @@
  * seen -> open (AES-GCM) -> signature -> claimed name owned by the signing key (a chain read) -> order.
  */
 import { createHash } from 'node:crypto';
-import { publicKeyFromRaw } from '@libp2p/crypto/keys';
 import type { PeerId, Stream } from '@libp2p/interface';
-import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { CID } from 'multiformats/cid';
 import { Address, addressFromPublicKey } from '../../chain/address.js';
 import type { PrivateKey } from '../../chain/keys.js';
-import { addressOfPeer, type VosHost } from '../../p2p/host.js';
+import { addressOfPeer, peerIdOfPublicKey, type VosHost } from '../../p2p/host.js';
 import { equalBytes, toHex } from '../../util/bytes.js';
 import { PeerAction, VosError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import type { LocalStore } from '../storage/local.js';
-import { decryptObject, encryptObject, newObjectKey } from '../storage/seal.js';
+import {
+  decryptObject,
+  encryptObject,
+  newObjectKey,
+  type X25519Keys,
+  x25519KeysOf,
+} from '../storage/seal.js';
 import {
   type Attachment,
   CommError,
@@ -43,6 +47,7 @@ import {
   CLOCK_SKEW_MS,
   DEFAULT_TTL_MS,
   MAILBOX_HOLDERS,
+  MAX_ATTACHMENT_BYTES,
   MAX_COLLECT,
   MAX_RECEIPT_IDS,
   MAX_TTL_MS,
@@ -50,8 +55,6 @@ import {
 import { CommProtocol } from './protocol.js';
 import { CommStore, type HistoryEntry } from './store.js';
 
-/** Attachments above this are refused (they are read whole to encrypt). */
-export const MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024;
 /** A message after a gap in the sender's order waits this long for the missing ones. */
 const GAP_WAIT_MS = 3000;
 /** A peer that could not be dialled is not tried directly again for this long. */
@@ -153,6 +156,17 @@ interface Opened {
   inner: Inner;
   sender: string;
   senderName: string | null;
+  /** The decoded body: a message's text and attachments, or the ids a receipt acknowledges. */
+  body:
+    | { kind: 'message'; text: string; attachments: HistoryEntry['attachments'] }
+    | { kind: 'receipt'; ids: Uint8Array[] };
+}
+
+/** Refuses an envelope that has expired or claims to live longer than any message may. */
+function checkLifetime(e: Envelope, now: number): void {
+  if (e.expiresAt <= now) throw new CommError({ code: 'COMM_EXPIRED' }, 'the message has expired');
+  if (e.expiresAt > now + MAX_TTL_MS + CLOCK_SKEW_MS)
+    throw new CommError({ code: 'COMM_BAD_TTL' }, `the message would live over ${MAX_TTL_MS} ms`);
 }
 
 interface Pending {
@@ -184,16 +198,14 @@ function xorCompare(target: Buffer, a: Buffer, b: Buffer): number {
   return 0;
 }
 
-export function peerOfKey(publicKey: Uint8Array): PeerId {
-  return peerIdFromPublicKey(publicKeyFromRaw(publicKey));
-}
-
 export class CommService {
   store!: CommStore;
   readonly protocol: CommProtocol | undefined;
   readonly config: CommConfig;
   readonly #o: CommServiceOptions;
   readonly #me: string;
+  /** This node's X25519 keys (computed once: every envelope is opened with them). */
+  readonly #keys: X25519Keys;
   readonly #listeners = new Set<(e: CommEvent) => void>();
   readonly #streamHandlers = new Map<
     string,
@@ -219,12 +231,13 @@ export class CommService {
   constructor(o: CommServiceOptions) {
     this.#o = o;
     this.#me = o.key.address.toString();
+    this.#keys = x25519KeysOf(o.key.exportSeed());
     this.config = { ...DEFAULT_COMM_CONFIG, ...o.config };
     this.protocol =
       o.host === undefined
         ? undefined
         : new CommProtocol(o.host, o.chainId, {
-            deliver: (bytes, peer) => this.#receive(bytes, peer, 'direct'),
+            deliver: (bytes) => this.#receive(bytes, 'direct'),
             deposit: (bytes, peer) => this.#deposit(bytes, peer),
             collect: async (peer) => {
               const a = addressOfPeer(peer);
@@ -248,7 +261,7 @@ export class CommService {
 
   /** The X25519 key messages to this node are sealed to (a name's encryptionKey record should be it). */
   get encryptionKey(): Uint8Array {
-    return x25519PublicOf(this.#o.key.publicKey);
+    return this.#keys.publicKey;
   }
 
   async open(): Promise<void> {
@@ -409,7 +422,7 @@ export class CommService {
       status: 'sending',
     };
     await this.store.addHistory(entry);
-    const peer = peerOfKey(target.publicKey);
+    const peer = peerIdOfPublicKey(target.publicKey);
     const result = { id, to, address: target.address, seq };
     if (await this.#tryDirect(protocol, peer, target.hints, bytes)) {
       const deliveredAt = Date.now();
@@ -550,11 +563,7 @@ export class CommService {
       for await (const c of content.get(cid)) parts.push(c);
       const key = newObjectKey();
       const sealed = encryptObject(Buffer.concat(parts), key);
-      const put = await content.put(
-        (async function* () {
-          yield sealed;
-        })(),
-      );
+      const put = await content.putBytes(sealed);
       this.#o.announce?.(put.cid);
       out.push({ cid: put.cid.bytes, key, name: a.name ?? '', mime: a.mime ?? '', size: stat.size });
     }
@@ -570,9 +579,7 @@ export class CommService {
     try {
       const e = decodeEnvelope(bytes);
       const now = Date.now();
-      if (e.expiresAt <= now) throw new CommError({ code: 'COMM_EXPIRED' }, 'the message has expired');
-      if (e.expiresAt > now + MAX_TTL_MS + CLOCK_SKEW_MS)
-        throw new CommError({ code: 'COMM_BAD_TTL' }, `the message would live over ${MAX_TTL_MS} ms`);
+      checkLifetime(e, now);
       if (e.recipient.toString() === depositor)
         throw new CommError({ code: 'COMM_MALFORMED' }, 'a node does not deposit for itself');
       const u = this.store.usage.get(depositor) ?? { messages: 0, bytes: 0 };
@@ -609,38 +616,52 @@ export class CommService {
 
   // ---- receiving ----
 
-  /** Checks and opens an envelope addressed here; throws CommError (counted) on anything wrong. */
+  /** The name `name` (normalized) when its on-chain key is `key`; else COMM_NOT_NAME_OWNER. */
+  async #confirmName(name: string, key: Uint8Array, who: string): Promise<string> {
+    const r = await this.#o.directory.resolveName(name).catch(() => undefined);
+    if (r === undefined || !equalBytes(r.publicKey, key))
+      throw new CommError(
+        { code: 'COMM_NOT_NAME_OWNER' },
+        `${who} claims the name ${name}, whose on-chain key is ${
+          r === undefined ? 'none (not registered)' : toHex(r.publicKey)
+        }`,
+        { peerAction: PeerAction.Reject },
+      );
+    return r.name;
+  }
+
+  /** Checks, opens and decodes an envelope addressed here; throws CommError on anything wrong. */
   async #open(bytes: Uint8Array): Promise<Opened> {
     const e = decodeEnvelope(bytes);
     if (e.recipient.toString() !== this.#me)
       throw new CommError({ code: 'COMM_NOT_FOR_ME' }, `the message is for ${e.recipient}`, {
         peerAction: PeerAction.Reject,
       });
-    const now = Date.now();
-    if (e.expiresAt <= now) throw new CommError({ code: 'COMM_EXPIRED' }, 'the message has expired');
-    if (e.expiresAt > now + MAX_TTL_MS + CLOCK_SKEW_MS)
-      throw new CommError({ code: 'COMM_BAD_TTL' }, `the message would live over ${MAX_TTL_MS} ms`);
+    checkLifetime(e, Date.now());
     if (this.#pendingIds.has(toHex(e.id)) || (await this.store.seen(e.id)))
       throw new CommError({ code: 'COMM_REPLAY' }, `message ${toHex(e.id)} was already received`);
-    const inner = openEnvelope(this.#o.chainId, e, this.#o.key.exportSeed());
+    const inner = openEnvelope(this.#o.chainId, e, this.#keys);
     const sender = addressFromPublicKey(inner.senderKey).toString();
-    let senderName: string | null = null;
-    if (inner.senderName !== '') {
-      const r = await this.#o.directory.resolveName(inner.senderName).catch(() => undefined);
-      if (r === undefined || !equalBytes(r.publicKey, inner.senderKey))
-        throw new CommError(
-          { code: 'COMM_NOT_NAME_OWNER' },
-          `the sender ${sender} claims the name ${inner.senderName}, whose on-chain key is ${
-            r === undefined ? 'none (not registered)' : toHex(r.publicKey)
-          }`,
-          { peerAction: PeerAction.Reject },
-        );
-      senderName = r.name;
+    const senderName =
+      inner.senderName === ''
+        ? null
+        : await this.#confirmName(inner.senderName, inner.senderKey, `the sender ${sender}`);
+    let body: Opened['body'];
+    try {
+      if (inner.kind === Kind.Receipt) body = { kind: 'receipt', ids: decodeReceiptBody(inner.body) };
+      else {
+        const m = decodeMessageBody(inner.body);
+        body = { kind: 'message', text: m.text, attachments: m.attachments.map(attachmentJSON) };
+      }
+    } catch (err) {
+      throw new CommError({ code: 'COMM_MALFORMED' }, `malformed body: ${(err as Error).message}`, {
+        peerAction: PeerAction.Reject,
+      });
     }
-    return { envelope: e, inner, sender, senderName };
+    return { envelope: e, inner, sender, senderName, body };
   }
 
-  async #receive(bytes: Uint8Array, from: PeerId, via: 'direct' | 'mailbox'): Promise<void> {
+  async #receive(bytes: Uint8Array, via: 'direct' | 'mailbox'): Promise<void> {
     let o: Opened;
     try {
       o = await this.#open(bytes);
@@ -648,20 +669,8 @@ export class CommService {
       if (err instanceof VosError) this.#o.metrics?.rejected(String(err.code));
       throw err;
     }
-    void from;
-    if (o.inner.kind === Kind.Receipt) {
-      await this.#onReceipt(o);
-      return;
-    }
-    try {
-      decodeMessageBody(o.inner.body).attachments.map(attachmentJSON);
-    } catch (err) {
-      this.#o.metrics?.rejected('COMM_MALFORMED');
-      throw new CommError({ code: 'COMM_MALFORMED' }, `malformed message body: ${(err as Error).message}`, {
-        peerAction: PeerAction.Reject,
-      });
-    }
-    await this.#ordered(o, via);
+    if (o.body.kind === 'receipt') await this.#onReceipt(o, o.body.ids);
+    else await this.#ordered(o, via);
   }
 
   /** Delivers in the sender's order: a message after a gap waits (bounded) for the ones before it. */
@@ -690,7 +699,7 @@ export class CommService {
         return;
       }
       try {
-        await this.#deliver(o, via);
+        await this.#deliver(o, via, st.last);
         if (seq > st.last) st.last = seq;
         d.resolve();
       } catch (err) {
@@ -712,7 +721,7 @@ export class CommService {
       const p = st.pending.get(seq) as Pending;
       st.pending.delete(seq);
       try {
-        await this.#deliver(p.o, p.via);
+        await this.#deliver(p.o, p.via, st.last);
         if (seq > st.last) st.last = seq;
         p.resolve();
       } catch (err) {
@@ -725,9 +734,10 @@ export class CommService {
     }
   }
 
-  async #deliver(o: Opened, via: 'direct' | 'mailbox'): Promise<void> {
-    if (await this.store.seen(o.envelope.id)) return;
-    const body = decodeMessageBody(o.inner.body);
+  /** Records and announces a message; `last` is the sender's highest seq delivered so far. */
+  async #deliver(o: Opened, via: 'direct' | 'mailbox', last: number): Promise<void> {
+    // A second copy may have passed #open while the first waited in the queue.
+    if (o.body.kind !== 'message' || (await this.store.seen(o.envelope.id))) return;
     const at = Date.now();
     const entry: HistoryEntry = {
       id: toHex(o.envelope.id),
@@ -735,8 +745,8 @@ export class CommService {
       peer: o.sender,
       peerName: o.senderName,
       kind: 'message',
-      text: body.text,
-      attachments: body.attachments.map(attachmentJSON),
+      text: o.body.text,
+      attachments: o.body.attachments,
       seq: o.inner.seq,
       sentAt: o.inner.sentAt,
       at,
@@ -745,28 +755,13 @@ export class CommService {
       deliveredAt: at,
       via,
     };
-    await this.store.recordDelivered(
-      o.envelope.id,
-      o.envelope.expiresAt,
-      o.inner.senderKey,
-      o.inner.seq,
-      entry,
-    );
+    const advance = o.inner.seq > last ? { senderKey: o.inner.senderKey, seq: o.inner.seq } : undefined;
+    await this.store.recordDelivered(o.envelope.id, o.envelope.expiresAt, entry, advance);
     this.#o.metrics?.received(via);
     this.#emit({ type: 'message', ...entry });
   }
 
-  async #onReceipt(o: Opened): Promise<void> {
-    const ids = (() => {
-      try {
-        return decodeReceiptBody(o.inner.body);
-      } catch (err) {
-        this.#o.metrics?.rejected('COMM_MALFORMED');
-        throw new CommError({ code: 'COMM_MALFORMED' }, `malformed receipt: ${(err as Error).message}`, {
-          peerAction: PeerAction.Reject,
-        });
-      }
-    })();
+  async #onReceipt(o: Opened, ids: Uint8Array[]): Promise<void> {
     await this.store.markSeen(o.envelope.id, o.envelope.expiresAt);
     const deliveredAt = o.inner.sentAt;
     for (const id of ids) {
@@ -799,7 +794,7 @@ export class CommService {
         expiresAt: now + DEFAULT_TTL_MS,
         body: encodeReceiptBody(ids.slice(i, i + MAX_RECEIPT_IDS)),
       });
-      const peer = peerOfKey(senderKey);
+      const peer = peerIdOfPublicKey(senderKey);
       if (!(await this.#tryDirect(protocol, peer, [], bytes).catch(() => false)))
         await this.#depositAtHolders(peer, bytes).catch(() => 0);
     }
@@ -888,7 +883,7 @@ export class CommService {
     await Promise.all(
       opened.map(async ({ o, holders: hs }) => {
         try {
-          if (o.inner.kind === Kind.Receipt) await this.#onReceipt(o);
+          if (o.body.kind === 'receipt') await this.#onReceipt(o, o.body.ids);
           else {
             await this.#ordered(o, 'mailbox');
             delivered++;
@@ -960,11 +955,7 @@ export class CommService {
         `attachment ${index} does not decrypt: ${(err as Error).message}`,
       );
     }
-    const put = await content.put(
-      (async function* () {
-        yield plain;
-      })(),
-    );
+    const put = await content.putBytes(plain);
     return { cid: put.cid.toString(), size: put.size, name: a.name, mime: a.mime };
   }
 
@@ -987,16 +978,12 @@ export class CommService {
     if (address === undefined) throw new CommError({ code: 'COMM_MALFORMED' }, 'the peer has no Ed25519 key');
     let confirmed: string | null = null;
     if (name !== '') {
-      const r = await this.#o.directory.resolveName(name).catch(() => undefined);
-      if (r === undefined || !equalBytes(r.publicKey, peer.publicKey?.raw ?? new Uint8Array(0))) {
+      try {
+        confirmed = await this.#confirmName(name, peer.publicKey?.raw ?? new Uint8Array(0), 'the peer');
+      } catch (err) {
         this.#o.metrics?.rejected('COMM_NOT_NAME_OWNER');
-        throw new CommError(
-          { code: 'COMM_NOT_NAME_OWNER' },
-          `the peer claims the name ${name}, which its key does not own`,
-          { peerAction: PeerAction.Reject },
-        );
+        throw err;
       }
-      confirmed = r.name;
     }
     return (s: Stream, p: PeerId) => handler(s, { peer: p, address, name: confirmed });
   }
@@ -1005,7 +992,7 @@ export class CommService {
   async openStream(to: string, topic: string): Promise<Stream> {
     const { protocol } = this.#requireNetwork();
     const target = await this.resolveTarget(to);
-    const peer = peerOfKey(target.publicKey);
+    const peer = peerIdOfPublicKey(target.publicKey);
     await this.#locate(peer, target.hints);
     return protocol.openStream(peer, topic, await this.#ownNameCached(), this.config.directTimeoutMs + 5000);
   }

@@ -3,6 +3,7 @@
  *   q/<recipient 20>             next seq this node uses towards a recipient
  *   l/<sender key 32>            highest seq delivered from a sender (the receiver's order)
  *   s/<id 16>                    ids seen (delivered or refused as replays), until they expire
+ *   e/<expiresAt 8><id 16>       seen ids by expiry (swept)
  *   h/<time 8><id 16>            history: messages sent and received (JSON), newest last
  *   i/<id 16>                    -> its h/ key (receipts update the entry)
  *   m/<recipient 20><at 8><id>   mailbox: envelopes held for others, [depositor address, envelope]
@@ -14,12 +15,13 @@ import { mkdir } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
 import { Address } from '../../chain/address.js';
 import { asBytes, asList, decodeRlp, encodeRlp } from '../../chain/codec.js';
-import { concatBytes, fromUtf8, readU64be, toHex, u64be, utf8 } from '../../util/bytes.js';
+import { concatBytes, fromUtf8, hasPrefix, prefixRange, readU64be, u64be, utf8 } from '../../util/bytes.js';
 
 const P = {
   seq: utf8('q/'),
   last: utf8('l/'),
   seen: utf8('s/'),
+  seenExpiry: utf8('e/'),
   history: utf8('h/'),
   historyIndex: utf8('i/'),
   mailbox: utf8('m/'),
@@ -27,11 +29,7 @@ const P = {
   expiry: utf8('x/'),
 };
 
-function range(prefix: Uint8Array) {
-  const end = Uint8Array.from(prefix);
-  end[end.length - 1]++;
-  return { gte: prefix, lt: end };
-}
+type Batch = ReturnType<ClassicLevel<Uint8Array, Uint8Array>['batch']>;
 
 export interface HistoryEntry {
   id: string;
@@ -78,9 +76,9 @@ export class CommStore {
     const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     const store = new CommStore(db);
-    for await (const k of db.keys({ ...range(P.history), reverse: true, limit: 1 }))
+    for await (const k of db.keys({ ...prefixRange(P.history), reverse: true, limit: 1 }))
       store.#lastAt = Number(readU64be(k, P.history.length));
-    for await (const [, v] of db.iterator(range(P.mailbox))) {
+    for await (const [, v] of db.iterator(prefixRange(P.mailbox))) {
       const { depositor, bytes } = decodeHeld(v);
       store.#count(depositor, 1, bytes.length);
     }
@@ -126,30 +124,38 @@ export class CommStore {
     return (await this.#db.get(concatBytes(P.seen, id))) !== undefined;
   }
 
-  /** A delivered message: seen id, the sender's order and the history entry, in one batch. */
+  /**
+   * A delivered message: its seen id, the history entry and, when it advances the sender's order,
+   * the sender's highest seq, in one batch.
+   */
   async recordDelivered(
     id: Uint8Array,
     expiresAt: number,
-    senderKey: Uint8Array,
-    seq: number,
     entry: HistoryEntry,
+    advance?: { senderKey: Uint8Array; seq: number },
   ): Promise<void> {
-    const last = await this.lastSeq(senderKey);
     const b = this.#db.batch();
-    b.put(concatBytes(P.seen, id), u64be(expiresAt));
-    if (seq > last) b.put(concatBytes(P.last, senderKey), u64be(seq));
+    this.#putSeen(b, id, expiresAt);
+    if (advance !== undefined) b.put(concatBytes(P.last, advance.senderKey), u64be(advance.seq));
     this.#putHistory(b, entry);
     await b.write();
   }
 
   /** A seen id only (a receipt: no history entry). */
   async markSeen(id: Uint8Array, expiresAt: number): Promise<void> {
-    await this.#db.put(concatBytes(P.seen, id), u64be(expiresAt));
+    const b = this.#db.batch();
+    this.#putSeen(b, id, expiresAt);
+    await b.write();
+  }
+
+  #putSeen(b: Batch, id: Uint8Array, expiresAt: number): void {
+    b.put(concatBytes(P.seen, id), u64be(expiresAt));
+    b.put(concatBytes(P.seenExpiry, u64be(expiresAt), id), new Uint8Array(0));
   }
 
   // ---- history ----
 
-  #putHistory(b: ReturnType<ClassicLevel<Uint8Array, Uint8Array>['batch']>, e: HistoryEntry): void {
+  #putHistory(b: Batch, e: HistoryEntry): void {
     const id = Buffer.from(e.id.slice(2), 'hex');
     if (e.at <= this.#lastAt) e.at = this.#lastAt + 1;
     this.#lastAt = e.at;
@@ -184,7 +190,7 @@ export class CommStore {
 
   /** Newest first: entries with `at` < before, of one peer (address) when given. */
   async history(o: { peer?: string; limit: number; before?: number }): Promise<HistoryEntry[]> {
-    const r = range(P.history);
+    const r = prefixRange(P.history);
     const lt = o.before === undefined ? r.lt : concatBytes(P.history, u64be(o.before));
     const out: HistoryEntry[] = [];
     for await (const v of this.#db.values({ gte: r.gte, lt, reverse: true })) {
@@ -216,7 +222,7 @@ export class CommStore {
   async held(recipient: string, limit: number): Promise<HeldEnvelope[]> {
     const out: HeldEnvelope[] = [];
     for await (const [k, v] of this.#db.iterator(
-      range(concatBytes(P.mailbox, Address.fromString(recipient).bytes)),
+      prefixRange(concatBytes(P.mailbox, Address.fromString(recipient).bytes)),
     )) {
       const { depositor, bytes } = decodeHeld(v);
       out.push({ id: k.subarray(k.length - 16), recipient, depositor, bytes });
@@ -231,20 +237,19 @@ export class CommStore {
     let n = 0;
     for (const id of ids) {
       const mKey = await this.#db.get(concatBytes(P.mailboxId, id));
-      if (mKey === undefined || toHex(mKey.subarray(0, prefix.length)) !== toHex(prefix)) continue;
+      if (mKey === undefined || !hasPrefix(mKey, prefix)) continue;
       if (await this.#remove(mKey, id)) n++;
     }
     return n;
   }
 
-  async #remove(mKey: Uint8Array, id: Uint8Array, expiresAt?: number): Promise<boolean> {
+  async #remove(mKey: Uint8Array, id: Uint8Array): Promise<boolean> {
     const v = await this.#db.get(mKey);
     if (v === undefined) return false;
     const { depositor, bytes } = decodeHeld(v);
     const b = this.#db.batch();
     b.del(mKey);
     b.del(concatBytes(P.mailboxId, id));
-    if (expiresAt !== undefined) b.del(concatBytes(P.expiry, u64be(expiresAt), id));
     await b.write();
     this.#count(depositor, -1, -bytes.length);
     return true;
@@ -253,15 +258,16 @@ export class CommStore {
   /** Drops what expired by `now` from the mailbox, and seen ids past their expiry. */
   async sweep(now: number): Promise<number> {
     let n = 0;
-    const r = range(P.expiry);
+    const r = prefixRange(P.expiry);
     for await (const [k, mKey] of this.#db.iterator({ gte: r.gte, lt: concatBytes(P.expiry, u64be(now)) })) {
       const id = k.subarray(k.length - 16);
       if (await this.#remove(mKey, id)) n++;
       await this.#db.del(k);
     }
-    const s = range(P.seen);
+    const e = prefixRange(P.seenExpiry);
     const dead: Uint8Array[] = [];
-    for await (const [k, v] of this.#db.iterator(s)) if (Number(readU64be(v)) < now) dead.push(k);
+    for await (const k of this.#db.keys({ gte: e.gte, lt: concatBytes(P.seenExpiry, u64be(now)) }))
+      dead.push(k, concatBytes(P.seen, k.subarray(k.length - 16)));
     if (dead.length > 0) await this.#db.batch(dead.map((key) => ({ type: 'del' as const, key })));
     return n;
   }

@@ -8,7 +8,7 @@ import type { NamingParams } from '../../chain/ledger/params.js';
 import { fromHex, toHex } from '../../util/bytes.js';
 import { nameKey, reverseKey } from './layout.js';
 import { displayName, normalizeName } from './name.js';
-import { decodeEntry, recordsToJSON } from './records.js';
+import { decodeEntry, type NameEntry, recordsToJSON } from './records.js';
 import { effectiveEntry, nameStatus } from './state.js';
 
 export interface NamingApiDeps<P extends { value: string | null } = { value: string | null }> {
@@ -53,17 +53,29 @@ export async function resolveName<P extends { value: string | null }>(
   };
 }
 
-export async function reverseName(deps: NamingApiDeps, address: string) {
-  const a = Address.fromString(address);
-  const raw = await deps.getState(reverseKey(a));
-  if (raw === undefined) return null;
-  const name = Buffer.from(raw).toString('latin1');
-  const entryBytes = await deps.getState(nameKey(name));
-  if (entryBytes === undefined) return null;
+/** What reading names needs: committed state, the head height, the naming params. */
+export type NamingReadDeps = Pick<NamingApiDeps, 'getState' | 'headHeight' | 'params'>;
+
+/** The effective entry (a due transfer applied) of an active name (normalized), else undefined. */
+export async function activeEntry(deps: NamingReadDeps, name: string): Promise<NameEntry | undefined> {
+  const raw = await deps.getState(nameKey(name));
+  if (raw === undefined) return undefined;
   const height = deps.headHeight();
-  const entry = decodeEntry(name, entryBytes);
-  if (nameStatus(entry, height, deps.params) !== 'active') return null;
-  // Forward-confirmed: the name's owner (after any transfer) must be this address.
-  if (!effectiveEntry(entry, height).owner.equals(a)) return null;
-  return { name, display: displayName(name), expires: entry.expires };
+  const entry = decodeEntry(name, raw);
+  if (nameStatus(entry, height, deps.params) !== 'active') return undefined;
+  return effectiveEntry(entry, height);
+}
+
+/** The entry of an address's name, forward-confirmed: active and owned by the address. */
+export async function reverseEntry(deps: NamingReadDeps, a: Address): Promise<NameEntry | undefined> {
+  const raw = await deps.getState(reverseKey(a));
+  if (raw === undefined) return undefined;
+  const entry = await activeEntry(deps, Buffer.from(raw).toString('latin1'));
+  return entry?.owner.equals(a) ? entry : undefined;
+}
+
+export async function reverseName(deps: NamingReadDeps, address: string) {
+  const entry = await reverseEntry(deps, Address.fromString(address));
+  if (entry === undefined) return null;
+  return { name: entry.name, display: displayName(entry.name), expires: entry.expires };
 }

@@ -251,12 +251,7 @@ export function storageRpc(d: StorageApiDeps) {
           { code: 'QUOTA_EXCEEDED' },
           `${bytes.length} bytes do not fit in the ${left(d)} bytes left`,
         );
-      const r = await d.store.put(
-        (async function* () {
-          yield bytes;
-        })(),
-        { maxBytes: left(d) },
-      );
+      const r = await d.store.putBytes(bytes, { maxBytes: left(d) });
       return { id: r.cid.toString(), cid: r.cid.toString(), size: r.size };
     },
     storage_get: async ([id]: [string]) => {

@@ -8,8 +8,9 @@ import { dirname, join } from 'node:path';
 import type { ClassicLevel } from 'classic-level';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
+import { prefixRange } from '../../util/bytes.js';
 import { VosError } from '../../util/errors.js';
-import { BLOCK_PREFIX, blockKey, prefixRange } from './layout.js';
+import { BLOCK_PREFIX, blockKey } from './layout.js';
 
 export type StorageErrorCode =
   | 'BLOCK_MISMATCH'

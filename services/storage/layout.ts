@@ -18,10 +18,3 @@ export const PIN_PREFIX = enc('p/');
 
 export const blockKey = (cid: CID): Buffer => Buffer.concat([BLOCK_PREFIX, cid.bytes]);
 export const pinKey = (cid: CID): Buffer => Buffer.concat([PIN_PREFIX, cid.bytes]);
-
-/** The range of keys under a prefix, for LevelDB iterators. */
-export function prefixRange(prefix: Buffer): { gte: Buffer; lt: Buffer } {
-  const lt = Buffer.from(prefix);
-  lt[lt.length - 1]++;
-  return { gte: prefix, lt };
-}

@@ -16,8 +16,9 @@ import { importer } from 'ipfs-unixfs-importer';
 import { fixedSize } from 'ipfs-unixfs-importer/chunker';
 import { CID } from 'multiformats/cid';
 import { asList, asNumber, decodeRlp, encodeRlp } from '../../chain/codec.js';
+import { prefixRange } from '../../util/bytes.js';
 import { LevelBlockstore, StorageError } from './blockstore.js';
-import { KEY_FORMAT, PIN_PREFIX, pinKey, prefixRange, STORAGE_FORMAT } from './layout.js';
+import { KEY_FORMAT, PIN_PREFIX, pinKey, STORAGE_FORMAT } from './layout.js';
 
 export const CHUNK_SIZE = 256 * 1024;
 
@@ -131,6 +132,16 @@ export class LocalStore {
     } finally {
       this.blocks.release(written);
     }
+  }
+
+  /** `put` of bytes already in memory. */
+  putBytes(bytes: Uint8Array, opts: { maxBytes?: number } = {}): Promise<PutResult> {
+    return this.put(
+      (async function* () {
+        yield bytes;
+      })(),
+      opts,
+    );
   }
 
   /** The object's bytes from `offset`, `length` of them (all by default), as chunks. */

@@ -5,9 +5,7 @@
  * drop shards nobody placed. Puts and gets for the node's own key (RPC storage_put/storage_get).
  */
 
-import { publicKeyFromRaw } from '@libp2p/crypto/keys';
 import type { PeerId } from '@libp2p/interface';
-import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { exporter } from 'ipfs-unixfs-exporter';
 import { CID } from 'multiformats/cid';
@@ -15,7 +13,7 @@ import { Address } from '../../chain/address.js';
 import type { PrivateKey } from '../../chain/keys.js';
 import type { StorageParams } from '../../chain/ledger/params.js';
 import type { TxPayload } from '../../chain/tx/kinds.js';
-import type { VosHost } from '../../p2p/host.js';
+import { peerIdOfPublicKey, type VosHost } from '../../p2p/host.js';
 import { hasPrefix, toHex } from '../../util/bytes.js';
 import { VosError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
@@ -434,7 +432,7 @@ export class StorageNet {
     const rec = this.providers.get(address);
     if (rec === undefined)
       throw new StorageNetError({ code: 'NOT_ENOUGH_PROVIDERS' }, `${address} is not a provider`);
-    const peer = peerIdFromPublicKey(publicKeyFromRaw(rec.publicKey));
+    const peer = peerIdOfPublicKey(rec.publicKey);
     const host = this.#o.host;
     if (host !== undefined && host.getConnections(peer).length === 0 && rec.addrs.length > 0)
       void host.peerStore

@@ -27,7 +27,7 @@ import {
   encodeRlp,
 } from '../../chain/codec.js';
 import { openStream } from '../../p2p/connections.js';
-import { frame, readFrames } from '../../p2p/framing.js';
+import { readFrames, sendFrame } from '../../p2p/framing.js';
 import type { VosHost } from '../../p2p/host.js';
 import { PeerAction, VosError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
@@ -104,9 +104,7 @@ function header(f: unknown[]): ShardHeader {
   };
 }
 
-async function send(stream: Stream, bytes: Uint8Array): Promise<void> {
-  if (!stream.send(frame(bytes))) await stream.onDrain({ signal: AbortSignal.timeout(IDLE_MS) });
-}
+const send = (stream: Stream, bytes: Uint8Array) => sendFrame(stream, bytes, IDLE_MS);
 
 const ok = (payload: Uint8Array) => encodeRlp([0, payload]);
 const refusal = (code: string, text: string) => encodeRlp([1, code, text.slice(0, 300)]);

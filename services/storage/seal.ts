@@ -67,39 +67,78 @@ export function decryptObject(sealed: Uint8Array, key: Uint8Array): Buffer {
   return Buffer.concat(out);
 }
 
+/** An X25519 key pair: the Montgomery form of an Ed25519 key (a node opens what is sealed to its key). */
+export interface X25519Keys {
+  secret: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+export function x25519KeysOf(ed25519Seed: Uint8Array): X25519Keys {
+  const secret = ed25519.utils.toMontgomerySecret(ed25519Seed);
+  return { secret, publicKey: x25519.getPublicKey(secret) };
+}
+
+/** A sealed box: the sender's ephemeral X25519 public key, the GCM nonce, ciphertext + tag. */
+export interface Box {
+  ephemeral: Uint8Array;
+  nonce: Uint8Array;
+  sealed: Uint8Array;
+}
+
+/**
+ * Seals `plain` to an X25519 key: an ephemeral key agreement, HKDF-SHA256 (salt = ephemeral |
+ * recipient, `info`), AES-256-GCM with the additional data `aad(ephemeral)`.
+ */
+export function sealBox(
+  plain: Uint8Array,
+  recipientX25519: Uint8Array,
+  info: Uint8Array,
+  aad: (ephemeral: Uint8Array) => Uint8Array,
+): Box {
+  const eph = x25519.utils.randomSecretKey();
+  const ephemeral = x25519.getPublicKey(eph);
+  const kek = kekOf(x25519.getSharedSecret(eph, recipientX25519), ephemeral, recipientX25519, info);
+  const nonce = new Uint8Array(randomBytes(12));
+  const c = createCipheriv('aes-256-gcm', kek, nonce);
+  c.setAAD(aad(ephemeral));
+  return {
+    ephemeral,
+    nonce,
+    sealed: new Uint8Array(Buffer.concat([c.update(plain), c.final(), c.getAuthTag()])),
+  };
+}
+
+/** Opens a box sealed to `keys`; throws (an Error) when the key or any byte is not the sealed one. */
+export function openBox(box: Box, keys: X25519Keys, info: Uint8Array, aad: Uint8Array): Buffer {
+  if (box.sealed.length < TAG) throw new Error('sealed part shorter than its tag');
+  const kek = kekOf(x25519.getSharedSecret(keys.secret, box.ephemeral), box.ephemeral, keys.publicKey, info);
+  const d = createDecipheriv('aes-256-gcm', kek, box.nonce);
+  d.setAAD(aad);
+  d.setAuthTag(box.sealed.subarray(box.sealed.length - TAG));
+  return Buffer.concat([d.update(box.sealed.subarray(0, box.sealed.length - TAG)), d.final()]);
+}
+
 /** The object key sealed to an Ed25519 public key: ephemeral X25519 public (32) + GCM nonce (12) + key (32) + tag (16). */
 export function sealKey(objectKey: Uint8Array, ownerEd25519Public: Uint8Array): Buffer {
-  const eph = x25519.utils.randomSecretKey();
-  const ephPub = x25519.getPublicKey(eph);
-  const recipient = ed25519.utils.toMontgomery(ownerEd25519Public);
-  const kek = kekOf(x25519.getSharedSecret(eph, recipient), ephPub, recipient);
-  const iv = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', kek, iv);
-  c.setAAD(Buffer.from(ephPub));
-  return Buffer.concat([Buffer.from(ephPub), iv, c.update(objectKey), c.final(), c.getAuthTag()]);
+  const box = sealBox(objectKey, ed25519.utils.toMontgomery(ownerEd25519Public), INFO, (eph) => eph);
+  return Buffer.concat([box.ephemeral, box.nonce, box.sealed]);
 }
 
 /** The object key, with the owner's Ed25519 seed; another key fails with DECRYPT_FAILED. */
 export function openKey(sealed: Uint8Array, ownerEd25519Seed: Uint8Array): Buffer {
   if (sealed.length !== 32 + 12 + 32 + TAG)
     throw new SealError({ code: 'INVALID_SEALED' }, 'a sealed key is 92 bytes');
-  const ephPub = sealed.subarray(0, 32);
-  const iv = sealed.subarray(32, 44);
-  const secret = ed25519.utils.toMontgomerySecret(ownerEd25519Seed);
-  const mine = x25519.getPublicKey(secret);
-  const kek = kekOf(x25519.getSharedSecret(secret, ephPub), ephPub, mine);
-  const d = createDecipheriv('aes-256-gcm', kek, iv);
-  d.setAAD(Buffer.from(ephPub));
-  d.setAuthTag(sealed.subarray(76));
+  const ephemeral = sealed.subarray(0, 32);
+  const box = { ephemeral, nonce: sealed.subarray(32, 44), sealed: sealed.subarray(44) };
   try {
-    return Buffer.concat([d.update(sealed.subarray(44, 76)), d.final()]);
+    return openBox(box, x25519KeysOf(ownerEd25519Seed), INFO, ephemeral);
   } catch {
     throw new SealError({ code: 'DECRYPT_FAILED' }, 'the object key is not sealed to this key');
   }
 }
 
-function kekOf(shared: Uint8Array, ephPub: Uint8Array, recipient: Uint8Array): Buffer {
-  return Buffer.from(hkdfSync('sha256', shared, Buffer.concat([ephPub, recipient]), INFO, 32));
+function kekOf(shared: Uint8Array, ephPub: Uint8Array, recipient: Uint8Array, info: Uint8Array): Buffer {
+  return Buffer.from(hkdfSync('sha256', shared, Buffer.concat([ephPub, recipient]), info, 32));
 }
 
 export const newObjectKey = (): Buffer => randomBytes(32);

@@ -18,6 +18,7 @@ import {
   sealEnvelope,
   x25519PublicOf,
 } from '../../services/comm/envelope.js';
+import { x25519KeysOf } from '../../services/storage/seal.js';
 import { propertyParams } from '../fc-params.js';
 
 const sender = PrivateKey.generate();
@@ -61,7 +62,7 @@ describe('comm envelopes', () => {
           const { bytes } = seal(text, seq, name);
           const e = decodeEnvelope(bytes);
           expect(Buffer.from(encodeEnvelope(e)).equals(Buffer.from(bytes))).toBe(true);
-          const inner = openEnvelope(CHAIN, e, recipient.exportSeed());
+          const inner = openEnvelope(CHAIN, e, x25519KeysOf(recipient.exportSeed()));
           expect(decodeMessageBody(inner.body).text).toBe(text);
           expect(inner.seq).toBe(seq);
           expect(inner.senderName).toBe(name);
@@ -78,7 +79,9 @@ describe('comm envelopes', () => {
       fc.property(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
         const b = Uint8Array.from(bytes);
         b[at] ^= x;
-        const code = codeOf(() => openEnvelope(CHAIN, decodeEnvelope(b), recipient.exportSeed()));
+        const code = codeOf(() =>
+          openEnvelope(CHAIN, decodeEnvelope(b), x25519KeysOf(recipient.exportSeed())),
+        );
         expect(['COMM_MALFORMED', 'COMM_DECRYPT_FAILED']).toContain(code);
       }),
       propertyParams('comm envelope tamper', 300),
@@ -88,12 +91,12 @@ describe('comm envelopes', () => {
   it('another key, another chain, oversize: refused with their codes', () => {
     const { bytes } = seal('x', 1);
     const other = PrivateKey.generate();
-    expect(codeOf(() => openEnvelope(CHAIN, decodeEnvelope(bytes), other.exportSeed()))).toBe(
+    expect(codeOf(() => openEnvelope(CHAIN, decodeEnvelope(bytes), x25519KeysOf(other.exportSeed())))).toBe(
       'COMM_DECRYPT_FAILED',
     );
-    expect(codeOf(() => openEnvelope('other-chain', decodeEnvelope(bytes), recipient.exportSeed()))).toBe(
-      'COMM_DECRYPT_FAILED',
-    );
+    expect(
+      codeOf(() => openEnvelope('other-chain', decodeEnvelope(bytes), x25519KeysOf(recipient.exportSeed()))),
+    ).toBe('COMM_DECRYPT_FAILED');
     expect(codeOf(() => decodeEnvelope(new Uint8Array(70 * 1024)))).toBe('COMM_TOO_LARGE');
     expect(codeOf(() => seal('y'.repeat(70 * 1024), 1))).toBe('COMM_TOO_LARGE');
   });
@@ -117,8 +120,8 @@ describe('comm envelopes', () => {
       expiresAt: now + 60_000,
       body: encodeMessageBody({ text: 'from "sender"', attachments: [] }),
     });
-    expect(codeOf(() => openEnvelope(CHAIN, decodeEnvelope(bytes), recipient.exportSeed()))).toBe(
-      'COMM_BAD_SIGNATURE',
-    );
+    expect(
+      codeOf(() => openEnvelope(CHAIN, decodeEnvelope(bytes), x25519KeysOf(recipient.exportSeed()))),
+    ).toBe('COMM_BAD_SIGNATURE');
   });
 });
