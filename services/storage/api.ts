@@ -110,18 +110,26 @@ export async function handleUpload(
 
 /**
  * An upload refused before its body was read (or while reading it): the error, then the connection is
- * closed (after LINGER_MS), so a client does not go on sending gigabytes nobody reads.
+ * closed once the client has sent LINGER_BYTES more (or after LINGER_MS), so a client does not go on
+ * sending gigabytes nobody reads.
  */
 function refuseUpload(req: IncomingMessage, res: ServerResponse, err: unknown): void {
   if (!res.headersSent) res.setHeader('Connection', 'close');
-  // Lingering close: read (and drop) what still comes for a moment, so the client reads the answer
-  // before the socket goes (closing with unread bytes would reset it and lose the answer), then close.
+  // Lingering close: read (and drop) what still comes, so the client reads the answer before the
+  // socket goes (closing with unread bytes resets it, and a reset drops the answer the client has not
+  // read yet: a client slowed down for a few seconds lost it). Bounded by bytes, not only by time.
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) req.destroy();
+  });
   req.resume();
   res.once('finish', () => setTimeout(() => req.destroy(), LINGER_MS).unref());
   sendError(res, err);
 }
 
-const LINGER_MS = 2000;
+const LINGER_BYTES = 64 * 1024 * 1024;
+const LINGER_MS = 30_000;
 
 async function handleDistributedUpload(
   d: StorageApiDeps,
