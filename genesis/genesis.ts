@@ -10,6 +10,8 @@ import { sha256 } from '../chain/hash.js';
 import type { PrivateKey } from '../chain/keys.js';
 import {
   type ChainParams,
+  type ControlParams,
+  DEFAULT_CONTROL_PARAMS,
   DEFAULT_NAMING_PARAMS,
   DEFAULT_PARAMS,
   DEFAULT_STORAGE_PARAMS,
@@ -27,13 +29,16 @@ import { VosError } from '../util/errors.js';
 export interface GenesisJSON {
   chainId: string;
   genesisTime: string;
-  params: Record<Exclude<keyof ChainParams, 'naming' | 'storage'>, string | number> & {
+  params: Record<Exclude<keyof ChainParams, 'naming' | 'storage' | 'control'>, string | number> & {
     naming: NamingJSON;
     storage: StorageParams;
+    control?: ControlJSON;
   };
   accounts: { address: string; balance: string }[];
   validators: { name?: string; address: string; publicKey: string; stake: string }[];
 }
+
+export type ControlJSON = Omit<ControlParams, 'receiptMinBalance'> & { receiptMinBalance: string };
 
 export interface NamingJSON {
   commitMinAge: number;
@@ -106,6 +111,7 @@ export function parseGenesis(json: unknown): GenesisState {
         : int(p.slashFractionPpm, 'params.slashFractionPpm', 0, 1_000_000),
     naming: parseNaming(p.naming),
     storage: parseStorage(p.storage),
+    control: parseControl(p.control),
   };
   if (params.unbondingPeriod <= params.epochLength) {
     throw new GenesisError(
@@ -224,6 +230,35 @@ function parseStorage(v: unknown): StorageParams {
   return out;
 }
 
+function parseControl(v: unknown): ControlParams {
+  if (v === undefined) return DEFAULT_CONTROL_PARAMS;
+  if (typeof v !== 'object' || v === null) throw new GenesisError('params.control', 'expected an object');
+  const n = v as Record<string, unknown>;
+  const d = DEFAULT_CONTROL_PARAMS;
+  for (const k of Object.keys(n)) if (!(k in d)) throw new GenesisError(`params.control.${k}`, 'unknown key');
+  const num = (k: Exclude<keyof ControlParams, 'receiptMinBalance'>, min: number, max?: number) =>
+    n[k] === undefined ? d[k] : int(n[k], `params.control.${k}`, min, max);
+  const out: ControlParams = {
+    minThreshold: num('minThreshold', 1, 2 ** 50),
+    maxThreshold: num('maxThreshold', 1, 2 ** 50),
+    storageKPpm: num('storageKPpm', 0, 1_000_000_000),
+    mailboxBaseMessages: num('mailboxBaseMessages', 0),
+    mailboxMessagesKPpm: num('mailboxMessagesKPpm', 0, 1_000_000_000),
+    mailboxBaseBytes: num('mailboxBaseBytes', 0),
+    mailboxBytesKPpm: num('mailboxBytesKPpm', 0, 1_000_000_000),
+    appGasBase: num('appGasBase', 0),
+    appGasKPpm: num('appGasKPpm', 0, 1_000_000_000),
+    receiptMinBalance:
+      n.receiptMinBalance === undefined
+        ? d.receiptMinBalance
+        : amount(n.receiptMinBalance, 'params.control.receiptMinBalance'),
+    maxReceiptBytes: num('maxReceiptBytes', 1, 2 ** 50),
+  };
+  if (out.maxThreshold < out.minThreshold)
+    throw new GenesisError('params.control.maxThreshold', 'must be >= minThreshold');
+  return out;
+}
+
 function namingToJSON(n: NamingParams): NamingJSON {
   return {
     commitMinAge: n.commitMinAge,
@@ -252,6 +287,7 @@ export function genesisToJSON(g: GenesisState): GenesisJSON {
       slashFractionPpm: p.slashFractionPpm,
       naming: namingToJSON(p.naming),
       storage: { ...p.storage },
+      control: { ...p.control, receiptMinBalance: p.control.receiptMinBalance.toString() },
     },
     accounts: g.accounts.map((a) => ({ address: a.address.toString(), balance: a.balance.toString() })),
     validators: g.validators.map((v) => ({

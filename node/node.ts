@@ -7,9 +7,11 @@
 import '../services/naming/state.js'; // registers the naming tx kinds with the ledger
 import '../services/publish/state.js'; // and the publish kinds
 import '../services/storage/state.js'; // and the storage kinds and audit epochs
+import '../services/control/state.js'; // and the control kinds, epoch end and power rule
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClassicLevel } from 'classic-level';
+import { Address } from '../chain/address.js';
 import { frameBudget } from '../chain/budget.js';
 import type { PrivateKey } from '../chain/keys.js';
 import { loadKey } from '../chain/keystore.js';
@@ -37,6 +39,9 @@ import { RpcCode, RpcError } from '../rpc/errors.js';
 import type { VosApi } from '../rpc/methods.js';
 import type { RpcServer } from '../rpc/server.js';
 import { CommService } from '../services/comm/service.js';
+import { type ControlApiDeps, controlNode, quotasOf } from '../services/control/api.js';
+import { BoostTable } from '../services/control/boost.js';
+import { CTRL_EPOCH_KEY, CTRL_NODE_PREFIX } from '../services/control/layout.js';
 import { DnsGateway } from '../services/naming/dns/gateway.js';
 import { type DnsServer, DnsWorkerPool } from '../services/naming/dns/workers.js';
 import { loadAllNames, nameChangesOf } from '../services/naming/feed.js';
@@ -110,7 +115,9 @@ export class VosNode {
   ownTxs!: OwnTxs;
   /** Messages and streams between nodes (services/comm). */
   comm!: CommService;
-  readonly search = new SearchIndex();
+  /** Search boosts of owners above the control threshold (from committed ctrl/ state). */
+  readonly boosts = new BoostTable();
+  readonly search = new SearchIndex({ boost: this.boosts });
   #opened = false;
   #lock: HomeLock | undefined;
   #started = false;
@@ -191,7 +198,7 @@ export class VosNode {
       logger: log.child({ module: 'ledger' }),
       stateSublevel: stateDb,
       // Service state that must be enumerable (the DNS gateway loads every name at start).
-      indexedPrefixes: [NAME_REC_PREFIX, PUB_PREFIX, PROV_PREFIX],
+      indexedPrefixes: [NAME_REC_PREFIX, PUB_PREFIX, PROV_PREFIX, CTRL_NODE_PREFIX, CTRL_EPOCH_KEY],
     });
     const trust = parseTrust(this.config.sync.trustHeight, this.config.sync.trustHash);
     if (trust !== undefined && this.ledger.head.height >= trust.height) {
@@ -258,9 +265,12 @@ export class VosNode {
     this.metrics.probe.dns = { stats: () => dns.stats, names: () => dns.size };
     this.app.onStateCommitted(({ block, execution }) => {
       dns.apply(nameChangesOf(execution.indexed), block.height);
+      this.boosts.apply(execution.indexed);
       this.search.apply(execution.indexed);
       this.storageNet?.apply(execution.indexed, block.height);
     });
+    await this.boosts.load(this.ledger.store.indexed(CTRL_NODE_PREFIX));
+    await this.boosts.load(this.ledger.store.indexed(CTRL_EPOCH_KEY));
     // The search index from committed state: names and published items.
     await this.search.load(this.ledger.store.indexed(NAME_REC_PREFIX));
     await this.search.load(this.ledger.store.indexed(PUB_REC_PREFIX));
@@ -287,6 +297,7 @@ export class VosNode {
       );
       this.events.emit('block', { block, receipts: execution.receipts });
       this.storageNet?.onBlock();
+      this.#controlMetrics().catch(() => undefined);
       this.#refreshValidators().catch(() => undefined);
     });
     await this.#refreshValidators();
@@ -350,6 +361,7 @@ export class VosNode {
       content: this.storage,
       send: (payload, opts) => this.ownTxs.send(payload, opts),
       penalise: (peer, err) => scorer?.penalise(peer, err, 'storage'),
+      quotaOf: async (owner) => (await quotasOf(this.#control, owner)).storage,
       logger: log.child({ module: 'storage' }),
     });
     await this.storageNet.load(this.ledger.store.indexed(PROV_PREFIX), this.ledger.head.height);
@@ -371,6 +383,10 @@ export class VosNode {
       fetchContent: (cid) => storageNet.fetchContent(cid),
       announce: (cid) => storageNet.announce(cid),
       penalise: (peer, err) => scorer?.penalise(peer, err, 'comm'),
+      quotaOf: async (address) => {
+        const q = await quotasOf(this.#control, Address.fromString(address));
+        return { messages: q.mailboxMessages, bytes: q.mailboxBytes };
+      },
       metrics: {
         received: (via) => m.commMessages.inc({ direction: 'in', via }),
         sent: (via) => m.commMessages.inc({ direction: 'out', via }),
@@ -458,6 +474,22 @@ export class VosNode {
 
   get rpcUrl(): string {
     return `http://${this.rpcAddress.host}:${this.rpcAddress.port}`;
+  }
+
+  /** The control module's view of the committed state (quotas of this node and of others). */
+  get #control(): ControlApiDeps {
+    return {
+      get: (key) => this.ledger.getState(key),
+      params: this.genesis.params,
+      headHeight: () => this.ledger.head.height,
+    };
+  }
+
+  async #controlMetrics(): Promise<void> {
+    const me = await controlNode(this.#control, this.key.address.toString());
+    this.metrics.controlThreshold.set(Number(me.threshold));
+    this.metrics.controlQuotaBytes.set(me.quota);
+    this.metrics.controlContribution.set(Number(me.contribution));
   }
 
   async #refreshValidators(): Promise<void> {

@@ -16,6 +16,7 @@ import type { Handlers } from '../rpc/api.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import { type VosApi, vosApi } from '../rpc/methods.js';
 import { RpcServer } from '../rpc/server.js';
+import { type ControlApiDeps, controlNode, controlParams } from '../services/control/api.js';
 import { type NamingApiDeps, resolveName, reverseName } from '../services/naming/api.js';
 import { getPublished, handleContent } from '../services/publish/api.js';
 import { handleDownload, handleUpload, type StorageApiDeps, storageRpc } from '../services/storage/api.js';
@@ -137,6 +138,12 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     get net() {
       return node.storageNet;
     },
+  };
+
+  const control: ControlApiDeps = {
+    get: (key) => ledger().getState(key),
+    params: node.genesis.params,
+    headHeight: () => ledger().head.height,
   };
 
   const publish = {
@@ -332,6 +339,9 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
       node.logger.warn({ removed }, 'mempool flushed by the operator');
       return { removed };
     },
+
+    control_getParams: () => controlParams(control),
+    control_getNode: ([address]) => controlNode(control, address),
 
     comm_send: ([to, text, options]) => node.comm.send(to, text, options ?? {}),
     comm_subscribe: (_params, ctx) => server.subscribe('messages', ctx),

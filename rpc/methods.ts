@@ -571,6 +571,58 @@ const vosMethods = {
     result: s.object({ cid: s.string(), size: Uint, name: s.string(), mime: s.string() }),
     errors: [{ code: RpcCode.InvalidParams, message: 'no such attachment (data.code: COMM_ATTACHMENT)' }],
   }),
+  control_getParams: method({
+    summary:
+      'The control module: the threshold T of the last finished epoch, the formula params and when the next epoch ends. Contributions and thresholds are bytes as decimal strings',
+    params: [],
+    result: s.object({
+      epoch: Uint,
+      threshold: Amount,
+      active: Uint,
+      total: Amount,
+      epochLength: Uint,
+      nextEpochEnd: Uint,
+      formula: s.object({
+        contribution: s.string(),
+        threshold: s.string(),
+        quota: s.string(),
+        boost: s.string(),
+        votingPower: s.string(),
+      }),
+      params: s.object({
+        minThreshold: Uint,
+        maxThreshold: Uint,
+        storageBase: Uint,
+        storageKPpm: Uint,
+        mailboxBaseMessages: Uint,
+        mailboxMessagesKPpm: Uint,
+        mailboxBaseBytes: Uint,
+        mailboxBytesKPpm: Uint,
+        appGasBase: Uint,
+        appGasKPpm: Uint,
+        receiptMinBalance: Amount,
+        maxReceiptBytes: Uint,
+      }),
+    }),
+  }),
+  control_getNode: method({
+    summary:
+      "A node's standing in the last finished epoch: {contribution, quota (storage bytes), used, boost, threshold, epoch}, with the parts of its contribution, every quota and what it earned so far in the current epoch",
+    params: [param('address', Address)],
+    result: s.object({
+      address: Address,
+      epoch: Uint,
+      contribution: Amount,
+      threshold: Amount,
+      quota: Uint,
+      used: Uint,
+      boost: s.number({ min: 0 }),
+      parts: s.object({ storage: Amount, served: Amount, uptimePpm: Uint }),
+      quotas: s.object({ storage: Uint, mailboxMessages: Uint, mailboxBytes: Uint, appGas: Uint }),
+      pending: s.object({ epoch: Uint, storage: Amount, served: Amount }),
+      owner: Address,
+    }),
+  }),
   comm_info: method({
     summary:
       "This node's messaging identity: {address, name, encryptionKey (the X25519 key a name's encryption record should hold), mailbox: {held}}",

@@ -142,6 +142,17 @@ function int(
   });
 }
 
+/** A finite number (factors, ratios). */
+function number(o: { min?: number; description?: string } = {}): Schema<number, number> {
+  const json: JsonSchema = { type: 'number' };
+  if (o.min !== undefined) json.minimum = o.min;
+  return make(describe(json, o.description), (v, path) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || (o.min !== undefined && v < o.min))
+      throw new SchemaError(path, o.min === undefined ? 'a finite number' : `a number >= ${o.min}`);
+    return v;
+  });
+}
+
 const DECIMAL_RE = /^(0|[1-9][0-9]{0,77})$/;
 
 /** An amount or other big integer as a decimal string. */
@@ -266,6 +277,7 @@ export const s = {
   literal,
   hex,
   int,
+  number,
   decimal,
   bool,
   nullable,

@@ -95,6 +95,21 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
       help: 'Messages this node holds for offline recipients',
       registers: [register],
     }),
+    controlThreshold: new Gauge({
+      name: 'vos_control_threshold',
+      help: 'The control threshold T of the last finished epoch (contribution bytes)',
+      registers: [register],
+    }),
+    controlQuotaBytes: new Gauge({
+      name: 'vos_control_quota_bytes',
+      help: "This node's storage quota (base + k x min(C, T)), bytes",
+      registers: [register],
+    }),
+    controlContribution: new Gauge({
+      name: 'vos_control_contribution',
+      help: "This node's contribution C in the last finished epoch (bytes)",
+      registers: [register],
+    }),
     blocksyncBlocks: new Counter({
       name: 'vos_blocksync_blocks_total',
       help: 'Blocks applied by block sync',

@@ -17,6 +17,7 @@ import {
   unbondKey,
   validatorKey,
 } from './accounts.js';
+import { votingPower } from './block-hooks.js';
 import {
   getAccount,
   getUnbondings,
@@ -42,8 +43,9 @@ export async function endBlock(
     for (const address of await getValidatorIndex(state)) {
       const rec = await getValidatorRecord(state, address);
       if (rec === undefined || rec.jailed || rec.stake < params.minValidatorStake) continue;
-      // Voting power = stake x (1 + r); r = min(1, C/T) comes from the control module (0 until it exists).
-      candidates.push({ address, publicKey: rec.publicKey, power: rec.stake });
+      // Voting power = stake x (1 + min(1, C/T)): the control module's rule (power = stake without it).
+      const power = await votingPower(state, params, address, rec.stake);
+      candidates.push({ address, publicKey: rec.publicKey, power });
     }
     next = sortValidators(candidates).slice(0, params.maxValidators);
   } else {

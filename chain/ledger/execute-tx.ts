@@ -43,6 +43,16 @@ export interface TxContext {
   state: StateOverlay;
   /** The hash of the block before this one (known to all before the block: not a secret). */
   prevHash: Uint8Array;
+  /**
+   * Who of the previous height's validators precommitted in this block's last commit (a nil
+   * precommit counts: the validator was up), and who did not; empty at height 1.
+   */
+  participation?: Participation;
+}
+
+export interface Participation {
+  signed: readonly Address[];
+  missed: readonly Address[];
 }
 
 export async function getAccount(state: StateOverlay, a: Address): Promise<Account> {

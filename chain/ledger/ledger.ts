@@ -10,7 +10,7 @@ import { type Address, addressFromPublicKey } from '../address.js';
 import { Block, evidenceRootOf, lastCommitHashOf, txRootOf } from '../block.js';
 import { blockOverheadBytes } from '../budget.js';
 import { encodeRlp } from '../codec.js';
-import type { Commit } from '../commit.js';
+import { type Commit, CommitFlag } from '../commit.js';
 import { verifyCommit, weightedMedianTime } from '../commit-verify.js';
 import type { Evidence } from '../evidence.js';
 import { ZERO_HASH } from '../hash.js';
@@ -35,7 +35,7 @@ import {
 } from './accounts.js';
 import { runBlockHooks } from './block-hooks.js';
 import { applyEvidence, endBlock } from './end-block.js';
-import { executeTx, getAccount, putAccount } from './execute-tx.js';
+import { executeTx, getAccount, type Participation, putAccount } from './execute-tx.js';
 import { StateOverlay } from './overlay.js';
 import { type GenesisState, maxEvidenceAge } from './params.js';
 import { inlineVerifier, type SignatureVerifier } from './verifier.js';
@@ -264,6 +264,19 @@ export class Ledger {
     this.#durableHeight = Math.max(this.#durableHeight, height);
   }
 
+  /** The last commit's signers and absentees among the validators of height - 1. */
+  async #participation(height: number, lastCommit: Commit | null): Promise<Participation> {
+    if (height === 1 || lastCommit === null) return { signed: [], missed: [] };
+    const vals = await this.validatorsAt(height - 1);
+    const signed: Address[] = [];
+    const missed: Address[] = [];
+    for (const [i, v] of vals.entries()) {
+      const flag = lastCommit.signatures[i]?.flag ?? CommitFlag.Absent;
+      (flag === CommitFlag.Absent ? missed : signed).push(v.address);
+    }
+    return { signed, missed };
+  }
+
   /** Mark a tx signature as checked (mempool admission) so block execution can skip it. */
   markVerified(tx: Tx): void {
     if (this.#verifiedTxs.size >= 200_000) this.#verifiedTxs.clear();
@@ -285,6 +298,7 @@ export class Ledger {
       params: this.params,
       state: overlay,
       prevHash: this.#head.hash,
+      participation: await this.#participation(height, args.lastCommit),
     };
     const txs: Tx[] = [];
     const receipts: Receipt[] = [];
@@ -435,6 +449,7 @@ export class Ledger {
       params: this.params,
       state: overlay,
       prevHash: this.#head.hash,
+      participation: await this.#participation(height, block.lastCommit),
     };
     const receipts: Receipt[] = [];
     let gasUsed = 0n;

@@ -23,7 +23,47 @@ export interface ChainParams {
   naming: NamingParams;
   /** The distributed storage rules (services/storage). */
   storage: StorageParams;
+  /** The control module's rules (services/control): threshold, quotas, receipts. */
+  control: ControlParams;
 }
+
+/**
+ * Contribution C is counted in bytes (bytes of shards proven by audits + bytes served, attested by
+ * the counterparty), times the validator's precommit participation. Threshold T = the lower median of
+ * the epoch's non-zero contributions, clamped to [minThreshold, maxThreshold]. A quota of a resource
+ * = base + kPpm x min(C, T) / 10^6; boost = log2(1 + max(0, C - T) / T).
+ */
+export interface ControlParams {
+  minThreshold: number;
+  maxThreshold: number;
+  /** Storage and publish bytes: base = storage.baseQuota. */
+  storageKPpm: number;
+  mailboxBaseMessages: number;
+  mailboxMessagesKPpm: number;
+  mailboxBaseBytes: number;
+  mailboxBytesKPpm: number;
+  /** Off-chain app gas per epoch (the VM charges hosted calls to it). */
+  appGasBase: number;
+  appGasKPpm: number;
+  /** A served-bytes receipt counts only if its signer's balance is at least this (Sybil cost). */
+  receiptMinBalance: bigint;
+  /** The most bytes one receipt (one client, one server, one epoch) may attest. */
+  maxReceiptBytes: number;
+}
+
+export const DEFAULT_CONTROL_PARAMS: ControlParams = {
+  minThreshold: 64 * 1024 * 1024,
+  maxThreshold: 2 ** 40,
+  storageKPpm: 1_000_000,
+  mailboxBaseMessages: 200,
+  mailboxMessagesKPpm: 1,
+  mailboxBaseBytes: 4 * 1024 * 1024,
+  mailboxBytesKPpm: 1_000,
+  appGasBase: 100_000_000,
+  appGasKPpm: 100_000,
+  receiptMinBalance: 1_000_000n,
+  maxReceiptBytes: 2 ** 40,
+};
 
 export interface StorageParams {
   /** Default Reed-Solomon code of an object: data shards k and parity shards m (k-of-(k+m) rebuild). */
@@ -112,6 +152,7 @@ export const DEFAULT_PARAMS: ChainParams = {
   slashFractionPpm: 50_000,
   naming: DEFAULT_NAMING_PARAMS,
   storage: DEFAULT_STORAGE_PARAMS,
+  control: DEFAULT_CONTROL_PARAMS,
 };
 
 /**

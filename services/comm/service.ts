@@ -127,6 +127,8 @@ export interface CommServiceOptions {
   /** Announces a CID this node provides. */
   announce?(cid: CID): void;
   penalise(peer: PeerId, err: unknown): void;
+  /** A depositor's mailbox quota from the chain (the control module's); the config's base without. */
+  quotaOf?(address: string): Promise<{ messages: number; bytes: number }>;
   metrics?: CommMetrics;
   logger: Logger;
 }
@@ -572,6 +574,14 @@ export class CommService {
 
   // ---- mailbox (holding for others) ----
 
+  /** The config's base quota, raised by the control module's contribution term. */
+  async #quotaOf(depositor: string): Promise<{ messages: number; bytes: number }> {
+    const base = { messages: this.config.quotaMessages, bytes: this.config.quotaBytes };
+    const q = await this.#o.quotaOf?.(depositor);
+    if (q === undefined) return base;
+    return { messages: Math.max(base.messages, q.messages), bytes: Math.max(base.bytes, q.bytes) };
+  }
+
   /** `peer` undefined: this node deposits for itself as a holder. */
   async #deposit(bytes: Uint8Array, peer: PeerId | undefined): Promise<void> {
     const depositor = peer === undefined ? this.#me : addressOfPeer(peer);
@@ -583,11 +593,12 @@ export class CommService {
       if (e.recipient.toString() === depositor)
         throw new CommError({ code: 'COMM_MALFORMED' }, 'a node does not deposit for itself');
       const u = this.store.usage.get(depositor) ?? { messages: 0, bytes: 0 };
-      if (u.messages + 1 > this.config.quotaMessages || u.bytes + bytes.length > this.config.quotaBytes)
+      const q = await this.#quotaOf(depositor);
+      if (u.messages + 1 > q.messages || u.bytes + bytes.length > q.bytes)
         throw new CommError(
           { code: 'COMM_QUOTA' },
           `the sender holds ${u.messages} messages / ${u.bytes} bytes here, its quota is ` +
-            `${this.config.quotaMessages} / ${this.config.quotaBytes}`,
+            `${q.messages} / ${q.bytes}`,
         );
       await this.store.hold(
         { id: e.id, recipient: e.recipient.toString(), depositor, bytes },

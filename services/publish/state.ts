@@ -15,6 +15,7 @@ import type { TxEvent } from '../../chain/receipt.js';
 import { expectFields, modulePayload, registerRlpTxKind, type TxPayload } from '../../chain/tx/kinds.js';
 import type { Tx } from '../../chain/tx/tx.js';
 import { toHex } from '../../util/bytes.js';
+import { quotaOf } from '../control/state.js';
 import { ownerUsage, setOwnerUsage } from '../storage/prov.js';
 import { cidIndexKey, publishId, recordKey } from './layout.js';
 import {
@@ -101,7 +102,8 @@ module<PublishBody>({
     if ((await ctx.state.get(recordKey(id))) !== undefined) throw new TxFailure('PUBLISH_EXISTS');
     // Published bytes count against the owner's storage quota, with its distributed objects.
     const used = await ownerUsage(ctx.state, tx.sender);
-    if (used + b.size > ctx.params.storage.baseQuota) throw new TxFailure('PUBLISH_QUOTA_EXCEEDED');
+    if (used + b.size > (await quotaOf(ctx.state, ctx.params, tx.sender, 'storage')))
+      throw new TxFailure('PUBLISH_QUOTA_EXCEEDED');
     setOwnerUsage(ctx.state, tx.sender, used + b.size);
     const r: PublishRecord = {
       owner: tx.sender,

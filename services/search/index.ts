@@ -2,8 +2,8 @@
  * The search index every node derives from its ledger (flexsearch, in memory): published items and
  * names, loaded from the chain DB's index of committed state at start and updated from each block's
  * writes. Queries: full text (title, description, tags; a name's title is NAME.vos), every word in
- * some field, with filters (kind, mime, owner), ranked by relevance x boost (1 until the control
- * module lands: the `boost` option), ties by id, paginated by cursor (rank.ts, cursor.ts).
+ * some field, with filters (kind, mime, owner), ranked by relevance x boost (the control
+ * module's, per owner: the `boost` option), ties by id, paginated by cursor (rank.ts, cursor.ts).
  */
 import { VosError } from '../../util/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -42,7 +42,7 @@ export const MAX_LIMIT = 100;
 export class SearchIndex {
   readonly #postings = new Postings();
   readonly #items = new Items();
-  /** The control module's search boost per item; none (1) until it lands. */
+  /** The control module's search boost per item (by its owner); none = 1. */
   readonly #boost: Boost | null;
   #removed = 0;
 

@@ -15,7 +15,8 @@ import { type Items, idKey } from './items.js';
 import { MAX_LEVEL, type Posting } from './postings.js';
 
 export interface Boost {
-  of(id: string): number;
+  /** The factor of an item (the control module's: 1 + its owner's boost). */
+  of(id: string, owner: string): number;
   /** An upper bound of `of`: an item whose relevance x max cannot enter the top is not looked up. */
   readonly max: number;
 }
@@ -123,7 +124,8 @@ function select(items: Items, c: number, o: RankOptions, top: Hit[]): void {
     const relevance = acc[n] / MAX_LEVEL;
     const worst = top.length === o.k ? top[o.k - 1] : null;
     if (worst !== null && relevance * max < worst.score) continue;
-    const score = o.boost === null ? relevance : relevance * o.boost.of(items.list[n]!.id);
+    const it = items.list[n]!;
+    const score = o.boost === null ? relevance : relevance * o.boost.of(it.id, it.owner);
     if (
       after !== null &&
       !(score < after.score || (score === after.score && idAfter(items, n, afterKey, after.id)))

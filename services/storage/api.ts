@@ -304,8 +304,8 @@ export function storageRpc(d: StorageApiDeps) {
     },
     storage_usage: async ([address]: [string]) => {
       const net = netOf(d);
-      const a = Address.fromString(address).toString();
-      return { address: a, used: net.usage.get(a) ?? 0, quota: net.quota };
+      const a = Address.fromString(address);
+      return { address: a.toString(), used: net.usage.get(a.toString()) ?? 0, quota: await net.quotaOf(a) };
     },
     storage_providers: async () => {
       const net = netOf(d);

@@ -82,6 +82,8 @@ export interface StorageNetOptions {
     opts?: { commit?: boolean },
   ): Promise<{ hash: Uint8Array; committed?: { height: number } }>;
   penalise(peer: PeerId, err: unknown): void;
+  /** An owner's storage quota in the committed state (the control module's); the base quota without. */
+  quotaOf?: (owner: Address) => Promise<number>;
   logger: Logger;
 }
 
@@ -484,7 +486,7 @@ export class StorageNet {
       throw new StorageNetError({ code: 'NO_NETWORK' }, 'this node has no P2P network');
     const { k, m } = this.codeFor(opts);
     const used = this.usage.get(this.#me) ?? 0;
-    const quota = this.#o.params.baseQuota;
+    const quota = await this.quotaOf(this.#o.key.address);
     if (used + size > quota)
       throw new StorageNetError(
         { code: 'QUOTA_EXCEEDED' },
@@ -649,9 +651,9 @@ export class StorageNet {
     );
   }
 
-  /** The storage quota of every owner (genesis base quota until the control module). */
-  get quota(): number {
-    return this.#o.params.baseQuota;
+  /** An owner's storage quota (the control module's: base + k x min(C, T)). */
+  async quotaOf(owner: Address): Promise<number> {
+    return this.#o.quotaOf === undefined ? this.#o.params.baseQuota : this.#o.quotaOf(owner);
   }
 
   placement(idHex: string): { id: Uint8Array; p: Placement } | undefined {

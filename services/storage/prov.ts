@@ -45,7 +45,7 @@ interface StateRW {
 }
 
 /** Bytes counted against an owner's storage quota: its distributed objects and what it published. */
-export async function ownerUsage(state: StateRW, a: Address): Promise<number> {
+export async function ownerUsage(state: Pick<StateRW, 'get'>, a: Address): Promise<number> {
   const v = await state.get(usageKey(a));
   return v === undefined ? 0 : Number(Buffer.from(v).readBigUInt64BE(0));
 }

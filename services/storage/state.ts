@@ -34,6 +34,7 @@ import type { TxEvent } from '../../chain/receipt.js';
 import { expectFields, modulePayload, registerRlpTxKind, type TxPayload } from '../../chain/tx/kinds.js';
 import type { Tx } from '../../chain/tx/tx.js';
 import { toHex, u64be } from '../../util/bytes.js';
+import { credit, quotaOf, sameOwner } from '../control/state.js';
 import { geometry } from './geometry.js';
 import { MAX_PROOFS_PER_TX, MAX_SHARD_SIZE, MAX_SHARDS, SEGMENT } from './limits.js';
 import { segmentCount, verifySegment } from './merkle.js';
@@ -244,7 +245,8 @@ module<PlaceBody>({
       throw new TxFailure('STORAGE_BAD_ID');
     if ((await ctx.state.get(placementKey(b.id))) !== undefined) throw new TxFailure('STORAGE_OBJECT_EXISTS');
     const used = await getUsage(ctx, tx.sender);
-    if (used + b.size > ctx.params.storage.baseQuota) throw new TxFailure('STORAGE_QUOTA_EXCEEDED');
+    if (used + b.size > (await quotaOf(ctx.state, ctx.params, tx.sender, 'storage')))
+      throw new TxFailure('STORAGE_QUOTA_EXCEEDED');
     // The shards' size follows from the object's size and k (geometry.ts): the quota
     // counts `size`, so a placement may not claim more provider bytes than its size needs.
     if (b.shardSize !== geometry(b.size, b.k).shardSize) throw new TxFailure('STORAGE_BAD_SHARD_SIZE');
@@ -331,6 +333,7 @@ module<ProofBody>({
     if (audit === undefined || audit.epoch !== b.epoch) throw new TxFailure('STORAGE_WRONG_EPOCH');
     const changed = new Map<string, { id: Uint8Array; p: Placement }>();
     let proven = 0;
+    let earned = 0n;
     for (const proof of b.proofs) {
       const key = toHex(proof.id);
       const p = changed.get(key)?.p ?? (await getPlacement(ctx, proof.id));
@@ -340,7 +343,11 @@ module<ProofBody>({
       const at = challengeIndex(audit.seed, proof.id, proof.index, segments);
       if (!verifySegment(s.root, p.shardSize, at, proof.segment, proof.path))
         throw new TxFailure('STORAGE_BAD_PROOF');
-      if (s.provenEpoch < b.epoch) proven++;
+      if (s.provenEpoch < b.epoch) {
+        proven++;
+        // Held and answered for another owner: contribution (nothing for one's own objects).
+        if (!(await sameOwner(ctx.state, p.owner, tx.sender))) earned += BigInt(p.shardSize);
+      }
       s.provenEpoch = b.epoch;
       changed.set(key, { id: proof.id, p });
     }
@@ -348,6 +355,7 @@ module<ProofBody>({
     const rec = await getProvider(ctx, tx.sender);
     if (rec !== undefined)
       ctx.state.set(providerKey(tx.sender), encodeProvider({ ...rec, proofs: rec.proofs + proven }));
+    if (earned > 0n) await credit(ctx.state, tx.sender, { storage: earned });
     return [
       {
         type: 'storage-proof',

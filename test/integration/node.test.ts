@@ -281,6 +281,8 @@ describe('single-validator node', () => {
       storage_usage: [alice.address.toString()],
       comm_history: [{ limit: 5 }],
       comm_info: [],
+      control_getParams: [],
+      control_getNode: [alice.address.toString()],
       tx_get: [toHex(pendingTx.hash())],
       admin_peers: [],
       admin_ban: [peer, 60],
