@@ -165,11 +165,16 @@ export class BlockRunner {
     readonly chainId = 'vos-test',
   ) {}
 
-  tx(key: PrivateKey, payload: TxPayload): Tx {
+  tx(key: PrivateKey, payload: TxPayload, gasLimit = 200_000n): Tx {
     const id = key.address.toString();
     const nonce = this.#nonces.get(id) ?? 0n;
     this.#nonces.set(id, nonce + 1n);
-    return TxClass.sign({ chainId: this.chainId, nonce, payload, gasLimit: 200_000n, gasPrice: 1n }, key);
+    return TxClass.sign({ chainId: this.chainId, nonce, payload, gasLimit, gasPrice: 1n }, key);
+  }
+
+  /** The last block's commit (the next block's lastCommit). */
+  get lastCommit(): Commit | null {
+    return this.#last;
   }
 
   async block(...txs: Tx[]): Promise<string[]> {
