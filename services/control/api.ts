@@ -71,8 +71,10 @@ export async function controlNode(d: ControlApiDeps, address: string) {
   const a = Address.fromString(address);
   const s = await standing(d, d.params.control, a);
   const quotas = await quotasOf(d, a);
+  const current = epochOf(d.headHeight() + 1, d.params.epochLength);
   const acc = await d.get(accKey(a));
-  const pending = acc === undefined ? { storage: 0n, served: 0n } : decodeAccrual(acc);
+  const stored = acc === undefined ? undefined : decodeAccrual(acc);
+  const pending = stored?.epoch === current ? stored : { storage: 0n, served: 0n };
   return {
     address: a.toString(),
     epoch: s.epoch,
@@ -88,7 +90,7 @@ export async function controlNode(d: ControlApiDeps, address: string) {
     },
     quotas,
     pending: {
-      epoch: epochOf(d.headHeight() + 1, d.params.epochLength),
+      epoch: current,
       storage: pending.storage.toString(),
       served: pending.served.toString(),
     },

@@ -4,9 +4,13 @@
  *   ctrl/epoch              -> rlp([epoch, threshold, active, total, endHeight])   the last finished epoch
  *   ctrl/node/<addr 20>     -> rlp([epoch, contribution, storage, served, uptimePpm, boostPpm])
  *                              a node's figures for the epoch it names (stale = 0 when older than ctrl/epoch)
- *   ctrl/acc/<addr 20>      -> rlp([storage, served])  what the node earned so far in the current epoch
+ *   ctrl/acc/<addr 20>      -> rlp([epoch, storage, served])  what the node earned in that epoch
  *   ctrl/act/n              -> u64: how many nodes earned something in the current epoch
- *   ctrl/act/<u32 i>        -> addr 20: the i-th of them (the epoch end walks them, then clears all)
+ *   ctrl/act/<u32 i>        -> addr 20: the i-th of them (the epoch end walks them)
+ *
+ * PERF: the epoch end writes one record per active node and clears the count only: accruals of an
+ * older epoch are reset by the next credit, and list slots are overwritten (a delete costs a tree
+ * update as a write does: this halves the epoch end's writes).
  *   ctrl/up                 -> rlp([[addr 20, signed, missed]...])  validators' precommits this epoch, by address
  *   ctrl/own/<addr 20>      -> addr 20: the owner an identity declared (default: itself)
  *   ctrl/rc/<server 20><client 20> -> u64: the last epoch a receipt of client credited server
@@ -94,15 +98,20 @@ export function decodeNode(b: Uint8Array): NodeRecord {
 }
 
 export interface Accrual {
+  epoch: number;
   storage: bigint;
   served: bigint;
 }
 
-export const encodeAccrual = (a: Accrual): Uint8Array => encodeRlp([a.storage, a.served]);
+export const encodeAccrual = (a: Accrual): Uint8Array => encodeRlp([a.epoch, a.storage, a.served]);
 
 export function decodeAccrual(b: Uint8Array): Accrual {
-  const f = asList(decodeRlp(b, 'ctrl/acc'), 'ctrl/acc', 2);
-  return { storage: asBigint(f[0], 'storage'), served: asBigint(f[1], 'served') };
+  const f = asList(decodeRlp(b, 'ctrl/acc'), 'ctrl/acc', 3);
+  return {
+    epoch: asNumber(f[0], 'epoch'),
+    storage: asBigint(f[1], 'storage'),
+    served: asBigint(f[2], 'served'),
+  };
 }
 
 export interface Uptime {

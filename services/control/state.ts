@@ -156,17 +156,23 @@ export async function sameOwner(state: StateR, a: Address, b: Address): Promise<
 }
 
 /** Add to what a node earned in the current epoch (storage proofs, receipts). */
-export async function credit(state: StateRW, a: Address, add: Partial<Accrual>): Promise<void> {
+export async function credit(
+  ctx: Pick<TxContext, 'state' | 'height' | 'params'>,
+  a: Address,
+  add: { storage?: bigint; served?: bigint },
+): Promise<void> {
+  const { state } = ctx;
+  const epoch = epochOf(ctx.height, ctx.params.epochLength);
   const key = accKey(a);
   const v = await state.get(key);
-  let acc: Accrual;
-  if (v === undefined) {
+  let acc = v === undefined ? undefined : decodeAccrual(v);
+  if (acc === undefined || acc.epoch !== epoch) {
     // First accrual this epoch: list the node for the epoch end.
     const n = await activeCount(state);
     state.set(activeKey(n), a.bytes);
     state.set(CTRL_ACT_COUNT_KEY, u64be(n + 1));
-    acc = { storage: 0n, served: 0n };
-  } else acc = decodeAccrual(v);
+    acc = { epoch, storage: 0n, served: 0n };
+  }
   acc.storage += add.storage ?? 0n;
   acc.served += add.served ?? 0n;
   state.set(key, encodeAccrual(acc));
@@ -238,7 +244,7 @@ module<ReceiptsBody>(RECEIPTS_GAS, {
       if (!verifySignature(r.client, receiptMessage(ctx.chainId, b.epoch, tx.sender, r.bytes), r.signature))
         throw new TxFailure('CONTROL_BAD_RECEIPT');
     for (const c of clients) ctx.state.set(receiptMarkKey(tx.sender, c), u64be(b.epoch));
-    await credit(ctx.state, tx.sender, { served: total });
+    await credit(ctx, tx.sender, { served: total });
     return [
       {
         type: 'control-receipts',
@@ -321,8 +327,9 @@ async function recordParticipation(ctx: TxContext): Promise<void> {
 
 /**
  * The epoch end: every node that earned something gets its contribution (accruals x uptime), the
- * threshold is the clamped lower median of them, boosts follow; accruals, the active list and the
- * uptime list are cleared for the next epoch. PERF: O(active nodes) reads and writes, one sort.
+ * threshold is the clamped lower median of them, boosts follow; the active count and the uptime list
+ * are cleared for the next epoch (layout.ts: accruals and list slots are reused, not deleted).
+ * PERF: O(active nodes) reads, one write per active node, one sort.
  */
 export async function finishEpoch(ctx: TxContext, epoch: number): Promise<EpochRecord> {
   const state = ctx.state;
@@ -332,11 +339,8 @@ export async function finishEpoch(ctx: TxContext, epoch: number): Promise<EpochR
   if (up !== undefined) for (const u of decodeUptime(up)) uptime.set(u.address.toHex(), u);
   const nodes: { a: Address; acc: Accrual; uptimePpm: bigint; c: bigint }[] = [];
   for (let i = 0; i < n; i++) {
-    const key = activeKey(i);
-    const a = new Address((await state.get(key)) as Uint8Array);
+    const a = new Address((await state.get(activeKey(i))) as Uint8Array);
     const acc = decodeAccrual((await state.get(accKey(a))) as Uint8Array);
-    state.set(key, null);
-    state.set(accKey(a), null);
     const u = uptime.get(a.toHex());
     const seen = u === undefined ? 0 : u.signed + u.missed;
     const uptimePpm = seen === 0 ? PPM : (BigInt(u?.signed ?? 0) * PPM) / BigInt(seen);

@@ -355,7 +355,7 @@ module<ProofBody>({
     const rec = await getProvider(ctx, tx.sender);
     if (rec !== undefined)
       ctx.state.set(providerKey(tx.sender), encodeProvider({ ...rec, proofs: rec.proofs + proven }));
-    if (earned > 0n) await credit(ctx.state, tx.sender, { storage: earned });
+    if (earned > 0n) await credit(ctx, tx.sender, { storage: earned });
     return [
       {
         type: 'storage-proof',
