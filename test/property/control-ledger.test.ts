@@ -139,7 +139,9 @@ describe('control on the ledger', () => {
                   earned[x.server] += x.bytes;
                   expected.push('');
                 }
-              } else expected.push(ERROR[kind]);
+              } else if (kind === 'forged' && credited.has(pair))
+                expected.push('CONTROL_RECEIPT_REPLAY'); // the cheap check comes before the signature
+              else expected.push(ERROR[kind]);
             }
           }
           expect(await block(txs)).toEqual(expected);
