@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { PrivateKey } from '../../chain/keys.js';
 import { loadKey } from '../../chain/keystore.js';
 import { DEFAULT_STORAGE_PARAMS } from '../../chain/ledger/params.js';
-import { createDevGenesis, genesisToJSON } from '../../genesis/genesis.js';
+import { createDevGenesis, genesisToJSON, parseGenesis } from '../../genesis/genesis.js';
 import { homePaths, loadConfig } from '../../node/config.js';
 import { HomeLock, HomeLockError } from '../../node/home-lock.js';
 import { checkPortsFree, nodePorts } from '../../node/ports.js';
@@ -44,20 +44,51 @@ export function devnetPorts(base: number, i: number) {
   return { rpc: base + 10 * i, p2p: base + 10 * i + 1, dns: base + 10 * i + 2 };
 }
 
+/**
+ * Genesis params for a new devnet: the devnet defaults, then a JSON file's params (the shape of
+ * genesis.json's `params`; objects merged key by key), validated as any genesis is.
+ */
+async function devnetGenesis(keys: PrivateKey[], paramsFile: string | undefined) {
+  // Audits every 20 blocks (the chain default is 100): a devnet shows an epoch's audit within a minute.
+  const genesis = createDevGenesis(keys, {
+    chainId: 'vos-devnet',
+    params: { storage: { ...DEFAULT_STORAGE_PARAMS, auditInterval: DEVNET_AUDIT_INTERVAL } },
+  });
+  if (paramsFile === undefined) return genesis;
+  let extra: Record<string, unknown>;
+  try {
+    extra = JSON.parse(await readFile(paramsFile, 'utf8'));
+  } catch (err) {
+    throw new CliError(`--params ${paramsFile}: ${(err as Error).message}`, 2);
+  }
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+    throw new CliError(`--params ${paramsFile}: expected a JSON object of genesis params`, 2);
+  const json = genesisToJSON(genesis) as unknown as { params: Record<string, unknown> };
+  for (const [k, v] of Object.entries(extra)) {
+    const have = json.params[k];
+    json.params[k] =
+      typeof v === 'object' && v !== null && typeof have === 'object' && have !== null
+        ? { ...have, ...v }
+        : v;
+  }
+  try {
+    return parseGenesis(json);
+  } catch (err) {
+    throw new CliError(`--params ${paramsFile}: ${(err as Error).message}`, 2);
+  }
+}
+
 async function ensureHomes(
   dir: string,
   n: number,
   base: number,
+  paramsFile?: string,
 ): Promise<{ chainId: string; homes: string[] }> {
   const homes = Array.from({ length: n }, (_, i) => join(dir, `node${i}`));
   const fresh = homes.filter((h) => !existsSync(homePaths(h).config));
   if (fresh.length === n) {
     const keys = homes.map(() => PrivateKey.generate());
-    // Audits every 20 blocks (the chain default is 100): a devnet shows an epoch's audit within a minute.
-    const genesis = createDevGenesis(keys, {
-      chainId: 'vos-devnet',
-      params: { storage: { ...DEFAULT_STORAGE_PARAMS, auditInterval: DEVNET_AUDIT_INTERVAL } },
-    });
+    const genesis = await devnetGenesis(keys, paramsFile);
     await mkdir(dir, { recursive: true });
     const genesisFile = join(dir, 'genesis.json');
     await writeFile(genesisFile, `${JSON.stringify(genesisToJSON(genesis), null, 2)}\n`);
@@ -87,6 +118,8 @@ async function ensureHomes(
     throw new CliError(
       `${dir} holds a devnet of another size: remove it or use --validators ${n - fresh.length}`,
     );
+  if (paramsFile !== undefined)
+    process.stderr.write(`note: ${dir} holds a devnet already: --params applies to a new one only\n`);
   const g = JSON.parse(await readFile(homePaths(homes[0]).genesis, 'utf8'));
   return { chainId: g.chainId, homes };
 }
@@ -237,6 +270,10 @@ export function registerDevnet(program: Command): void {
       (v) => Number(v),
       8545,
     )
+    .option(
+      '--params <file>',
+      "genesis params for a new devnet (JSON, the shape of genesis.json's params, merged over the defaults)",
+    )
     .option('--json', 'machine output (the devnet.json document, then one JSON line per status and exit)')
     .action(async (o) => {
       const n = o.validators as number;
@@ -263,8 +300,13 @@ export function registerDevnet(program: Command): void {
     });
 }
 
-async function supervise(o: { json?: boolean }, dir: string, n: number, base: number): Promise<void> {
-  const { chainId, homes } = await ensureHomes(dir, n, base);
+async function supervise(
+  o: { json?: boolean; params?: string },
+  dir: string,
+  n: number,
+  base: number,
+): Promise<void> {
+  const { chainId, homes } = await ensureHomes(dir, n, base, o.params);
   await preflight(homes);
   const sup: Supervised[] = [];
   let stopping = false;

@@ -105,12 +105,18 @@ export async function uploadFile(
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
-    pipeline(createReadStream(file), progress('put', size), req).catch(reject);
+    // A node that refuses an upload answers before it has read the body, then closes: the write side
+    // then fails (EPIPE, reset) while the answer is on its way. Prefer the answer: a send error only
+    // counts if no answer follows within ANSWER_GRACE_MS.
+    const failed = (err: unknown) => setTimeout(() => reject(err), ANSWER_GRACE_MS).unref();
+    req.on('error', failed);
+    pipeline(createReadStream(file), progress('put', size), req).catch(failed);
   });
   if (body.status !== 200) throw failure(body.status, body.text);
   return JSON.parse(body.text) as { id: string; cid: string; size: number };
 }
+
+const ANSWER_GRACE_MS = 2000;
 
 /**
  * A download to stdout or to FILE, with progress; a file is written next to the target and renamed, so

@@ -59,10 +59,21 @@ export async function startDevnet(
   validators: number,
   basePort: number,
   env: Record<string, string> = {},
+  args: string[] = [],
 ): Promise<{ proc: ChildProcess; info: DevnetInfo }> {
   const proc = spawn(
     process.execPath,
-    [BIN, 'devnet', '--validators', String(validators), '--dir', dir, '--base-port', String(basePort)],
+    [
+      BIN,
+      'devnet',
+      '--validators',
+      String(validators),
+      '--dir',
+      dir,
+      '--base-port',
+      String(basePort),
+      ...args,
+    ],
     // Explicit env: jest's sandboxed process.env does not reach child processes.
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
