@@ -42,6 +42,7 @@ import { CommService } from '../services/comm/service.js';
 import { type ControlApiDeps, controlNode, quotasOf } from '../services/control/api.js';
 import { BoostTable } from '../services/control/boost.js';
 import { CTRL_EPOCH_KEY, CTRL_NODE_PREFIX } from '../services/control/layout.js';
+import { ServedReceipts } from '../services/control/receipts.js';
 import { DnsGateway } from '../services/naming/dns/gateway.js';
 import { type DnsServer, DnsWorkerPool } from '../services/naming/dns/workers.js';
 import { loadAllNames, nameChangesOf } from '../services/naming/feed.js';
@@ -113,6 +114,8 @@ export class VosNode {
   storageNet: StorageNet | undefined;
   shards: ShardStore | undefined;
   ownTxs!: OwnTxs;
+  /** Served-bytes receipts: signed for peers that served this node, kept and submitted for its own serving. */
+  receipts: ServedReceipts | undefined;
   /** Messages and streams between nodes (services/comm). */
   comm!: CommService;
   /** Search boosts of owners above the control threshold (from committed ctrl/ state). */
@@ -298,6 +301,7 @@ export class VosNode {
       this.events.emit('block', { block, receipts: execution.receipts });
       this.storageNet?.onBlock();
       this.#controlMetrics().catch(() => undefined);
+      this.receipts?.onBlock().catch(() => undefined);
       this.#refreshValidators().catch(() => undefined);
     });
     await this.#refreshValidators();
@@ -351,6 +355,16 @@ export class VosNode {
     const capacity = this.config.storage.providerCapacity;
     if (capacity > 0) this.shards = await ShardStore.open(join(this.paths.storage, 'shards'), capacity);
     const scorer = this.scorer;
+    this.receipts = new ServedReceipts({
+      chainId: this.genesis.chainId,
+      key: this.key,
+      epochLength: this.genesis.params.epochLength,
+      height: () => this.ledger.head.height,
+      deliver: async (peer, r) => this.storageNet?.protocol?.sendReceipt(peer, r),
+      submit: (payload) => this.ownTxs.send(payload),
+      logger: log.child({ module: 'control' }),
+    });
+    const receipts = this.receipts;
     this.storageNet = new StorageNet({
       chainId: this.genesis.chainId,
       key: this.key,
@@ -362,6 +376,8 @@ export class VosNode {
       send: (payload, opts) => this.ownTxs.send(payload, opts),
       penalise: (peer, err) => scorer?.penalise(peer, err, 'storage'),
       quotaOf: async (owner) => (await quotasOf(this.#control, owner)).storage,
+      served: (peer, bytes) => receipts.received(peer, bytes),
+      receipt: (peer, epoch, bytes, sig) => receipts.accept(peer, epoch, bytes, sig),
       logger: log.child({ module: 'storage' }),
     });
     await this.storageNet.load(this.ledger.store.indexed(PROV_PREFIX), this.ledger.head.height);
@@ -543,6 +559,7 @@ export class VosNode {
     this.txWaiters.close(new RpcError(RpcCode.ServerError, 'the node is shutting down'));
     await this.sync?.stop();
     await this.txGossip?.stop();
+    this.receipts?.stop();
     await this.storageNet?.stop();
     await this.comm?.stop();
     await this.reactor?.stop();

@@ -82,6 +82,10 @@ export interface StorageNetOptions {
     opts?: { commit?: boolean },
   ): Promise<{ hash: Uint8Array; committed?: { height: number } }>;
   penalise(peer: PeerId, err: unknown): void;
+  /** A peer served this node verified bytes (shards, content blocks): the control module's receipts. */
+  served?(peer: PeerId, bytes: number): void;
+  /** A served-bytes receipt from a peer this node served; why it is refused, or null. */
+  receipt?(peer: PeerId, epoch: number, bytes: number, signature: Uint8Array): string | null;
   /** An owner's storage quota in the committed state (the control module's); the base quota without. */
   quotaOf?: (owner: Address) => Promise<number>;
   logger: Logger;
@@ -145,6 +149,8 @@ export class StorageNet {
             },
             dropped: (cid) => this.#pending.delete(cid.toString()),
             penalise: o.penalise,
+            served: o.served,
+            receipt: o.receipt,
             logger: o.logger,
           });
   }
@@ -610,6 +616,7 @@ export class StorageNet {
     const peers = await this.#contentPeers(cid);
     const protocol = this.protocol;
     const penalise = this.#o.penalise;
+    const served = this.#o.served;
     const blocks = {
       async *get(c: CID): AsyncGenerator<Uint8Array> {
         const have = await local.blocks.getBytes(c);
@@ -630,6 +637,7 @@ export class StorageNet {
             penalise(peer, err);
             continue;
           }
+          served?.(peer, bytes.length);
           yield bytes;
           return;
         }

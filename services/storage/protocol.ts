@@ -11,6 +11,8 @@
  *   drop   -> [3, shard cid]                              the uploader takes back a shard not yet placed
  *   block  -> [5, block cid]                              reply [0, block bytes] (content this node stores:
  *             the IPFS blocks of a published CID; the asker checks them against their CIDs)
+ *   receipt-> [6, epoch, bytes, signature 64]            the asker attests the bytes this node served it
+ *             in an epoch (services/control/receipts.ts); reply [0, ""] or a refusal
  *
  * A peer that sends bytes that do not match the CID, an oversize or malformed frame, or more bytes than
  * it declared is penalised and its stream reset; the node goes on.
@@ -55,6 +57,7 @@ export enum Op {
   Drop = 3,
   Repair = 4,
   Block = 5,
+  Receipt = 6,
 }
 
 export class StorageProtocolError extends VosError<{ code: string }> {}
@@ -82,6 +85,10 @@ export interface StorageServerHooks {
   /** A block of local content (any block this node stores), or undefined. */
   block(cid: CID): Promise<Uint8Array | undefined>;
   penalise(peer: PeerId, err: unknown): void;
+  /** Client side: `peer` served this many bytes (shard data, a content block). */
+  served?(peer: PeerId, bytes: number): void;
+  /** Server side: a served-bytes receipt from `peer`; why it is refused, or null. */
+  receipt?(peer: PeerId, epoch: number, bytes: number, signature: Uint8Array): string | null;
   logger?: Logger;
 }
 
@@ -148,6 +155,12 @@ export class StorageProtocol {
         const cid = blockCidField(asBoundedBytes(f[1], 'block cid', 128));
         const bytes = await this.hooks.block(cid);
         await send(stream, bytes === undefined ? refusal('NOT_FOUND', `no block ${cid} here`) : ok(bytes));
+      } else if (op === Op.Receipt) {
+        const epoch = asNumber(f[1], 'epoch');
+        const bytes = asNumber(f[2], 'bytes');
+        const why =
+          this.hooks.receipt?.(peer, epoch, bytes, asBytes(f[3], 'signature', 64)) ?? 'not taken here';
+        await send(stream, why === null ? ok(new Uint8Array(0)) : refusal('RECEIPT_REFUSED', why));
       } else if (op === Op.Drop) {
         const cid = shardCidField(asBoundedBytes(f[1], 'shard cid', 64));
         if (!this.hooks.mayDrop(cid, peer))
@@ -328,6 +341,7 @@ export class StorageProtocol {
           throw new StorageProtocolError({ code: 'TOO_MUCH' }, 'more bytes than asked', {
             peerAction: PeerAction.Reject,
           });
+        this.hooks.served?.(peer, next.value.length);
         yield next.value;
       }
       if (got !== length)
@@ -352,6 +366,22 @@ export class StorageProtocol {
         return bytes;
       }
       throw new StorageProtocolError({ code: 'NO_REPLY' }, 'no reply');
+    } catch (err) {
+      stream.abort(err as Error);
+      throw err;
+    }
+  }
+
+  /** Sends a served-bytes receipt to the peer that served the bytes. */
+  async sendReceipt(peer: PeerId, r: { epoch: number; bytes: number; signature: Uint8Array }): Promise<void> {
+    const stream = await this.#open(peer);
+    try {
+      await send(stream, encodeRlp([Op.Receipt, r.epoch, r.bytes, r.signature]));
+      for await (const f of readFrames(stream, MAX_FRAME)) {
+        StorageProtocol.reply(f);
+        break;
+      }
+      await stream.close({ signal: AbortSignal.timeout(IDLE_MS) }).catch(() => undefined);
     } catch (err) {
       stream.abort(err as Error);
       throw err;

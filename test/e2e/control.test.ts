@@ -255,4 +255,40 @@ describe('control module on a 4-node devnet', () => {
       expect(found.results[0].score / found.results[1].score).toBeCloseTo(1 + s.boost, 5);
     }
   }, 240_000);
+
+  it('bytes served are attested by the fetching node: receipts land in the next epoch and count in served', async () => {
+    const f = await file('served.bin', MiB);
+    const pub = await vosJson<{ cid: string }>([
+      'publish',
+      f,
+      '--title',
+      'served bytes',
+      '--home',
+      info.nodes[0].home,
+      '--rpc',
+      rpc(0),
+    ]);
+    const got = await vos(['fetch', pub.cid, '-o', join(dir, 'served-copy.bin'), '--rpc', rpc(2)]);
+    expect(got.code).toBe(0);
+    type Parts = ControlNode & { parts: { served: string }; pending: { epoch: number; served: string } };
+    // node2 signed a receipt for what node0 served it; node0 submits it in the next epoch.
+    const pending = await waitFor(
+      'the receipt tx of node0',
+      async () => {
+        const s = await call<Parts>(3, 'control_getNode', [info.nodes[0].address]);
+        return BigInt(s.pending.served) > 0n ? s : undefined;
+      },
+      120_000,
+    );
+    expect(Number(pending.pending.served)).toBeGreaterThanOrEqual(MiB);
+    const done = await waitFor(
+      'the epoch end that counts it',
+      async () => {
+        const s = await call<Parts>(3, 'control_getNode', [info.nodes[0].address]);
+        return s.epoch >= pending.pending.epoch ? s : undefined;
+      },
+      120_000,
+    );
+    expect(Number(done.parts.served)).toBe(Number(pending.pending.served));
+  }, 300_000);
 });
