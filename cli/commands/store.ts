@@ -86,6 +86,8 @@ export async function uploadFile(
   } else if (o.data !== undefined || o.parity !== undefined)
     throw new CliError('--data and --parity go with --distributed', 2, 'INVALID_ARGUMENT');
   const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const src = createReadStream(file);
+    let grace: NodeJS.Timeout | undefined;
     const req = request(
       url,
       {
@@ -101,16 +103,27 @@ export async function uploadFile(
         res.on('data', (d) => {
           text += d;
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('end', () => {
+          clearTimeout(grace);
+          resolve({ status: res.statusCode ?? 0, text });
+          // An answer before the whole body went out is a refusal: stop sending.
+          if (!req.writableFinished) {
+            src.destroy();
+            req.destroy();
+          }
+        });
         res.on('error', reject);
       },
     );
-    // A node that refuses an upload answers before it has read the body, then closes: the write side
-    // then fails (EPIPE, reset) while the answer is on its way. Prefer the answer: a send error only
-    // counts if no answer follows within ANSWER_GRACE_MS.
-    const failed = (err: unknown) => setTimeout(() => reject(err), ANSWER_GRACE_MS).unref();
+    // A node that refuses an upload answers before it has read the body and may cut the connection
+    // later: the write side then fails (EPIPE, reset) while the answer is on its way. Prefer the answer:
+    // a send error only counts if no answer follows within ANSWER_GRACE_MS (a timer that keeps the
+    // process alive: unref'd, a lost answer would end the CLI with exit 0).
+    const failed = (err: unknown) => {
+      grace ??= setTimeout(() => reject(err), ANSWER_GRACE_MS);
+    };
     req.on('error', failed);
-    pipeline(createReadStream(file), progress('put', size), req).catch(failed);
+    pipeline(src, progress('put', size), req).catch(failed);
   });
   if (body.status !== 200) throw failure(body.status, body.text);
   return JSON.parse(body.text) as { id: string; cid: string; size: number };

@@ -109,22 +109,26 @@ export async function handleUpload(
 }
 
 /**
- * An upload refused before its body was read (or while reading it): the error, then the connection is
- * closed once the client has sent LINGER_BYTES more (or after LINGER_MS), so a client does not go on
- * sending gigabytes nobody reads.
+ * An upload refused before its body was read (or while reading it): the error, then the rest of the
+ * body is read and dropped (the connection stays usable) up to LINGER_BYTES or LINGER_MS, after which
+ * the connection is cut, so a client does not go on sending gigabytes nobody reads.
+ *
+ * No `Connection: close`: Node then closes the socket as soon as the answer is out, and a client still
+ * sending gets a reset, which can drop the answer before it has read it (seen under load as a transport
+ * error instead of the refusal). The CLI stops sending once it has the answer.
  */
 function refuseUpload(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-  if (!res.headersSent) res.setHeader('Connection', 'close');
-  // Lingering close: read (and drop) what still comes, so the client reads the answer before the
-  // socket goes (closing with unread bytes resets it, and a reset drops the answer the client has not
-  // read yet: a client slowed down for a few seconds lost it). Bounded by bytes, not only by time.
   let dropped = 0;
   req.on('data', (chunk: Buffer) => {
     dropped += chunk.length;
     if (dropped > LINGER_BYTES) req.destroy();
   });
   req.resume();
-  res.once('finish', () => setTimeout(() => req.destroy(), LINGER_MS).unref());
+  res.once('finish', () =>
+    setTimeout(() => {
+      if (!req.complete) req.destroy();
+    }, LINGER_MS).unref(),
+  );
   sendError(res, err);
 }
 
