@@ -67,15 +67,19 @@ async function startNet(n: number, seedBase: number, extra: PrivateKey[]): Promi
       transport: hub.transportFor(`v${i}`),
       verifyWorkers: 0,
     });
-    // Joined before it opens; messages that arrive before its consensus starts are rejected, as from a peer.
-    hub.join(`v${i}`, {
-      onProposal: (p, b) => node.consensus?.onProposal(p, b) ?? Promise.resolve(),
-      onVote: (v) => node.consensus?.onVote(v) ?? Promise.resolve(),
-      onEvidence: (e) => node.consensus?.onEvidence(e) ?? Promise.resolve(),
-    });
     nodes.push(node);
   }
   await Promise.all(nodes.map((x) => x.open()));
+  // On the hub once every node is open: the hub has no block sync, so a node whose consensus started
+  // after the others had committed height 1 without it (> 2/3 of 7 are 5) could never catch up; a CI
+  // run under load showed exactly that (two of seven stuck at height 0). Until all have joined, every
+  // node's broadcasts reach nobody, so none gets ahead; then the rounds' timeouts bring them together.
+  for (const [i, node] of nodes.entries())
+    hub.join(`v${i}`, {
+      onProposal: (p, b) => node.consensus.onProposal(p, b),
+      onVote: (v) => node.consensus.onVote(v),
+      onEvidence: (e) => node.consensus.onEvidence(e),
+    });
   return { keys, nodes, hub, homes };
 }
 
@@ -219,6 +223,8 @@ describe('4 in-process validators', () => {
     );
     // Detected by the engines of the other validators and gossiped to every node's evidence pool.
     expect(net.hub.delivered.evidence).toBeGreaterThan(0);
+    // node0 saw it first: the others may be a block behind.
+    await waitFor('every node at the evidence height', () => minHeight(net) >= evidenceHeight);
     const block = await net.nodes[2].ledger.store.getBlock(evidenceHeight);
     expect(block!.evidence[0].voteA.validator.equals(cheater.address)).toBe(true);
     for (const node of net.nodes) {
@@ -254,14 +260,26 @@ describe('7 in-process validators', () => {
     const n = net;
     // Bounds for a loaded CI machine (seven validators in one process on 2 cores, beside the e2e devnets
     // of the other jest worker: a CI run once needed more than 30 s); alone it takes about 1 s.
-    await waitFor(
-      'transfers committed everywhere',
-      async () => {
-        const accts = await Promise.all(n.nodes.map((x) => x.ledger.getAccount(sender.address)));
-        return accts.every((a) => a.nonce === 30n);
-      },
-      120_000,
-    );
+    try {
+      await waitFor(
+        'transfers committed everywhere',
+        async () => {
+          const accts = await Promise.all(n.nodes.map((x) => x.ledger.getAccount(sender.address)));
+          return accts.every((a) => a.nonce === 30n);
+        },
+        120_000,
+      );
+    } catch (err) {
+      // A stall seen in loaded CI runs: show where each node stands.
+      for (const [i, x] of n.nodes.entries()) {
+        const a = await x.ledger.getAccount(sender.address);
+        const rs = x.consensus.roundState;
+        process.stdout.write(
+          `v${i}: height ${x.ledger.head.height} round ${rs?.height}/${rs?.round}/${rs?.step} mempool ${x.mempool.size} nonce ${a.nonce}\n`,
+        );
+      }
+      throw err;
+    }
     await waitFor('height 8', () => minHeight(n) >= 8, 60_000);
     await expectSameChain(n, minHeight(n));
   }, 240_000);
