@@ -43,6 +43,7 @@ import { type ControlApiDeps, controlNode, quotasOf } from '../services/control/
 import { BoostTable } from '../services/control/boost.js';
 import { CTRL_EPOCH_KEY, CTRL_NODE_PREFIX } from '../services/control/layout.js';
 import { ServedReceipts } from '../services/control/receipts.js';
+import { sameOwner } from '../services/control/state.js';
 import { DnsGateway } from '../services/naming/dns/gateway.js';
 import { type DnsServer, DnsWorkerPool } from '../services/naming/dns/workers.js';
 import { loadAllNames, nameChangesOf } from '../services/naming/feed.js';
@@ -359,6 +360,10 @@ export class VosNode {
       chainId: this.genesis.chainId,
       key: this.key,
       epochLength: this.genesis.params.epochLength,
+      maxReceiptBytes: this.genesis.params.control.maxReceiptBytes,
+      admit: async (client) =>
+        (await this.ledger.getAccount(client)).balance >= this.genesis.params.control.receiptMinBalance &&
+        !(await sameOwner({ get: (k) => this.ledger.getState(k) }, client, this.key.address)),
       height: () => this.ledger.head.height,
       deliver: async (peer, r) => this.storageNet?.protocol?.sendReceipt(peer, r),
       submit: (payload) => this.ownTxs.send(payload),

@@ -47,7 +47,7 @@ export interface ControlParams {
   appGasKPpm: number;
   /** A served-bytes receipt counts only if its signer's balance is at least this (Sybil cost). */
   receiptMinBalance: bigint;
-  /** The most bytes one receipt (one client, one server, one epoch) may attest. */
+  /** The most bytes one client may attest per epoch, over all the servers it signs receipts for. */
   maxReceiptBytes: number;
 }
 
@@ -62,7 +62,7 @@ export const DEFAULT_CONTROL_PARAMS: ControlParams = {
   appGasBase: 100_000_000,
   appGasKPpm: 100_000,
   receiptMinBalance: 1_000_000n,
-  maxReceiptBytes: 2 ** 40,
+  maxReceiptBytes: 1024 ** 3,
 };
 
 export interface StorageParams {

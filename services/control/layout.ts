@@ -14,6 +14,7 @@
  *   ctrl/up                 -> rlp([[addr 20, signed, missed]...])  validators' precommits this epoch, by address
  *   ctrl/own/<addr 20>      -> addr 20: the owner an identity declared (default: itself)
  *   ctrl/rc/<server 20><client 20> -> u64: the last epoch a receipt of client credited server
+ *   ctrl/budget/<client 20> -> rlp([epoch, bytes]): what the client attested in that epoch (its budget)
  *
  * Epoch e covers heights (e - 1) x epochLength + 1 ... e x epochLength and ends at the last one.
  */
@@ -31,10 +32,12 @@ export const CTRL_ACT_PREFIX = enc('ctrl/act/');
 export const CTRL_UPTIME_KEY = enc('ctrl/up');
 export const CTRL_OWNER_PREFIX = enc('ctrl/own/');
 export const CTRL_RECEIPT_PREFIX = enc('ctrl/rc/');
+export const CTRL_BUDGET_PREFIX = enc('ctrl/budget/');
 
 export const nodeKey = (a: Address): Buffer => Buffer.concat([CTRL_NODE_PREFIX, a.bytes]);
 export const accKey = (a: Address): Buffer => Buffer.concat([CTRL_ACC_PREFIX, a.bytes]);
 export const ownerKey = (a: Address): Buffer => Buffer.concat([CTRL_OWNER_PREFIX, a.bytes]);
+export const budgetKey = (client: Address): Buffer => Buffer.concat([CTRL_BUDGET_PREFIX, client.bytes]);
 export const receiptMarkKey = (server: Address, client: Address): Buffer =>
   Buffer.concat([CTRL_RECEIPT_PREFIX, server.bytes, client.bytes]);
 export function activeKey(i: number): Buffer {

@@ -13,7 +13,7 @@
  * ledger's power rule weights the next validator set by them.
  */
 import { ADDRESS_LENGTH, Address, addressFromPublicKey } from '../../chain/address.js';
-import { asBytes, asList, asNumber, CodecError } from '../../chain/codec.js';
+import { asBytes, asList, asNumber, CodecError, decodeRlp, encodeRlp } from '../../chain/codec.js';
 import { verifySignature } from '../../chain/keys.js';
 import { registerBlockHook, registerPowerRule } from '../../chain/ledger/block-hooks.js';
 import { getAccount, type TxContext } from '../../chain/ledger/execute-tx.js';
@@ -28,6 +28,7 @@ import {
   type Accrual,
   accKey,
   activeKey,
+  budgetKey,
   CTRL_ACT_COUNT_KEY,
   CTRL_EPOCH_KEY,
   CTRL_UPTIME_KEY,
@@ -55,9 +56,12 @@ export enum ControlTxKind {
   SetOwner = 51,
 }
 
-export const MAX_RECEIPTS_PER_TX = 64;
-/** Receipts cost a signature check each: the fixed gas covers a full tx of them. */
-const RECEIPTS_GAS = 40_000n + BigInt(MAX_RECEIPTS_PER_TX) * 3_000n;
+export const MAX_RECEIPTS_PER_TX = 32;
+/**
+ * Each receipt costs a signature check, priced as a tx's own (txBase): a block of receipts makes a
+ * validator verify no more signatures than a block of transfers. The fixed gas covers a full tx.
+ */
+const RECEIPTS_GAS = 40_000n + BigInt(MAX_RECEIPTS_PER_TX) * 20_000n;
 const OWNER_GAS = 20_000n;
 const MAX_BYTES_FIELD = 2 ** 50;
 
@@ -147,12 +151,16 @@ export async function ownerOf(state: StateR, a: Address): Promise<Address> {
   return v === undefined ? a : new Address(v);
 }
 
-/** One identity, or one owning the other, or both declared by one owner. */
+/**
+ * One identity, or two that both declared one owner. A declaration binds only the identity that made
+ * it: naming someone else as one's owner cannot cost that someone anything.
+ */
 export async function sameOwner(state: StateR, a: Address, b: Address): Promise<boolean> {
   if (a.equals(b)) return true;
-  const oa = await ownerOf(state, a);
-  const ob = await ownerOf(state, b);
-  return oa.equals(ob) || oa.equals(b) || ob.equals(a);
+  const oa = await state.get(ownerKey(a));
+  if (oa === undefined) return false;
+  const ob = await state.get(ownerKey(b));
+  return ob !== undefined && Buffer.from(oa).equals(Buffer.from(ob));
 }
 
 /** Add to what a node earned in the current epoch (storage proofs, receipts). */
@@ -219,31 +227,48 @@ module<ReceiptsBody>(RECEIPTS_GAS, {
   }),
   async execute(ctx: TxContext, tx: Tx, b: ReceiptsBody): Promise<TxEvent[]> {
     const p = ctx.params.control;
-    // Cheap checks first (epoch, identities, marks, balances), the signatures last.
+    // Cheap checks first (epoch, identities, marks, balances, budgets), the signatures last. A refused
+    // receipt earns nothing and the others still count; a tx of refused receipts only fails (with the
+    // first reason), so a server sees why.
     if (b.epoch !== epochOf(ctx.height, ctx.params.epochLength) - 1)
       throw new TxFailure('CONTROL_RECEIPT_EPOCH');
     const seen = new Set<string>();
-    const clients: Address[] = [];
-    let total = 0n;
+    const candidates: { r: ServedReceipt; client: Address }[] = [];
+    let firstRefusal: string | null = null;
+    const refuse = (code: string) => {
+      firstRefusal ??= code;
+    };
     for (const r of b.receipts) {
       const client = addressFromPublicKey(r.client);
-      if (client.equals(tx.sender)) throw new TxFailure('CONTROL_SELF_RECEIPT');
-      if (seen.has(client.toHex())) throw new TxFailure('CONTROL_RECEIPT_REPLAY');
+      if (client.equals(tx.sender)) refuse('CONTROL_SELF_RECEIPT');
+      else if (seen.has(client.toHex())) refuse('CONTROL_RECEIPT_REPLAY');
+      else if (await sameOwner(ctx.state, client, tx.sender)) refuse('CONTROL_SAME_OWNER');
+      else if (await markedSince(ctx.state, tx.sender, client, b.epoch)) refuse('CONTROL_RECEIPT_REPLAY');
+      else if ((await getAccount(ctx.state, client)).balance < p.receiptMinBalance)
+        refuse('CONTROL_RECEIPT_UNFUNDED');
+      else candidates.push({ r, client });
       seen.add(client.toHex());
-      if (r.bytes > p.maxReceiptBytes) throw new TxFailure('CONTROL_RECEIPT_TOO_LARGE');
-      if (await sameOwner(ctx.state, client, tx.sender)) throw new TxFailure('CONTROL_SAME_OWNER');
-      const mark = await ctx.state.get(receiptMarkKey(tx.sender, client));
-      if (mark !== undefined && Number(Buffer.from(mark).readBigUInt64BE(0)) >= b.epoch)
-        throw new TxFailure('CONTROL_RECEIPT_REPLAY');
-      if ((await getAccount(ctx.state, client)).balance < p.receiptMinBalance)
-        throw new TxFailure('CONTROL_RECEIPT_UNFUNDED');
-      clients.push(client);
-      total += BigInt(r.bytes);
     }
-    for (const r of b.receipts)
-      if (!verifySignature(r.client, receiptMessage(ctx.chainId, b.epoch, tx.sender, r.bytes), r.signature))
-        throw new TxFailure('CONTROL_BAD_RECEIPT');
-    for (const c of clients) ctx.state.set(receiptMarkKey(tx.sender, c), u64be(b.epoch));
+    let total = 0n;
+    let counted = 0;
+    for (const { r, client } of candidates) {
+      if (!verifySignature(r.client, receiptMessage(ctx.chainId, b.epoch, tx.sender, r.bytes), r.signature)) {
+        refuse('CONTROL_BAD_RECEIPT');
+        continue;
+      }
+      // Each client attests at most maxReceiptBytes per epoch, over all the servers it signs for.
+      const spent = await budgetSpent(ctx.state, client, b.epoch);
+      const take = Math.min(r.bytes, p.maxReceiptBytes - spent);
+      ctx.state.set(receiptMarkKey(tx.sender, client), u64be(b.epoch));
+      if (take <= 0) {
+        refuse('CONTROL_RECEIPT_BUDGET');
+        continue;
+      }
+      ctx.state.set(budgetKey(client), encodeRlp([b.epoch, spent + take]));
+      total += BigInt(take);
+      counted++;
+    }
+    if (counted === 0) throw new TxFailure(firstRefusal ?? 'CONTROL_BAD_RECEIPT');
     await credit(ctx, tx.sender, { served: total });
     return [
       {
@@ -252,12 +277,26 @@ module<ReceiptsBody>(RECEIPTS_GAS, {
           ['server', tx.sender.bytes],
           ['epoch', String(b.epoch)],
           ['bytes', total.toString()],
-          ['count', String(b.receipts.length)],
+          ['count', String(counted)],
+          ['refused', String(b.receipts.length - counted)],
         ],
       },
     ];
   },
 });
+
+async function markedSince(state: StateR, server: Address, client: Address, epoch: number): Promise<boolean> {
+  const mark = await state.get(receiptMarkKey(server, client));
+  return mark !== undefined && Number(Buffer.from(mark).readBigUInt64BE(0)) >= epoch;
+}
+
+/** Bytes a client already attested in `epoch` (its budget spent). */
+async function budgetSpent(state: StateR, client: Address, epoch: number): Promise<number> {
+  const v = await state.get(budgetKey(client));
+  if (v === undefined) return 0;
+  const f = asList(decodeRlp(v, 'ctrl/budget'), 'ctrl/budget', 2);
+  return asNumber(f[0], 'epoch') === epoch ? asNumber(f[1], 'bytes') : 0;
+}
 
 export interface SetOwnerBody {
   owner: Address | null;
@@ -276,13 +315,6 @@ module<SetOwnerBody>(OWNER_GAS, {
   raw: (b) => [b.owner?.bytes ?? new Uint8Array(0)],
   toJSON: (b) => ({ owner: b.owner?.toString() ?? null }),
   async execute(ctx: TxContext, tx: Tx, b: SetOwnerBody): Promise<TxEvent[]> {
-    // One level: an owner is not itself owned (so "same owner" is one comparison).
-    if (
-      b.owner !== null &&
-      !b.owner.equals(tx.sender) &&
-      (await ctx.state.get(ownerKey(b.owner))) !== undefined
-    )
-      throw new TxFailure('CONTROL_OWNER_NOT_ROOT');
     const clear = b.owner === null || b.owner.equals(tx.sender);
     ctx.state.set(ownerKey(tx.sender), clear ? null : (b.owner as Address).bytes);
     return [
@@ -380,7 +412,13 @@ registerBlockHook('control/epoch', async (ctx) => {
   if (ctx.height % ctx.params.epochLength === 0) await finishEpoch(ctx, ctx.height / ctx.params.epochLength);
 });
 
+/**
+ * Voting power weighs the audited part of the contribution only (storage proofs x uptime): served-bytes
+ * receipts are signed by clients, which a validator could create, so they buy quota and rank, not
+ * consensus weight.
+ */
 registerPowerRule(async (state, params, address, stake) => {
   const s = await standing(state, params.control, address);
-  return votingPower(stake, s.contribution, s.threshold);
+  const audited = s.record === undefined ? 0n : contribution(s.record.storage, 0n, s.record.uptimePpm);
+  return votingPower(stake, audited, s.threshold);
 });

@@ -85,7 +85,7 @@ export interface StorageNetOptions {
   /** A peer served this node verified bytes (shards, content blocks): the control module's receipts. */
   served?(peer: PeerId, bytes: number): void;
   /** A served-bytes receipt from a peer this node served; why it is refused, or null. */
-  receipt?(peer: PeerId, epoch: number, bytes: number, signature: Uint8Array): string | null;
+  receipt?(peer: PeerId, epoch: number, bytes: number, signature: Uint8Array): Promise<string | null>;
   /** An owner's storage quota in the committed state (the control module's); the base quota without. */
   quotaOf?: (owner: Address) => Promise<number>;
   logger: Logger;

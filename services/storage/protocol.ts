@@ -88,7 +88,7 @@ export interface StorageServerHooks {
   /** Client side: `peer` served this many bytes (shard data, a content block). */
   served?(peer: PeerId, bytes: number): void;
   /** Server side: a served-bytes receipt from `peer`; why it is refused, or null. */
-  receipt?(peer: PeerId, epoch: number, bytes: number, signature: Uint8Array): string | null;
+  receipt?(peer: PeerId, epoch: number, bytes: number, signature: Uint8Array): Promise<string | null>;
   logger?: Logger;
 }
 
@@ -158,8 +158,11 @@ export class StorageProtocol {
       } else if (op === Op.Receipt) {
         const epoch = asNumber(f[1], 'epoch');
         const bytes = asNumber(f[2], 'bytes');
+        const signature = asBytes(f[3], 'signature', 64);
         const why =
-          this.hooks.receipt?.(peer, epoch, bytes, asBytes(f[3], 'signature', 64)) ?? 'not taken here';
+          this.hooks.receipt === undefined
+            ? 'not taken here'
+            : await this.hooks.receipt(peer, epoch, bytes, signature);
         await send(stream, why === null ? ok(new Uint8Array(0)) : refusal('RECEIPT_REFUSED', why));
       } else if (op === Op.Drop) {
         const cid = shardCidField(asBoundedBytes(f[1], 'shard cid', 64));

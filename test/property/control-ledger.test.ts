@@ -19,7 +19,7 @@ import { signReceipt } from '../../services/control/receipt.js';
 import { controlPayload, lastEpoch } from '../../services/control/state.js';
 import { toHex } from '../../util/bytes.js';
 import { propertyParams } from '../fc-params.js';
-import { openTestChain, produceBlock, type TestChain } from '../helpers/chain.js';
+import { BlockRunner, openTestChain, produceBlock, type TestChain } from '../helpers/chain.js';
 
 const L = 4;
 const CONTROL = { ...DEFAULT_CONTROL_PARAMS, minThreshold: 1000, maxThreshold: 1_000_000_000 };
@@ -166,4 +166,55 @@ describe('control on the ledger', () => {
       propertyParams('control receipts on two ledgers', 6, 60),
     );
   }, 120_000);
+
+  it('a tx with a bad receipt still counts the good ones; a client attests at most maxReceiptBytes per epoch', async () => {
+    const opts = { params: { epochLength: L, control: CONTROL }, extraAccounts: FUNDED };
+    const a = await openTestChain([validator], opts);
+    chains.push(a);
+    const runner = new BlockRunner(a, 'vos-test');
+    const gas = 2_000_000n;
+    while (a.ledger.head.height < L) await runner.block();
+    const cap = CONTROL.maxReceiptBytes;
+    const big = Math.floor(cap * 0.7);
+    const good = (c: PrivateKey, s: PrivateKey, bytes: number) => ({
+      ...signReceipt(c, 'vos-test', 1, s.address, bytes),
+    });
+    const forged = {
+      ...signReceipt(stranger, 'vos-test', 1, servers[0].address, 5),
+      client: clients[2].publicKey,
+    };
+    expect(
+      await runner.block(
+        runner.tx(
+          servers[0],
+          controlPayload.receipts({ epoch: 1, receipts: [good(clients[0], servers[0], big), forged] }),
+          gas,
+        ),
+        runner.tx(
+          servers[1],
+          controlPayload.receipts({ epoch: 1, receipts: [good(clients[0], servers[1], big)] }),
+          gas,
+        ),
+        // A third server gets nothing more from that client this epoch: all refused, the tx says why.
+        runner.tx(
+          validator,
+          controlPayload.receipts({ epoch: 1, receipts: [good(clients[0], validator, 1)] }),
+          gas,
+        ),
+      ),
+    ).toEqual(['', '', 'CONTROL_RECEIPT_BUDGET']);
+    // Over its budget the client's second receipt counts for what is left of it.
+    const st = { get: (k: Uint8Array) => a.ledger.getState(k) };
+    while (a.ledger.head.height % L !== 0) await runner.block();
+    const deps = { ...st, params: a.ledger.params, headHeight: () => a.ledger.head.height };
+    expect((await controlNode(deps, servers[0].address.toString())).parts.served).toBe(String(big));
+    expect((await controlNode(deps, servers[1].address.toString())).parts.served).toBe(String(cap - big));
+    // Receipts of epoch 1 are over once epoch 2 has ended.
+    const late = runner.tx(
+      servers[1],
+      controlPayload.receipts({ epoch: 1, receipts: [good(clients[1], servers[1], 1)] }),
+      gas,
+    );
+    expect(await runner.block(late)).toEqual(['CONTROL_RECEIPT_EPOCH']);
+  }, 60_000);
 });
