@@ -1,0 +1,139 @@
+/** A tiny WASM binary builder for tests (hand-assembled modules: no external tool needed). */
+
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+export const vec = (items: number[][]): number[] => uleb(items.length).concat(...items);
+export const name = (s: string): number[] => {
+  const b = [...Buffer.from(s, 'utf8')];
+  return [...uleb(b.length), ...b];
+};
+export const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length)].concat(body);
+
+export const I32 = 0x7f;
+export const I64 = 0x7e;
+
+export interface ModuleSpec {
+  types?: { params: number[]; results: number[] }[];
+  imports?: { module: string; name: string; type: number; kind?: number }[];
+  funcs?: { type: number; locals?: [number, number][]; body: number[] }[];
+  memory?: number[] | null;
+  globals?: number[][];
+  exports?: { name: string; kind: number; index: number }[];
+  start?: number;
+  extra?: number[][];
+}
+
+/** A module from a spec; bodies are instruction bytes without the final `end`. */
+export function wasmModule(s: ModuleSpec): Uint8Array {
+  let out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const add = (x: number[]) => {
+    out = out.concat(x);
+  };
+  const types = s.types ?? [{ params: [], results: [I32] }];
+  out.push(
+    ...section(
+      1,
+      vec(types.map((t) => [0x60, ...vec(t.params.map((p) => [p])), ...vec(t.results.map((p) => [p]))])),
+    ),
+  );
+  if (s.imports)
+    out.push(
+      ...section(
+        2,
+        vec(s.imports.map((i) => [...name(i.module), ...name(i.name), i.kind ?? 0, ...uleb(i.type)])),
+      ),
+    );
+  const funcs = s.funcs ?? [];
+  add(section(3, vec(funcs.map((f) => uleb(f.type)))));
+  if (s.memory) add(section(5, s.memory));
+  if (s.globals) add(section(6, vec(s.globals)));
+  if (s.exports) add(section(7, vec(s.exports.map((e) => [...name(e.name), e.kind, ...uleb(e.index)]))));
+  if (s.start !== undefined) add(section(8, uleb(s.start)));
+  add(
+    section(
+      10,
+      vec(
+        funcs.map((f) => {
+          const b = vec((f.locals ?? []).map(([n, t]) => [...uleb(n), t])).concat(f.body, [0x0b]);
+          return uleb(b.length).concat(b);
+        }),
+      ),
+    ),
+  );
+  for (const e of s.extra ?? []) add(e);
+  return Uint8Array.from(out);
+}
+
+/** A counter-like module: a mutable global, `increment` (with a loop) and `get`, one memory page. */
+export function counterModule(): Uint8Array {
+  return wasmModule({
+    types: [
+      { params: [], results: [I32] },
+      { params: [I32], results: [] },
+    ],
+    memory: [0x01, 0x01, 0x01, 0x01], // one memory, min 1 max 1
+    globals: [[I32, 0x01, 0x41, 0x00, 0x0b]],
+    funcs: [
+      // get: global.get 0
+      { type: 0, body: [0x23, 0x00] },
+      // increment(n): loop { global += 1; n -= 1; br_if n } ; i64/sign-ext use
+      {
+        type: 1,
+        locals: [[1, I64]],
+        body: [
+          0x03,
+          0x40, // loop
+          0x23,
+          0x00,
+          0x41,
+          0x01,
+          0x6a,
+          0x24,
+          0x00, // global = global + 1
+          0x20,
+          0x00,
+          0x41,
+          0x01,
+          0x6b,
+          0x22,
+          0x00, // n = n - 1 (tee)
+          0x0d,
+          0x00, // br_if 0
+          0x0b, // end loop
+          0x42,
+          ...sleb(-5),
+          0xc4,
+          0x21,
+          0x01, // local1 = i64.extend32_s(-5)
+        ],
+      },
+    ],
+    exports: [
+      { name: 'get', kind: 0, index: 0 },
+      { name: 'increment', kind: 0, index: 1 },
+      { name: 'memory', kind: 2, index: 0 },
+    ],
+  });
+}

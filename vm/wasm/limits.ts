@@ -1,0 +1,29 @@
+/**
+ * Static limits of a module (consensus rules: part of the instrumenter version). Far below V8's own,
+ * so a module V8 would refuse, or compile slowly, never reaches it.
+ */
+export const WASM_LIMITS = {
+  /** Module bytes. */
+  moduleBytes: 2 * 1024 * 1024,
+  types: 1024,
+  params: 32,
+  imports: 256,
+  functions: 10_000,
+  /** Locals of one function (declared, beyond its params). */
+  locals: 1024,
+  globals: 512,
+  tables: 1,
+  tableElements: 16_384,
+  /** Pages of 64 KiB: 16 MiB. */
+  memoryPages: 256,
+  exports: 1024,
+  elementSegments: 1024,
+  dataSegments: 1024,
+  /** Bytes of one function body. */
+  bodyBytes: 256 * 1024,
+  /** Nesting of block/loop/if in one function. */
+  nesting: 256,
+  /** Targets of one br_table. */
+  brTable: 1024,
+  nameBytes: 256,
+} as const;
