@@ -2,15 +2,18 @@
  * Fuzzing the consensus-path WASM decoder (vm/wasm/decoder.ts), fast-check with printed seeds: random
  * bytes, random bytes behind a valid header, and valid modules with bytes flipped, inserted, removed or
  * truncated. The decoder either returns a module or throws a WasmError (a code and a rule): never
- * another exception, never a hang (each case is bounded by the module size).
+ * another exception, never a hang (each case is bounded by the module size). A module it accepts
+ * instruments into one it accepts again, and that V8 validates whenever V8 validates the original.
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { decodeModule } from '../../vm/wasm/decoder.js';
 import { WasmError } from '../../vm/wasm/errors.js';
+import { instrument } from '../../vm/wasm/instrument.js';
 import { propertyParams } from '../fc-params.js';
 import { counterModule } from '../helpers/wasm.js';
 
+const wasm = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 function outcome(bytes: Uint8Array): 'ok' | string {
@@ -59,9 +62,15 @@ describe('WASM decoder fuzz', () => {
     const seen = new Set<string>();
     fc.assert(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ms) => {
-        const r = outcome(mutate(base, ms));
+        const bytes = mutate(base, ms);
+        const r = outcome(bytes);
         seen.add(r);
         expect(typeof r).toBe('string');
+        if (r === 'ok') {
+          const metered = instrument(bytes);
+          expect(outcome(metered)).toBe('ok');
+          if (wasm.validate(bytes)) expect(wasm.validate(metered)).toBe(true);
+        }
       }),
       propertyParams('wasm mutated modules', 3000),
     );

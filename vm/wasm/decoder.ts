@@ -41,6 +41,8 @@ export interface Global {
 }
 
 export interface Code {
+  /** Where the body's local declarations begin (after its size). */
+  declStart: number;
   locals: { count: number; type: ValType }[];
   /** The body's instructions: [start, end) in the module bytes. */
   start: number;
@@ -65,6 +67,8 @@ export interface WasmModule {
   data: { offset: { start: number; end: number }; start: number; end: number }[];
   /** Custom sections by name (kept as byte ranges; they do not affect execution). */
   customs: { name: string; start: number; end: number }[];
+  /** Every section in order: id and the byte range of its contents. */
+  sections: { id: number; start: number; end: number }[];
 }
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -138,8 +142,14 @@ function blockType(r: Reader): void {
   forbidden('multi-value', at, 'a block with a type index');
 }
 
-/** Decode and check one function body's instructions; returns loop offsets and the deepest nesting. */
-function body(r: Reader, end: number): { loops: number[]; depth: number } {
+/** Called for each instruction: its opcode, where it starts and where its immediates end. */
+export type OnInstruction = (op: number, at: number, after: number) => void;
+
+/**
+ * Decode and check one function body's instructions; returns loop offsets and the deepest nesting.
+ * PERF: one pass, no allocation per instruction (the visitor is optional).
+ */
+function body(r: Reader, end: number, onOp?: OnInstruction): { loops: number[]; depth: number } {
   const loops: number[] = [];
   let depth = 1; // the function's own block
   let deepest = 1;
@@ -158,6 +168,7 @@ function body(r: Reader, end: number): { loops: number[]; depth: number } {
           depth--;
           if (depth === 0) {
             if (r.pos !== end) r.fail('instructions after the function end');
+            onOp?.(op, at, r.pos);
             return { loops, depth: deepest };
           }
         } else if (op === 0x05 && depth < 2) r.fail('else outside if');
@@ -201,8 +212,14 @@ function body(r: Reader, end: number): { loops: number[]; depth: number } {
         r.sleb(64);
         break;
     }
+    onOp?.(op, at, r.pos);
   }
   return r.fail('a function body without its end');
+}
+
+/** Walk the instructions of a decoded module's function body (code.start .. code.end). */
+export function walkInstructions(bytes: Uint8Array, code: Code, onOp: OnInstruction): void {
+  body(new Reader(bytes, code.start, code.end), code.end, onOp);
 }
 
 const SECTION_ORDER: Record<number, number> = {
@@ -238,6 +255,7 @@ export function decodeModule(bytes: Uint8Array): WasmModule {
     codes: [],
     data: [],
     customs: [],
+    sections: [],
   };
   let last = 0;
   while (!r.done) {
@@ -246,6 +264,7 @@ export function decodeModule(bytes: Uint8Array): WasmModule {
     const size = r.u32();
     const end = r.pos + size;
     if (end > bytes.length) r.fail('a section past the end');
+    m.sections.push({ id, start: r.pos, end });
     if (id === 0) {
       const name = r.name(L.nameBytes);
       m.customs.push({ name, start: r.pos, end });
@@ -372,6 +391,7 @@ function section(r: Reader, id: number, m: WasmModule): void {
         if (size > L.bodyBytes) limit('body-size', at, `a body of ${size} bytes (at most ${L.bodyBytes})`);
         const end = r.pos + size;
         if (end > r.end) r.fail('a body past the section');
+        const declStart = r.pos;
         const b = new Reader(r.bytes, r.pos, end);
         const groups = b.u32();
         const locals: Code['locals'] = [];
@@ -385,7 +405,7 @@ function section(r: Reader, id: number, m: WasmModule): void {
         }
         const start = b.pos;
         const { loops, depth } = body(b, end);
-        m.codes.push({ locals, start, end, loops, depth });
+        m.codes.push({ declStart, locals, start, end, loops, depth });
         r.pos = end;
       }
       return;

@@ -1,0 +1,56 @@
+/**
+ * Gas metering by instrumentation (vm/wasm/instrument.ts): the instrumented module is valid for our
+ * decoder and for V8, computes what the original computes, charges the same gas for the same call every
+ * time (deterministic), charges more for more loop iterations, and an infinite loop halts when the gas
+ * runs out (a trap with the gas global below zero) instead of running forever.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { decodeModule } from '../../../vm/wasm/decoder.js';
+import { GAS_EXPORT, instrument } from '../../../vm/wasm/instrument.js';
+import { counterModule, I32, wasmModule } from '../../helpers/wasm.js';
+
+interface Gas {
+  value: bigint;
+}
+type WA = {
+  instantiate(b: Uint8Array, imports?: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+};
+const wasm = (globalThis as unknown as { WebAssembly: WA }).WebAssembly;
+
+async function load(bytes: Uint8Array) {
+  const { instance } = await wasm.instantiate(bytes);
+  return instance.exports;
+}
+
+describe('gas instrumentation', () => {
+  it('keeps the results, charges deterministically and more for more iterations', async () => {
+    const original = counterModule();
+    const metered = instrument(original);
+    expect(() => decodeModule(metered)).not.toThrow();
+    const plain = (await load(original)) as { increment(n: number): void; get(): number };
+    const ex = (await load(metered)) as { increment(n: number): void; get(): number } & Record<string, Gas>;
+    const gas = ex[GAS_EXPORT];
+    const used = (n: number) => {
+      gas.value = 1_000_000n;
+      ex.increment(n);
+      return 1_000_000n - gas.value;
+    };
+    const u10 = used(10);
+    expect(used(10)).toBe(u10);
+    expect(used(20)).toBeGreaterThan(u10);
+    plain.increment(40);
+    expect(ex.get()).toBe(plain.get());
+  });
+
+  it('an infinite loop halts when the gas runs out', async () => {
+    const spin = wasmModule({
+      types: [{ params: [], results: [I32] }],
+      funcs: [{ type: 0, body: [0x03, 0x40, 0x0c, 0x00, 0x0b, 0x41, 0x00] }], // loop { br 0 }
+      exports: [{ name: 'spin', kind: 0, index: 0 }],
+    });
+    const ex = (await load(instrument(spin))) as { spin(): number } & Record<string, Gas>;
+    ex[GAS_EXPORT].value = 100_000n;
+    expect(() => ex.spin()).toThrow(/unreachable/);
+    expect(ex[GAS_EXPORT].value < 0n).toBe(true);
+  });
+});
