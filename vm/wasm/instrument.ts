@@ -1,11 +1,19 @@
 /**
- * Gas metering by instrumentation (consensus-critical; INSTRUMENTER_VERSION is part of the rules and
- * of the module-cache key). A mutable i64 global, exported as GAS_EXPORT, holds the gas left; it is
+ * Gas metering and a stack-height limit by instrumentation (consensus-critical; INSTRUMENTER_VERSION is
+ * part of the rules and of the module-cache key). A mutable i64 global, exported as GAS_EXPORT, holds the gas left; it is
  * charged at each function entry and each loop header with the static instruction count of that
  * function or loop body (nested loops excluded: they charge their own), and the code traps when it goes
  * below zero. The host sets the budget before a call and reads what is left after it; a trap with the
  * global below zero is "out of gas". Charging a whole body up front over-charges branches not taken,
  * never under-charges a loop iteration, so every run terminates within its budget.
+ *
+ *
+ * Stack height: a mutable i32 global (STACK_EXPORT) counts the frames' cost: around each call site
+ * the caller adds the callee's frame cost (1 + params + locals + its instruction count capped at
+ * MAX_OPERANDS: an upper bound of its operand stack), traps when the total passes STACK_LIMIT, and
+ * subtracts it after the call. call_indirect adds the largest frame cost of the module. The limit is
+ * far below what V8 needs on any tier (Liftoff, TurboFan) or stack size, so the halt is the same on
+ * every node, where V8's own stack overflow would depend on the machine.
  *
  * WASM control flow is structured (no byte offsets in branches), so inserting instructions needs no
  * other rewrite: the code section is re-encoded, the global and export sections get one entry each,
@@ -16,6 +24,10 @@ import { Reader } from './reader.js';
 
 export const INSTRUMENTER_VERSION = 1;
 export const GAS_EXPORT = '__vos_gas';
+export const STACK_EXPORT = '__vos_stack';
+/** Frame cost units (about 8 bytes each): 32,768 x 8 = 256 KiB of the ~1 MiB V8 stack. */
+export const STACK_LIMIT = 32_768;
+const MAX_OPERANDS = 256;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -91,24 +103,77 @@ function entries(bytes: Uint8Array, s: { start: number; end: number }): { n: num
   return { n, raw: bytes.subarray(r.pos, s.end) };
 }
 
+/** The frame cost of each function index (imports: 0, the host's frames are not counted). */
+function frameCosts(bytes: Uint8Array, m: WasmModule): number[] {
+  const costs = m.imports.map(() => 0);
+  for (const [i, code] of m.codes.entries()) {
+    let n = 0;
+    walkInstructions(bytes, code, () => {
+      n++;
+    });
+    const locals = code.locals.reduce((a, l) => a + l.count, 0);
+    costs.push(1 + m.types[m.functions[i]].params.length + locals + Math.min(n, MAX_OPERANDS));
+  }
+  return costs;
+}
+
+/** sh += cost; if (sh > STACK_LIMIT) unreachable */
+function enter(sh: number[], cost: number): number[] {
+  return [
+    0x23,
+    ...sh,
+    0x41,
+    ...sleb64(BigInt(cost)),
+    0x6a,
+    0x24,
+    ...sh,
+    0x23,
+    ...sh,
+    0x41,
+    ...sleb64(BigInt(STACK_LIMIT)),
+    0x4b,
+    0x04,
+    0x40,
+    0x00,
+    0x0b,
+  ];
+}
+
+/** sh -= cost */
+function leave(sh: number[], cost: number): number[] {
+  return [0x23, ...sh, 0x41, ...sleb64(BigInt(cost)), 0x6b, 0x24, ...sh];
+}
+
+/** Reads the u32 callee index of a `call` whose opcode is at `at`. */
+function calleeAt(bytes: Uint8Array, at: number): number {
+  return new Reader(bytes, at + 1).u32();
+}
+
 export function instrument(bytes: Uint8Array, m: WasmModule = decodeModule(bytes)): Uint8Array {
-  const g = m.globals.length; // no imported globals: the new one comes last
+  const g = m.globals.length; // no imported globals: the new ones come last
   const gIdx = uleb(g);
+  const shIdx = uleb(g + 1);
+  const costs = frameCosts(bytes, m);
+  const maxCost = Math.max(1, ...costs);
   const parts: number[][] = [[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]];
-  const newGlobal = [0x7e, 0x01, 0x42, 0x00, 0x0b];
-  const name = [...Buffer.from(GAS_EXPORT, 'utf8')];
-  const newExport = [...uleb(name.length), ...name, 0x03, ...gIdx];
+  // The gas global (i64) and the stack-height global (i32), both exported for the host.
+  const newGlobal = [0x7e, 0x01, 0x42, 0x00, 0x0b, 0x7f, 0x01, 0x41, 0x00, 0x0b];
+  const exportOf = (n: string, idx: number[]) => {
+    const b = [...Buffer.from(n, 'utf8')];
+    return [...uleb(b.length), ...b, 0x03, ...idx];
+  };
+  const newExport = [...exportOf(GAS_EXPORT, gIdx), ...exportOf(STACK_EXPORT, shIdx)];
   const has = (id: number) => m.sections.some((s) => s.id === id);
   // Sections in order; the global (6) and export (7) sections are created when missing.
   const ORDER = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   let inserted = { 6: has(6), 7: has(7) };
   const emitMissing = (before: number) => {
     if (!inserted[6] && before > 6) {
-      parts.push(section(6, [...uleb(1), ...newGlobal]));
+      parts.push(section(6, [...uleb(2), ...newGlobal]));
       inserted = { ...inserted, 6: true };
     }
     if (!inserted[7] && before > 7) {
-      parts.push(section(7, [...uleb(1), ...newExport]));
+      parts.push(section(7, [...uleb(2), ...newExport]));
       inserted = { ...inserted, 7: true };
     }
   };
@@ -118,17 +183,33 @@ export function instrument(bytes: Uint8Array, m: WasmModule = decodeModule(bytes
     if (s.id === 6 || s.id === 7) {
       const { n, raw } = entries(bytes, s);
       const extra = s.id === 6 ? newGlobal : newExport;
-      parts.push(section(s.id, [...uleb(n + 1), ...raw, ...extra]));
+      parts.push(section(s.id, [...uleb(n + 2), ...raw, ...extra]));
     } else if (s.id === 10) {
       let bodies: number[] = uleb(m.codes.length);
       for (const code of m.codes) {
-        const points = meteringPoints(bytes, code);
+        // Insertions by position: gas charges before the instruction at `at`, calls wrapped.
+        const edits: { at: number; before: number[]; after?: { end: number; bytes: number[] } }[] = [];
+        for (const p of meteringPoints(bytes, code)) edits.push({ at: p.at, before: charge(gIdx, p.cost) });
+        walkInstructions(bytes, code, (op, at, after) => {
+          if (op !== 0x10 && op !== 0x11) return;
+          const cost = op === 0x10 ? (costs[calleeAt(bytes, at)] ?? maxCost) : maxCost;
+          if (cost === 0) return; // a host function
+          edits.push({ at, before: enter(shIdx, cost), after: { end: after, bytes: leave(shIdx, cost) } });
+        });
+        // A loop header (or the entry) and a call may share a position: the charge goes first, then
+        // the call's enter, the call, its leave.
+        edits.sort((a, b) => a.at - b.at || (a.after === undefined ? -1 : 1));
         const out: number[] = [...bytes.subarray(code.declStart, code.start)];
         let pos = code.start;
-        for (const p of points) {
-          for (let i = pos; i < p.at; i++) out.push(bytes[i]); // PERF: a byte loop, no spread of a body
-          pos = p.at;
-          out.push(...charge(gIdx, p.cost));
+        for (const e of edits) {
+          for (let i = pos; i < e.at; i++) out.push(bytes[i]); // PERF: a byte loop, no spread of a body
+          pos = e.at;
+          for (const b of e.before) out.push(b);
+          if (e.after !== undefined) {
+            for (let i = pos; i < e.after.end; i++) out.push(bytes[i]);
+            pos = e.after.end;
+            for (const b of e.after.bytes) out.push(b);
+          }
         }
         for (let i = pos; i < code.end; i++) out.push(bytes[i]);
         bodies = bodies.concat(uleb(out.length), out); // PERF: concat, not push(...): bodies reach 256 KiB

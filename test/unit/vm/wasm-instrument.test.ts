@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { decodeModule } from '../../../vm/wasm/decoder.js';
-import { GAS_EXPORT, instrument } from '../../../vm/wasm/instrument.js';
+import { GAS_EXPORT, instrument, STACK_EXPORT, STACK_LIMIT } from '../../../vm/wasm/instrument.js';
 import { counterModule, I32, wasmModule } from '../../helpers/wasm.js';
 
 interface Gas {
@@ -52,5 +52,55 @@ describe('gas instrumentation', () => {
     ex[GAS_EXPORT].value = 100_000n;
     expect(() => ex.spin()).toThrow(/unreachable/);
     expect(ex[GAS_EXPORT].value < 0n).toBe(true);
+  });
+});
+
+describe('stack-height limit', () => {
+  it('a recursion bomb halts at the injected limit (unreachable, not V8 stack overflow); costs are given back', async () => {
+    // f(n) = n == 0 ? 0 : 1 + f(n - 1)
+    const rec = wasmModule({
+      types: [{ params: [I32], results: [I32] }],
+      funcs: [
+        {
+          type: 0,
+          body: [
+            0x20,
+            0x00,
+            0x45,
+            0x04,
+            0x7f,
+            0x41,
+            0x00,
+            0x05, // if (n == 0) 0 else
+            0x41,
+            0x01,
+            0x20,
+            0x00,
+            0x41,
+            0x01,
+            0x6b,
+            0x10,
+            0x00,
+            0x6a,
+            0x0b, // 1 + f(n - 1)
+          ],
+        },
+      ],
+      exports: [{ name: 'f', kind: 0, index: 0 }],
+    });
+    const ex = (await load(instrument(rec))) as { f(n: number): number } & Record<
+      string,
+      Gas | { value: number }
+    >;
+    const gas = ex[GAS_EXPORT] as Gas;
+    const sh = ex[STACK_EXPORT] as { value: number };
+    gas.value = 10n ** 12n;
+    sh.value = 0;
+    expect(ex.f(100)).toBe(100);
+    expect(sh.value).toBe(0); // every call's cost given back
+    gas.value = 10n ** 12n;
+    expect(() => ex.f(10_000_000)).toThrow(/unreachable/);
+    expect(sh.value).toBeGreaterThan(STACK_LIMIT);
+    expect(gas.value > 0n).toBe(true); // a stack halt, not out of gas
   });
 });
