@@ -137,3 +137,59 @@ export function counterModule(): Uint8Array {
     ],
   });
 }
+
+/** f(n) = n == 0 ? 0 : 1 + f(n - 1): a recursion bomb for large n. */
+export function recursionModule(): Uint8Array {
+  return wasmModule({
+    types: [{ params: [I32], results: [I32] }],
+    funcs: [
+      {
+        type: 0,
+        body: [
+          0x20,
+          0x00,
+          0x45,
+          0x04,
+          0x7f,
+          0x41,
+          0x00,
+          0x05, // if (n == 0) 0 else
+          0x41,
+          0x01,
+          0x20,
+          0x00,
+          0x41,
+          0x01,
+          0x6b,
+          0x10,
+          0x00,
+          0x6a,
+          0x0b, // 1 + f(n - 1)
+        ],
+      },
+    ],
+    exports: [{ name: 'f', kind: 0, index: 0 }],
+  });
+}
+
+/** spin(): an infinite loop; div(a, b): a / b (traps on 0); bail(): calls env.abort. */
+export function haltsModule(): Uint8Array {
+  return wasmModule({
+    types: [
+      { params: [], results: [I32] },
+      { params: [I32, I32], results: [I32] },
+      { params: [], results: [] },
+    ],
+    imports: [{ module: 'env', name: 'abort', type: 2 }],
+    funcs: [
+      { type: 0, body: [0x03, 0x40, 0x0c, 0x00, 0x0b, 0x41, 0x00] },
+      { type: 1, body: [0x20, 0x00, 0x20, 0x01, 0x6d] },
+      { type: 0, body: [0x10, 0x00, 0x41, 0x00] },
+    ],
+    exports: [
+      { name: 'spin', kind: 0, index: 1 },
+      { name: 'div', kind: 0, index: 2 },
+      { name: 'bail', kind: 0, index: 3 },
+    ],
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * Running an instrumented module: a budget in, a deterministic result out. Every halt is a result
+ * code, never an exception that escapes: `ok`, `out_of_gas` (the gas global went below zero),
+ * `stack_limit` (the injected stack height passed STACK_LIMIT), `abort` (the guest called env.abort),
+ * `trap` (any other WASM trap: unreachable, division by zero, out-of-bounds access...).
+ */
+import { decodeModule } from './wasm/decoder.js';
+import {
+  GAS_EXPORT,
+  INSTRUMENTER_VERSION,
+  instrument,
+  STACK_EXPORT,
+  STACK_LIMIT,
+} from './wasm/instrument.js';
+
+export type Halt = 'ok' | 'out_of_gas' | 'stack_limit' | 'abort' | 'trap';
+
+export interface RunResult {
+  halt: Halt;
+  /** The export's return value (ok only). */
+  value?: number | bigint;
+  /** Gas used, the whole budget when it ran out. */
+  gasUsed: bigint;
+  message?: string;
+}
+
+interface WasmGlobal<T> {
+  value: T;
+}
+interface WA {
+  compile(bytes: Uint8Array): Promise<unknown>;
+  instantiate(module: unknown, imports: object): Promise<{ exports: Record<string, unknown> }>;
+  RuntimeError: new (...args: unknown[]) => Error;
+}
+const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WA }).WebAssembly;
+
+export interface CompiledApp {
+  /** What it was compiled with (part of a module cache's key). */
+  instrumenter: number;
+  module: unknown;
+}
+
+/** Decode (allowlist, limits), instrument and compile. Throws WasmError for a refused module. */
+export async function compileApp(bytes: Uint8Array): Promise<CompiledApp> {
+  const metered = instrument(bytes, decodeModule(bytes));
+  return { instrumenter: INSTRUMENTER_VERSION, module: await WebAssemblyApi.compile(metered) };
+}
+
+class GuestAbort extends Error {}
+
+export type HostFunctions = Record<string, (...args: never[]) => unknown>;
+
+export class AppInstance {
+  readonly #gas: WasmGlobal<bigint>;
+  readonly #stack: WasmGlobal<number>;
+  readonly exports: Record<string, unknown>;
+
+  private constructor(exports: Record<string, unknown>) {
+    this.exports = exports;
+    this.#gas = exports[GAS_EXPORT] as WasmGlobal<bigint>;
+    this.#stack = exports[STACK_EXPORT] as WasmGlobal<number>;
+  }
+
+  static async create(app: CompiledApp, host: HostFunctions = {}): Promise<AppInstance> {
+    const env = {
+      abort: () => {
+        throw new GuestAbort('the app aborted');
+      },
+      ...host,
+    };
+    return new AppInstance((await WebAssemblyApi.instantiate(app.module, { env })).exports);
+  }
+
+  /** Call an export with a gas budget. */
+  call(name: string, args: (number | bigint)[], gasLimit: bigint): RunResult {
+    const fn = this.exports[name];
+    if (typeof fn !== 'function') return { halt: 'trap', gasUsed: 0n, message: `no export ${name}` };
+    this.#gas.value = gasLimit;
+    this.#stack.value = 0;
+    try {
+      const value = (fn as (...a: unknown[]) => number | bigint)(...args);
+      return { halt: 'ok', value, gasUsed: gasLimit - this.#gas.value };
+    } catch (err) {
+      const left = this.#gas.value;
+      if (left < 0n) return { halt: 'out_of_gas', gasUsed: gasLimit };
+      const used = gasLimit - left;
+      if (this.#stack.value > STACK_LIMIT) return { halt: 'stack_limit', gasUsed: used };
+      if (err instanceof GuestAbort) return { halt: 'abort', gasUsed: used, message: err.message };
+      if (err instanceof WebAssemblyApi.RuntimeError)
+        return { halt: 'trap', gasUsed: used, message: (err as Error).message };
+      // V8's own stack overflow (the injected limit should come first) or a host function's error.
+      if (err instanceof RangeError) return { halt: 'stack_limit', gasUsed: used, message: err.message };
+      return { halt: 'trap', gasUsed: used, message: String((err as Error)?.message ?? err) };
+    }
+  }
+}
