@@ -11,7 +11,7 @@ import { decodeModule } from '../../vm/wasm/decoder.js';
 import { WasmError } from '../../vm/wasm/errors.js';
 import { instrument } from '../../vm/wasm/instrument.js';
 import { propertyParams } from '../fc-params.js';
-import { counterModule } from '../helpers/wasm.js';
+import { counterModule, haltsModule, recursionModule } from '../helpers/wasm.js';
 
 const wasm = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -57,12 +57,12 @@ describe('WASM decoder fuzz', () => {
   });
 
   it('mutated valid modules: a module or a WasmError', () => {
-    const base = counterModule();
-    expect(outcome(base)).toBe('ok');
+    const bases = [counterModule(), haltsModule(), recursionModule()];
+    for (const b of bases) expect(outcome(b)).toBe('ok');
     const seen = new Set<string>();
     fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ms) => {
-        const bytes = mutate(base, ms);
+      fc.property(fc.nat(2), fc.array(mutation, { minLength: 1, maxLength: 4 }), (which, ms) => {
+        const bytes = mutate(bases[which], ms);
         const r = outcome(bytes);
         seen.add(r);
         expect(typeof r).toBe('string');

@@ -10,7 +10,7 @@
  * Cheap checks first: size, header, section order, counts, then the bodies.
  */
 import { WasmError } from './errors.js';
-import { WASM_LIMITS as L } from './limits.js';
+import { WASM_LIMITS as L, RESERVED_LOCALS } from './limits.js';
 import { forbiddenRule, I32, I64, immediateOf, valueTypeRule } from './opcodes.js';
 import { Reader } from './reader.js';
 
@@ -400,7 +400,8 @@ function section(r: Reader, id: number, m: WasmModule): void {
           const gAt = b.pos;
           const c = b.u32();
           total += c;
-          if (total > L.locals) limit('locals', gAt, `${total} locals (at most ${L.locals})`);
+          const max = L.locals - RESERVED_LOCALS;
+          if (total > max) limit('locals', gAt, `${total} locals (at most ${max})`);
           locals.push({ count: c, type: valType(b) });
         }
         const start = b.pos;

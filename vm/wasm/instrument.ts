@@ -15,11 +15,15 @@
  * far below what V8 needs on any tier (Liftoff, TurboFan) or stack size, so the halt is the same on
  * every node, where V8's own stack overflow would depend on the machine.
  *
+ * memory.grow is charged GAS_COSTS.memoryPage per page asked, before it runs (its operand goes
+ * through a temporary local the instrumenter adds to that function).
+ *
  * WASM control flow is structured (no byte offsets in branches), so inserting instructions needs no
  * other rewrite: the code section is re-encoded, the global and export sections get one entry each,
  * every other section is copied as it is.
  */
 import { type Code, decodeModule, type WasmModule, walkInstructions } from './decoder.js';
+import { GAS_COSTS } from './limits.js';
 import { Reader } from './reader.js';
 
 export const INSTRUMENTER_VERSION = 1;
@@ -144,6 +148,36 @@ function leave(sh: number[], cost: number): number[] {
   return [0x23, ...sh, 0x41, ...sleb64(BigInt(cost)), 0x6b, 0x24, ...sh];
 }
 
+/** pages -> t; gas -= t x memoryPage; if (gas < 0) unreachable; t -> pages */
+function growCharge(gas: number[], t: number[]): number[] {
+  return [
+    0x21,
+    ...t,
+    0x23,
+    ...gas,
+    0x20,
+    ...t,
+    0xad,
+    0x42,
+    ...sleb64(BigInt(GAS_COSTS.memoryPage)),
+    0x7e,
+    0x7d,
+    0x24,
+    ...gas,
+    0x23,
+    ...gas,
+    0x42,
+    0x00,
+    0x53,
+    0x04,
+    0x40,
+    0x00,
+    0x0b,
+    0x20,
+    ...t,
+  ];
+}
+
 /** Reads the u32 callee index of a `call` whose opcode is at `at`. */
 function calleeAt(bytes: Uint8Array, at: number): number {
   return new Reader(bytes, at + 1).u32();
@@ -186,11 +220,20 @@ export function instrument(bytes: Uint8Array, m: WasmModule = decodeModule(bytes
       parts.push(section(s.id, [...uleb(n + 2), ...raw, ...extra]));
     } else if (s.id === 10) {
       let bodies: number[] = uleb(m.codes.length);
-      for (const code of m.codes) {
+      for (const [ci, code] of m.codes.entries()) {
         // Insertions by position: gas charges before the instruction at `at`, calls wrapped.
         const edits: { at: number; before: number[]; after?: { end: number; bytes: number[] } }[] = [];
         for (const p of meteringPoints(bytes, code)) edits.push({ at: p.at, before: charge(gIdx, p.cost) });
+        // A temporary i32 local for memory.grow's charge, after the declared ones.
+        const declared = code.locals.reduce((a, l) => a + l.count, 0);
+        const tmp = uleb(m.types[m.functions[ci]].params.length + declared);
+        let grows = false;
         walkInstructions(bytes, code, (op, at, after) => {
+          if (op === 0x40) {
+            grows = true;
+            edits.push({ at, before: growCharge(gIdx, tmp) });
+            return;
+          }
           if (op !== 0x10 && op !== 0x11) return;
           const cost = op === 0x10 ? (costs[calleeAt(bytes, at)] ?? maxCost) : maxCost;
           if (cost === 0) return; // a host function
@@ -199,7 +242,12 @@ export function instrument(bytes: Uint8Array, m: WasmModule = decodeModule(bytes
         // A loop header (or the entry) and a call may share a position: the charge goes first, then
         // the call's enter, the call, its leave.
         edits.sort((a, b) => a.at - b.at || (a.after === undefined ? -1 : 1));
-        const out: number[] = [...bytes.subarray(code.declStart, code.start)];
+        let out: number[];
+        if (grows) {
+          const r = new Reader(bytes, code.declStart, code.start);
+          const groups = r.u32();
+          out = [...uleb(groups + 1), ...bytes.subarray(r.pos, code.start), 0x01, 0x7f];
+        } else out = [...bytes.subarray(code.declStart, code.start)];
         let pos = code.start;
         for (const e of edits) {
           for (let i = pos; i < e.at; i++) out.push(bytes[i]); // PERF: a byte loop, no spread of a body

@@ -9,7 +9,7 @@ export const WASM_LIMITS = {
   params: 32,
   imports: 256,
   functions: 10_000,
-  /** Locals of one function (declared, beyond its params). */
+  /** Locals of one function (declared, beyond its params), with the instrumenter's (RESERVED_LOCALS). */
   locals: 1024,
   globals: 512,
   tables: 1,
@@ -26,4 +26,13 @@ export const WASM_LIMITS = {
   /** Targets of one br_table. */
   brTable: 1024,
   nameBytes: 256,
+} as const;
+
+/** Locals the instrumenter may add to a function (a temporary for memory.grow's charge). */
+export const RESERVED_LOCALS = 1;
+
+/** Gas costs beyond one per instruction (consensus rules: part of the instrumenter version). */
+export const GAS_COSTS = {
+  /** Each page memory.grow asks for (charged before it runs, whether it succeeds or not). */
+  memoryPage: 10_000,
 } as const;

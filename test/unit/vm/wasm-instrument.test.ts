@@ -7,6 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeModule } from '../../../vm/wasm/decoder.js';
 import { GAS_EXPORT, instrument, STACK_EXPORT, STACK_LIMIT } from '../../../vm/wasm/instrument.js';
+import { GAS_COSTS } from '../../../vm/wasm/limits.js';
 import { counterModule, I32, wasmModule } from '../../helpers/wasm.js';
 
 interface Gas {
@@ -102,5 +103,32 @@ describe('stack-height limit', () => {
     expect(() => ex.f(10_000_000)).toThrow(/unreachable/);
     expect(sh.value).toBeGreaterThan(STACK_LIMIT);
     expect(gas.value > 0n).toBe(true); // a stack halt, not out of gas
+  });
+});
+
+describe('memory.grow', () => {
+  it('is charged per page asked before it runs', async () => {
+    const grow = wasmModule({
+      types: [{ params: [I32], results: [I32] }],
+      memory: [0x01, 0x01, 0x01, 0x08],
+      funcs: [{ type: 0, body: [0x20, 0x00, 0x40, 0x00] }], // memory.grow(n)
+      exports: [{ name: 'grow', kind: 0, index: 0 }],
+    });
+    const metered = instrument(grow);
+    expect(() => decodeModule(metered)).not.toThrow();
+    const ex = (await load(metered)) as { grow(n: number): number } & Record<string, Gas>;
+    const gas = ex[GAS_EXPORT];
+    const used = (n: number) => {
+      gas.value = 10n ** 9n;
+      const r = ex.grow(n);
+      return { r, used: 10n ** 9n - gas.value };
+    };
+    const zero = used(0);
+    const two = used(2);
+    expect(two.r).toBe(1); // the old size in pages
+    expect(two.used - zero.used).toBe(2n * BigInt(GAS_COSTS.memoryPage));
+    gas.value = BigInt(GAS_COSTS.memoryPage); // not enough for 3 pages
+    expect(() => ex.grow(3)).toThrow(/unreachable/);
+    expect(gas.value < 0n).toBe(true);
   });
 });
