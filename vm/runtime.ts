@@ -4,6 +4,7 @@
  * `stack_limit` (the injected stack height passed STACK_LIMIT), `abort` (the guest called env.abort),
  * `trap` (any other WASM trap: unreachable, division by zero, out-of-bounds access...).
  */
+import { type AppState, HostHalt, hostFunctions } from './host.js';
 import { decodeModule } from './wasm/decoder.js';
 import {
   GAS_EXPORT,
@@ -61,14 +62,45 @@ export class AppInstance {
     this.#stack = exports[STACK_EXPORT] as WasmGlobal<number>;
   }
 
-  static async create(app: CompiledApp, host: HostFunctions = {}): Promise<AppInstance> {
+  /**
+   * Instantiate with the host API over `state` (and extra host functions, for tests and off-chain
+   * hosting). The module's exported `_initialize` (AssemblyScript's static init, compiled with
+   * --exportStart instead of a start function) runs once, metered by `initGas`.
+   */
+  static async create(
+    app: CompiledApp,
+    state: AppState,
+    o: { extra?: HostFunctions; initGas?: bigint } = {},
+  ): Promise<{ instance: AppInstance; init: RunResult | null }> {
+    let self: AppInstance | undefined;
+    const host = hostFunctions({
+      memory: () => {
+        // A module without an exported memory has none a host call can read.
+        const mem = self?.exports.memory as { buffer: ArrayBuffer } | undefined;
+        return mem === undefined ? new Uint8Array(0) : new Uint8Array(mem.buffer);
+      },
+      charge: (gas) => self?.charge(gas),
+      state,
+    });
     const env = {
       abort: () => {
         throw new GuestAbort('the app aborted');
       },
       ...host,
+      ...o.extra,
     };
-    return new AppInstance((await WebAssemblyApi.instantiate(app.module, { env })).exports);
+    self = new AppInstance((await WebAssemblyApi.instantiate(app.module, { env })).exports);
+    const init =
+      typeof self.exports._initialize === 'function'
+        ? self.call('_initialize', [], o.initGas ?? 1_000_000n)
+        : null;
+    return { instance: self, init };
+  }
+
+  /** A host call's charge, before its work. */
+  charge(gas: bigint): void {
+    this.#gas.value -= gas;
+    if (this.#gas.value < 0n) throw new HostHalt({ code: 'OUT_OF_GAS' }, 'out of gas in a host call');
   }
 
   /** Call an export with a gas budget. */
@@ -86,6 +118,7 @@ export class AppInstance {
       const used = gasLimit - left;
       if (this.#stack.value > STACK_LIMIT) return { halt: 'stack_limit', gasUsed: used };
       if (err instanceof GuestAbort) return { halt: 'abort', gasUsed: used, message: err.message };
+      if (err instanceof HostHalt) return { halt: 'trap', gasUsed: used, message: err.message };
       if (err instanceof WebAssemblyApi.RuntimeError)
         return { halt: 'trap', gasUsed: used, message: (err as Error).message };
       // V8's own stack overflow (the injected limit should come first) or a host function's error.
