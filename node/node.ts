@@ -8,6 +8,7 @@ import '../services/naming/state.js'; // registers the naming tx kinds with the 
 import '../services/publish/state.js'; // and the publish kinds
 import '../services/storage/state.js'; // and the storage kinds and audit epochs
 import '../services/control/state.js'; // and the control kinds, epoch end and power rule
+import '../vm/state.js'; // and the app kinds (deploy, create, call, migrate)
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClassicLevel } from 'classic-level';

@@ -5,7 +5,7 @@
  * `trap` (any other WASM trap: unreachable, division by zero, out-of-bounds access...).
  */
 import { type AppState, HostHalt, hostFunctions } from './host.js';
-import { decodeModule } from './wasm/decoder.js';
+import { decodeModule, type ValType } from './wasm/decoder.js';
 import {
   GAS_EXPORT,
   INSTRUMENTER_VERSION,
@@ -13,6 +13,7 @@ import {
   STACK_EXPORT,
   STACK_LIMIT,
 } from './wasm/instrument.js';
+import { I64 } from './wasm/opcodes.js';
 
 export type Halt = 'ok' | 'out_of_gas' | 'stack_limit' | 'abort' | 'trap';
 
@@ -39,12 +40,26 @@ export interface CompiledApp {
   /** What it was compiled with (part of a module cache's key). */
   instrumenter: number;
   module: unknown;
+  /** Param types of each exported function (args are converted by them: i32 numbers, i64 bigints). */
+  exports: Map<string, ValType[]>;
 }
 
 /** Decode (allowlist, limits), instrument and compile. Throws WasmError for a refused module. */
 export async function compileApp(bytes: Uint8Array): Promise<CompiledApp> {
-  const metered = instrument(bytes, decodeModule(bytes));
-  return { instrumenter: INSTRUMENTER_VERSION, module: await WebAssemblyApi.compile(metered) };
+  const m = decodeModule(bytes);
+  const metered = instrument(bytes, m);
+  const exports = new Map<string, ValType[]>();
+  for (const e of m.exports) {
+    if (e.kind !== 'func' || e.index < m.imports.length) continue;
+    exports.set(e.name, m.types[m.functions[e.index - m.imports.length]].params);
+  }
+  return { instrumenter: INSTRUMENTER_VERSION, module: await WebAssemblyApi.compile(metered), exports };
+}
+
+/** Call args from u64 words by the export's param types, or null when the count does not match. */
+export function argsFor(params: readonly ValType[], words: readonly bigint[]): (number | bigint)[] | null {
+  if (params.length !== words.length) return null;
+  return words.map((w, i) => (params[i] === I64 ? BigInt.asIntN(64, w) : Number(BigInt.asIntN(32, w))));
 }
 
 class GuestAbort extends Error {}

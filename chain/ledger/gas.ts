@@ -16,14 +16,15 @@ export function intrinsicGas(tx: Tx): bigint {
   return GAS.txBase + GAS.perTxByte * BigInt(tx.size);
 }
 
-/** Total gas of a tx of a fixed-cost kind (all kinds so far). */
+/** Total gas of a tx, known before it runs (an app call pays its whole budget: no refund). */
 export function txGas(tx: Tx): bigint {
-  return intrinsicGas(tx) + kindGas(tx.kind);
+  const p = tx.body;
+  return intrinsicGas(tx) + kindGas(tx.kind, p.kind === 'module' ? p.body : undefined);
 }
 
-export function kindGas(kind: number): bigint {
+export function kindGas(kind: number, body?: unknown): bigint {
   const m = txKindModule(kind);
-  if (m !== undefined) return m.gas;
+  if (m !== undefined) return typeof m.gas === 'function' ? m.gas(body) : m.gas;
   switch (kind as TxKind) {
     case TxKind.Transfer:
       return GAS.transfer;

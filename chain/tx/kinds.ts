@@ -39,8 +39,8 @@ export interface TxKindModule<B = unknown> {
   decode(fields: RlpItem[]): B;
   encode(body: B): Uint8Array;
   toJSON(body: B): Record<string, unknown>;
-  /** Gas charged beyond the intrinsic gas (fixed per kind). */
-  gas: bigint;
+  /** Gas charged beyond the intrinsic gas: fixed per kind, or from the payload (an app call's budget). */
+  gas: bigint | ((body: B) => bigint);
   // biome-ignore lint/suspicious/noExplicitAny: the ledger's context type lives above this file.
   execute(ctx: any, tx: any, body: B): Promise<import('../receipt.js').TxEvent[]>;
 }
@@ -56,7 +56,7 @@ export function registerTxKind<B>(m: TxKindModule<B>): void {
 
 /** A module kind whose payload is the RLP of `raw(body)`, at a fixed gas (what every service kind is). */
 export function registerRlpTxKind<B>(
-  gas: bigint,
+  gas: TxKindModule<B>['gas'],
   m: Omit<TxKindModule<B>, 'gas' | 'encode'> & { raw(b: B): RlpInput },
 ): void {
   registerTxKind<B>({ ...m, encode: (b) => encodeRlp(m.raw(b)), gas });

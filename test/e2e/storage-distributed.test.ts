@@ -278,13 +278,27 @@ describe('distributed storage on a 6-node devnet', () => {
         }),
       );
     const h = await new RpcClient(rpc(0)).call<{ height: number }>('node_status', []);
-    await waitFor(
-      'the chain to go on',
-      async () =>
-        (await new RpcClient(rpc(0)).call<{ height: number }>('node_status', [])).height > h.height + 3,
-      90_000,
-    );
-  }, 180_000);
+    try {
+      await waitFor(
+        'the chain to go on',
+        async () =>
+          (await new RpcClient(rpc(0)).call<{ height: number }>('node_status', [])).height > h.height + 3,
+        150_000,
+      );
+    } catch (err) {
+      // Seen once in a loaded CI run: show where each node stands.
+      const heights = await Promise.all(
+        info.nodes.map((_, i) =>
+          new RpcClient(rpc(i), { timeoutMs: 2000 })
+            .call<{ height: number; peers: number }>('node_status', [])
+            .then((s) => `node${i} ${s.height} (${s.peers} peers)`)
+            .catch((e) => `node${i} ${String(e)}`),
+        ),
+      );
+      process.stdout.write(`after the restart, from ${h.height}: ${heights.join(', ')}\n`);
+      throw err;
+    }
+  }, 240_000);
 
   it('a provider that deletes its shard fails its audit (on chain) and the shard is repaired elsewhere', async () => {
     // A 3+2 object: five shards on six providers leave one to repair onto (one shard per provider).
