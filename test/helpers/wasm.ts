@@ -1,28 +1,9 @@
 /** A tiny WASM binary builder for tests (hand-assembled modules: no external tool needed). */
 
-export function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
+import { sleb64, uleb } from '../../vm/wasm/leb.js';
 
-export function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
+export { uleb };
+export const sleb = (n: number): number[] => sleb64(BigInt(n));
 
 export const vec = (items: number[][]): number[] => uleb(items.length).concat(...items);
 export const name = (s: string): number[] => {

@@ -23,6 +23,7 @@
  * every other section is copied as it is.
  */
 import { type Code, decodeModule, type WasmModule, walkInstructions } from './decoder.js';
+import { sleb64, uleb } from './leb.js';
 import { GAS_COSTS } from './limits.js';
 import { Reader } from './reader.js';
 
@@ -32,30 +33,6 @@ export const STACK_EXPORT = '__vos_stack';
 /** Frame cost units (about 8 bytes each): 32,768 x 8 = 256 KiB of the ~1 MiB V8 stack. */
 export const STACK_LIMIT = 32_768;
 const MAX_OPERANDS = 256;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb64(v: bigint): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = Number(v & 0x7fn);
-    v >>= 7n;
-    if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
 
 /** gas -= cost; if (gas < 0) unreachable */
 function charge(global: number[], cost: number): number[] {

@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { decodeModule } from '../../../vm/wasm/decoder.js';
 import { GAS_EXPORT, instrument, STACK_EXPORT, STACK_LIMIT } from '../../../vm/wasm/instrument.js';
 import { GAS_COSTS } from '../../../vm/wasm/limits.js';
-import { counterModule, I32, wasmModule } from '../../helpers/wasm.js';
+import { counterModule, I32, recursionModule, wasmModule } from '../../helpers/wasm.js';
 
 interface Gas {
   value: bigint;
@@ -58,37 +58,7 @@ describe('gas instrumentation', () => {
 
 describe('stack-height limit', () => {
   it('a recursion bomb halts at the injected limit (unreachable, not V8 stack overflow); costs are given back', async () => {
-    // f(n) = n == 0 ? 0 : 1 + f(n - 1)
-    const rec = wasmModule({
-      types: [{ params: [I32], results: [I32] }],
-      funcs: [
-        {
-          type: 0,
-          body: [
-            0x20,
-            0x00,
-            0x45,
-            0x04,
-            0x7f,
-            0x41,
-            0x00,
-            0x05, // if (n == 0) 0 else
-            0x41,
-            0x01,
-            0x20,
-            0x00,
-            0x41,
-            0x01,
-            0x6b,
-            0x10,
-            0x00,
-            0x6a,
-            0x0b, // 1 + f(n - 1)
-          ],
-        },
-      ],
-      exports: [{ name: 'f', kind: 0, index: 0 }],
-    });
+    const rec = recursionModule(); // f(n) = n == 0 ? 0 : 1 + f(n - 1)
     const ex = (await load(instrument(rec))) as { f(n: number): number } & Record<
       string,
       Gas | { value: number }
