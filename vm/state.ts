@@ -154,6 +154,13 @@ registerRlpTxKind<DeployBody>(DEPLOY_GAS, {
       if (err instanceof WasmError) throw new TxFailure(`APP_${err.code}:${err.rule}`);
       throw err;
     }
+    // Our decoder leaves operand types to V8: a module V8 refuses is refused here, once, at deploy.
+    try {
+      await compiled(hash, b.code);
+    } catch {
+      CACHE.delete(`${INSTRUMENTER_VERSION}/${toHex(hash)}`);
+      throw new TxFailure('APP_INVALID_MODULE');
+    }
     if ((await ctx.state.get(codeKey(hash))) === undefined) ctx.state.set(codeKey(hash), b.code);
     return [{ type: 'app-deploy', attributes: [['codeHash', hash]] }];
   },

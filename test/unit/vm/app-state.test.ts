@@ -58,10 +58,15 @@ describe('app txs', () => {
     const simd = wasmModule({
       funcs: [{ type: 0, body: [0xfd, 0x0c, ...new Array(16).fill(0), 0x1a, 0x41, 0] }],
     });
-    expect(await block(sign(alice, appPayload.deploy(code)), sign(alice, appPayload.deploy(simd)))).toEqual([
-      '',
-      'APP_WASM_FORBIDDEN:simd',
-    ]);
+    // Allowed opcodes but ill-typed (i32.add with nothing on the stack): V8 refuses it at deploy.
+    const illTyped = wasmModule({ funcs: [{ type: 0, body: [0x6a, 0x41, 0] }] });
+    expect(
+      await block(
+        sign(alice, appPayload.deploy(code)),
+        sign(alice, appPayload.deploy(simd)),
+        sign(alice, appPayload.deploy(illTyped)),
+      ),
+    ).toEqual(['', 'APP_WASM_FORBIDDEN:simd', 'APP_INVALID_MODULE']);
     const createNonce = nonces.get(alice.address.toHex()) ?? 0n;
     expect(await block(sign(alice, appPayload.create(hash)))).toEqual(['']);
     const id = appId(alice.address, createNonce);
