@@ -360,46 +360,32 @@ export class StorageProtocol {
 
   /** One block of content from `peer` (unchecked: the caller checks it against the CID). */
   async getBlock(peer: PeerId, cid: CID): Promise<Uint8Array> {
-    const stream = await this.#open(peer);
-    try {
-      await send(stream, encodeRlp([Op.Block, cid.bytes]));
-      for await (const f of readFrames(stream, MAX_FRAME)) {
-        const bytes = StorageProtocol.reply(f, MAX_FRAME);
-        await stream.close({ signal: AbortSignal.timeout(IDLE_MS) }).catch(() => undefined);
-        return bytes;
-      }
-      throw new StorageProtocolError({ code: 'NO_REPLY' }, 'no reply');
-    } catch (err) {
-      stream.abort(err as Error);
-      throw err;
-    }
+    const bytes = await this.#ask(peer, encodeRlp([Op.Block, cid.bytes]), MAX_FRAME);
+    if (bytes === undefined) throw new StorageProtocolError({ code: 'NO_REPLY' }, 'no reply');
+    return bytes;
   }
 
   /** Sends a served-bytes receipt to the peer that served the bytes. */
   async sendReceipt(peer: PeerId, r: { epoch: number; bytes: number; signature: Uint8Array }): Promise<void> {
-    const stream = await this.#open(peer);
-    try {
-      await send(stream, encodeRlp([Op.Receipt, r.epoch, r.bytes, r.signature]));
-      for await (const f of readFrames(stream, MAX_FRAME)) {
-        StorageProtocol.reply(f);
-        break;
-      }
-      await stream.close({ signal: AbortSignal.timeout(IDLE_MS) }).catch(() => undefined);
-    } catch (err) {
-      stream.abort(err as Error);
-      throw err;
-    }
+    await this.#ask(peer, encodeRlp([Op.Receipt, r.epoch, r.bytes, r.signature]));
   }
 
   async dropShard(peer: PeerId, cid: CID): Promise<void> {
+    await this.#ask(peer, encodeRlp([Op.Drop, cid.bytes]));
+  }
+
+  /** One request, one reply frame (undefined when the peer closed without one); refusals throw. */
+  async #ask(peer: PeerId, request: Uint8Array, max?: number): Promise<Uint8Array | undefined> {
     const stream = await this.#open(peer);
     try {
-      await send(stream, encodeRlp([Op.Drop, cid.bytes]));
+      await send(stream, request);
+      let reply: Uint8Array | undefined;
       for await (const f of readFrames(stream, MAX_FRAME)) {
-        StorageProtocol.reply(f);
+        reply = StorageProtocol.reply(f, max);
         break;
       }
       await stream.close({ signal: AbortSignal.timeout(IDLE_MS) }).catch(() => undefined);
+      return reply;
     } catch (err) {
       stream.abort(err as Error);
       throw err;

@@ -10,24 +10,16 @@
  * set's 40 heights the proposer counts follow the powers. Then a node above the threshold and one at
  * or below it publish equally relevant items: every node ranks the boosted one first.
  */
-import { type ChildProcess, execFile } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RpcClient } from '../../rpc/client.js';
-import {
-  BIN,
-  type DevnetInfo,
-  randomBasePort,
-  startDevnet,
-  stopProcess,
-  waitFor,
-} from '../helpers/devnet.js';
+import { execVos, execVosJson } from '../helpers/cli.js';
+import { type DevnetInfo, randomBasePort, startDevnet, stopProcess, waitFor } from '../helpers/devnet.js';
 
-const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const EPOCH = 40;
 const BASE = 8 * MiB;
@@ -46,21 +38,8 @@ interface Validators {
   validators: { address: string; power: string }[];
 }
 
-async function vos(args: string[]) {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { timeout: 120_000, maxBuffer: 1 << 22 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-async function vosJson<T>(args: string[]): Promise<T> {
-  const r = await vos([...args, '--json']);
-  if (r.code !== 0) throw new Error(`vos ${args.join(' ')} failed (${r.code}): ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as T;
-}
+const vos = (args: string[]) => execVos(args, 120_000);
+const vosJson = <T>(args: string[]) => execVosJson<T>(args, 120_000);
 
 describe('control module on a 4-node devnet', () => {
   let dir = '';

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RpcClient } from '../../rpc/client.js';
+import { execVos, execVosJson } from '../helpers/cli.js';
 import {
   BIN,
   type DevnetInfo,
@@ -45,21 +46,8 @@ interface Stat {
   shards: Shard[];
 }
 
-async function vos(args: string[]) {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { timeout: 180_000, maxBuffer: 1 << 22 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-async function vosJson<T>(args: string[]): Promise<T> {
-  const r = await vos([...args, '--json']);
-  if (r.code !== 0) throw new Error(`vos ${args.join(' ')} failed (${r.code}): ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as T;
-}
+const vos = (args: string[]) => execVos(args);
+const vosJson = <T>(args: string[]) => execVosJson<T>(args);
 
 async function sha256File(file: string): Promise<string> {
   const h = createHash('sha256');

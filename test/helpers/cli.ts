@@ -2,8 +2,11 @@
  * The `vos` command as a user runs it: a real process (`node bin/vos.js ...`) with an explicit env
  * (jest's process.env does not reach children) and its own cwd (so no ./.devnet is picked up).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { BIN, sleep } from './devnet.js';
+
+const execFileAsync = promisify(execFile);
 
 export interface Run {
   code: number | null;
@@ -83,4 +86,25 @@ export async function startNode(
   }
   proc.kill('SIGKILL');
   throw new Error(`vos start --home ${home} did not start (exit ${proc.exitCode}): ${stdout}\n${stderr}`);
+}
+
+/** `vos ARGS` with the test's own env: its exit code and output (a non-zero exit is not thrown). */
+export async function execVos(args: string[], timeoutMs = 180_000) {
+  try {
+    const r = await execFileAsync(process.execPath, [BIN, ...args], {
+      timeout: timeoutMs,
+      maxBuffer: 1 << 22,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** `vos ARGS --json`: the last JSON line it printed; a failure throws with its output. */
+export async function execVosJson<T>(args: string[], timeoutMs?: number): Promise<T> {
+  const r = await execVos([...args, '--json'], timeoutMs);
+  if (r.code !== 0) throw new Error(`vos ${args.join(' ')} failed (${r.code}): ${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as T;
 }
