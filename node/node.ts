@@ -9,6 +9,7 @@ import '../services/publish/state.js'; // and the publish kinds
 import '../services/storage/state.js'; // and the storage kinds and audit epochs
 import '../services/control/state.js'; // and the control kinds, epoch end and power rule
 import '../vm/state.js'; // and the app kinds (deploy, create, call, migrate)
+import './app-lookups.js'; // the naming and publish lookups of the app host API
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClassicLevel } from 'classic-level';

@@ -4,7 +4,7 @@
  * `stack_limit` (the injected stack height passed STACK_LIMIT), `abort` (the guest called env.abort),
  * `trap` (any other WASM trap: unreachable, division by zero, out-of-bounds access...).
  */
-import { type AppState, HostHalt, hostFunctions } from './host.js';
+import { type HostContext, HostHalt, hostFunctions } from './host.js';
 import { decodeModule, type ValType } from './wasm/decoder.js';
 import {
   GAS_EXPORT,
@@ -64,6 +64,17 @@ export function argsFor(params: readonly ValType[], words: readonly bigint[]): (
 
 class GuestAbort extends Error {}
 
+/**
+ * AssemblyScript's abort message: a UTF-16LE string whose byte length is the u32 before it. Anything
+ * else (another language, a bad pointer) gives ''; at most 200 characters.
+ */
+function abortMessage(mem: Uint8Array, ptr: number): string {
+  if (ptr < 4 || ptr > mem.length) return '';
+  const len = new DataView(mem.buffer, mem.byteOffset).getUint32(ptr - 4, true);
+  if (len % 2 !== 0 || ptr + len > mem.length) return '';
+  return Buffer.from(mem.subarray(ptr, ptr + Math.min(len, 400))).toString('utf16le');
+}
+
 export type HostFunctions = Record<string, (...args: never[]) => unknown>;
 
 export class AppInstance {
@@ -78,28 +89,29 @@ export class AppInstance {
   }
 
   /**
-   * Instantiate with the host API over `state` (and extra host functions, for tests and off-chain
-   * hosting). The module's exported `_initialize` (AssemblyScript's static init, compiled with
-   * --exportStart instead of a start function) runs once, metered by `initGas`.
+   * Instantiate with the host API over `ctx` (and extra host functions, for tests). The module's
+   * exported `_initialize` (AssemblyScript's static init, compiled with --exportStart instead of a
+   * start function) runs once, metered by `initGas`.
    */
   static async create(
     app: CompiledApp,
-    state: AppState,
+    ctx: Omit<HostContext, 'memory' | 'charge'>,
     o: { extra?: HostFunctions; initGas?: bigint } = {},
   ): Promise<{ instance: AppInstance; init: RunResult | null }> {
     let self: AppInstance | undefined;
     const host = hostFunctions({
+      ...ctx,
       memory: () => {
         // A module without an exported memory has none a host call can read.
         const mem = self?.exports.memory as { buffer: ArrayBuffer } | undefined;
         return mem === undefined ? new Uint8Array(0) : new Uint8Array(mem.buffer);
       },
       charge: (gas) => self?.charge(gas),
-      state,
     });
     const env = {
-      abort: () => {
-        throw new GuestAbort('the app aborted');
+      abort: (msg: number) => {
+        const mem = self?.exports.memory as { buffer: ArrayBuffer } | undefined;
+        throw new GuestAbort(mem === undefined ? '' : abortMessage(new Uint8Array(mem.buffer), msg));
       },
       ...host,
       ...o.extra,

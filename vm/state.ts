@@ -2,18 +2,24 @@
  * App lifecycle tx kinds (consensus-critical) and app state in the authenticated state:
  *
  *   app-deploy  = [code]                                   code stored by its sha256 (checked first)
- *   app-create  = [codeHash 32]                            an instance: id = sha256("vos/app/1" | sender | nonce)
- *   app-call    = [appId 32, method, [i64 arg...], gas]    runs the export with `gas` (paid in full)
+ *   app-create  = [codeHash 32, hosted 0|1]                an instance: id = sha256("vos/app/1" | sender | nonce)
+ *   app-call    = [appId 32, method, [i64 arg...], gas, input]   runs the export with `gas` (paid in full)
  *   app-migrate = [appId 32, codeHash 32]                  owner only: new code, same state
  *
  *   app/code/<hash 32>  -> the module bytes
- *   app/inst/<id 32>    -> rlp([codeHash 32, owner 20, createdAt])
+ *   app/inst/<id 32>    -> rlp([codeHash 32, owner 20, createdAt, hosted])
  *   app/state/<id 32>   -> rlp([[key, value]...]) sorted by key: the app's whole key-value state, read
  *                          before a call and written after it when it ends ok (WASM cannot wait for a
  *                          state read inside a host call; a state proof of this key proves any entry)
  *
- * A call's halt is its receipt: ok (state written, an `app-call` event with the value and gas used) or
- * a failure code APP_OUT_OF_GAS / APP_STACK_LIMIT / APP_TRAP / APP_ABORT (nothing written).
+ * Deploy checks every import against the host API (name and type). A module that imports an off-chain
+ * API (dstore_*, comm_send, search) can only be created with hosted = 1: such an instance is served by
+ * nodes off chain (vm/hosted) and refuses calls on chain (APP_HOSTED_ONLY).
+ *
+ * A call's halt is its receipt: ok (state written, transfers made, an `app-call` event with the value,
+ * output and gas used, then the app's own `app-event`s) or a failure code APP_OUT_OF_GAS /
+ * APP_STACK_LIMIT / APP_TRAP / APP_ABORT (nothing written). Each app has an account (appAccount) that
+ * anyone can fund with a transfer and that only the app's `transfer` host call spends.
  */
 import { createHash } from 'node:crypto';
 import { ADDRESS_LENGTH, Address } from '../chain/address.js';
@@ -26,15 +32,18 @@ import {
   CodecError,
   decodeRlp,
   encodeRlp,
+  type RlpItem,
 } from '../chain/codec.js';
-import type { TxContext } from '../chain/ledger/execute-tx.js';
+import { getAccount, putAccount, type TxContext } from '../chain/ledger/execute-tx.js';
 import { TxFailure } from '../chain/ledger/failure.js';
 import type { TxEvent } from '../chain/receipt.js';
 import { expectFields, modulePayload, registerRlpTxKind, type TxPayload } from '../chain/tx/kinds.js';
 import type { Tx } from '../chain/tx/tx.js';
 import { toHex, u64be } from '../util/bytes.js';
-import { AppInstance, argsFor, type CompiledApp, compileApp } from './runtime.js';
-import { decodeModule } from './wasm/decoder.js';
+import { runCall } from './call.js';
+import { HOST_IMPORTS } from './host.js';
+import { argsFor, type CompiledApp, compileApp } from './runtime.js';
+import { decodeModule, type WasmModule } from './wasm/decoder.js';
 import { WasmError } from './wasm/errors.js';
 import { INSTRUMENTER_VERSION } from './wasm/instrument.js';
 import { WASM_LIMITS } from './wasm/limits.js';
@@ -61,22 +70,54 @@ const MAX_ARGS = 16;
 const DEPLOY_GAS = 100_000n;
 const CALL_BASE_GAS = 50_000n;
 
+export const MAX_INPUT_BYTES = 16 * 1024;
+
 export interface Instance {
   codeHash: Uint8Array;
   owner: Address;
   createdAt: number;
+  /** Served off chain only (it imports an off-chain API). */
+  hosted: boolean;
 }
 
 export function decodeInstance(b: Uint8Array): Instance {
-  const f = asList(decodeRlp(b, 'app/inst'), 'app/inst', 3);
+  const f = asList(decodeRlp(b, 'app/inst'), 'app/inst', 4);
   return {
     codeHash: asBytes(f[0], 'codeHash', 32),
     owner: new Address(asBytes(f[1], 'owner', ADDRESS_LENGTH)),
     createdAt: Number(asBigint(f[2], 'createdAt')),
+    hosted: flag(f[3], 'hosted'),
   };
 }
 
-const encodeInstance = (i: Instance) => encodeRlp([i.codeHash, i.owner.bytes, i.createdAt]);
+const encodeInstance = (i: Instance) => encodeRlp([i.codeHash, i.owner.bytes, i.createdAt, i.hosted ? 1 : 0]);
+
+function flag(item: RlpItem, what: string): boolean {
+  const n = asBigint(item, what, 1n);
+  return n === 1n;
+}
+
+/** The account an app holds funds in: anyone can fund it, only the app's `transfer` spends it. */
+export function appAccount(id: Uint8Array): Address {
+  const h = createHash('sha256').update('vos/app-account/1').update(id).digest();
+  return new Address(h.subarray(0, ADDRESS_LENGTH));
+}
+
+/** The rule an import breaks (name or type), or null; the imports a hosted app needs. */
+export function checkImports(m: WasmModule): { refused: string | null; hostedOnly: string[] } {
+  const hostedOnly: string[] = [];
+  for (const imp of m.imports) {
+    const want = HOST_IMPORTS[imp.name];
+    const t = m.types[imp.type];
+    if (want === undefined) return { refused: `UNKNOWN_IMPORT:env.${imp.name}`, hostedOnly };
+    const same = (a: readonly number[], b: readonly number[]) =>
+      a.length === b.length && a.every((x, i) => x === b[i]);
+    if (!same(want.params, t.params) || !same(want.results, t.results))
+      return { refused: `IMPORT_TYPE:env.${imp.name}`, hostedOnly };
+    if (want.scope === 'hosted') hostedOnly.push(imp.name);
+  }
+  return { refused: null, hostedOnly };
+}
 
 export function decodeAppState(b: Uint8Array | undefined): Map<string, Uint8Array> {
   const m = new Map<string, Uint8Array>();
@@ -125,12 +166,14 @@ export interface DeployBody {
 }
 export interface CreateBody {
   codeHash: Uint8Array;
+  hosted: boolean;
 }
 export interface CallBody {
   app: Uint8Array;
   method: string;
   args: bigint[];
   gas: bigint;
+  input: Uint8Array;
 }
 export interface MigrateBody {
   app: Uint8Array;
@@ -148,12 +191,15 @@ registerRlpTxKind<DeployBody>(DEPLOY_GAS, {
   toJSON: (b) => ({ codeHash: toHex(createHash('sha256').update(b.code).digest()), size: b.code.length }),
   async execute(ctx: TxContext, _tx: Tx, b: DeployBody): Promise<TxEvent[]> {
     const hash = createHash('sha256').update(b.code).digest();
+    let m: WasmModule;
     try {
-      decodeModule(b.code);
+      m = decodeModule(b.code);
     } catch (err) {
       if (err instanceof WasmError) throw new TxFailure(`APP_${err.code}:${err.rule}`);
       throw err;
     }
+    const { refused } = checkImports(m);
+    if (refused !== null) throw new TxFailure(`APP_${refused}`);
     // Our decoder leaves operand types to V8: a module V8 refuses is refused here, once, at deploy.
     try {
       await compiled(hash, b.code);
@@ -170,17 +216,21 @@ registerRlpTxKind<CreateBody>(40_000n, {
   kind: AppTxKind.Create,
   name: 'app-create',
   decode(f) {
-    expectFields(f, 1, 'app-create');
-    return { codeHash: asBytes(f[0], 'codeHash', 32) };
+    expectFields(f, 2, 'app-create');
+    return { codeHash: asBytes(f[0], 'codeHash', 32), hosted: flag(f[1], 'hosted') };
   },
-  raw: (b) => [b.codeHash],
-  toJSON: (b) => ({ codeHash: toHex(b.codeHash) }),
+  raw: (b) => [b.codeHash, b.hosted ? 1 : 0],
+  toJSON: (b) => ({ codeHash: toHex(b.codeHash), hosted: b.hosted }),
   async execute(ctx: TxContext, tx: Tx, b: CreateBody): Promise<TxEvent[]> {
-    if ((await ctx.state.get(codeKey(b.codeHash))) === undefined) throw new TxFailure('APP_CODE_NOT_FOUND');
+    const code = await ctx.state.get(codeKey(b.codeHash));
+    if (code === undefined) throw new TxFailure('APP_CODE_NOT_FOUND');
+    const { hostedOnly } = checkImports(decodeModule(code));
+    if (hostedOnly.length > 0 && !b.hosted)
+      throw new TxFailure(`APP_HOSTED_ONLY_IMPORT:env.${hostedOnly[0]}`);
     const id = appId(tx.sender, tx.nonce);
     ctx.state.set(
       instanceKey(id),
-      encodeInstance({ codeHash: b.codeHash, owner: tx.sender, createdAt: ctx.height }),
+      encodeInstance({ codeHash: b.codeHash, owner: tx.sender, createdAt: ctx.height, hosted: b.hosted }),
     );
     return [
       {
@@ -195,11 +245,11 @@ registerRlpTxKind<CreateBody>(40_000n, {
   },
 });
 
-registerRlpTxKind<CallBody>((b: CallBody) => CALL_BASE_GAS + b.gas, {
+registerRlpTxKind<CallBody>((b: CallBody) => CALL_BASE_GAS + b.gas + BigInt(b.input.length) * 10n, {
   kind: AppTxKind.Call,
   name: 'app-call',
   decode(f) {
-    expectFields(f, 4, 'app-call');
+    expectFields(f, 5, 'app-call');
     const args = asList(f[2], 'args');
     if (args.length > MAX_ARGS) throw new CodecError('INVALID_FIELD', 'args', `at most ${MAX_ARGS}`);
     return {
@@ -207,29 +257,46 @@ registerRlpTxKind<CallBody>((b: CallBody) => CALL_BASE_GAS + b.gas, {
       method: asString(f[1], 'method', 64),
       args: args.map((a, i) => asBigint(a, `args[${i}]`, (1n << 64n) - 1n)),
       gas: asBigint(f[3], 'gas', MAX_CALL_GAS),
+      input: asBoundedBytes(f[4], 'input', MAX_INPUT_BYTES),
     };
   },
-  raw: (b) => [b.app, b.method, b.args, b.gas],
-  toJSON: (b) => ({ app: toHex(b.app), method: b.method, args: b.args.map(String), gas: b.gas.toString() }),
-  async execute(ctx: TxContext, _tx: Tx, b: CallBody): Promise<TxEvent[]> {
-    const inst = await instanceOf(ctx, b.app);
-    const code = await ctx.state.get(codeKey(inst.codeHash));
-    if (code === undefined) throw new TxFailure('APP_CODE_NOT_FOUND');
-    const key = stateKey(b.app);
-    const state = decodeAppState(await ctx.state.get(key));
-    const app = await compiled(inst.codeHash, code);
-    // Cheap checks before running anything: the method is an export, the args fit its params.
-    const params = b.method.startsWith('__vos') ? undefined : app.exports.get(b.method);
-    if (params === undefined) throw new TxFailure('APP_UNKNOWN_METHOD');
-    const args = argsFor(params, b.args);
-    if (args === null) throw new TxFailure('APP_BAD_ARGS');
-    const { instance, init } = await AppInstance.create(app, state, { initGas: b.gas });
-    if (init !== null && init.halt !== 'ok') throw new TxFailure(`APP_${init.halt.toUpperCase()}`);
-    const r = instance.call(b.method, args, b.gas - (init?.gasUsed ?? 0n));
-    if (r.halt !== 'ok') throw new TxFailure(`APP_${r.halt.toUpperCase()}`);
-    const bytes = encodeAppState(state);
+  raw: (b) => [b.app, b.method, b.args, b.gas, b.input],
+  toJSON: (b) => ({
+    app: toHex(b.app),
+    method: b.method,
+    args: b.args.map(String),
+    gas: b.gas.toString(),
+    input: toHex(b.input),
+  }),
+  async execute(ctx: TxContext, tx: Tx, b: CallBody): Promise<TxEvent[]> {
+    const p = await prepareCall(ctx.state, b.app, b.method, b.args);
+    const self = appAccount(b.app);
+    const r = await runCall({
+      ...p,
+      gas: b.gas,
+      env: {
+        caller: tx.sender.bytes,
+        self: b.app,
+        account: self.bytes,
+        height: ctx.height,
+        time: ctx.time ?? 0,
+        input: b.input,
+      },
+      read: (key) => ctx.state.get(key),
+    });
+    if (r.halt !== 'ok') throw new TxFailure(haltCode(r));
+    const bytes = encodeAppState(r.state);
     if (bytes.length > MAX_APP_STATE_BYTES) throw new TxFailure('APP_STATE_TOO_LARGE');
-    ctx.state.set(key, state.size === 0 ? null : bytes);
+    ctx.state.set(stateKey(b.app), r.state.size === 0 ? null : bytes);
+    for (const t of r.effects.transfers) {
+      const from = await getAccount(ctx.state, self);
+      // The host checked the balance; the overlay is the same state, so this holds.
+      if (from.balance < t.amount) throw new TxFailure('APP_INSUFFICIENT_FUNDS');
+      putAccount(ctx.state, self, { ...from, balance: from.balance - t.amount });
+      const dest = new Address(t.to);
+      const to = await getAccount(ctx.state, dest);
+      putAccount(ctx.state, dest, { ...to, balance: to.balance + t.amount });
+    }
     return [
       {
         type: 'app-call',
@@ -237,12 +304,63 @@ registerRlpTxKind<CallBody>((b: CallBody) => CALL_BASE_GAS + b.gas, {
           ['app', b.app],
           ['method', b.method],
           ['value', r.value === undefined ? '' : String(r.value)],
-          ['gasUsed', String(r.gasUsed + (init?.gasUsed ?? 0n))],
+          ['output', r.effects.output],
+          ['gasUsed', String(r.gasUsed)],
         ],
       },
+      ...r.effects.events.map((e) => ({
+        type: 'app-event',
+        attributes: [
+          ['app', b.app],
+          ['topic', e.topic],
+          ['data', e.data],
+        ] as [string, Uint8Array][],
+      })),
     ];
   },
 });
+
+/**
+ * A halt as a receipt code: APP_OUT_OF_GAS, APP_STACK_LIMIT, APP_TRAP, or APP_ABORT with the app's own
+ * message (deterministic: the guest wrote it) as APP_ABORT:<message>, at most 120 characters.
+ */
+export function haltCode(r: { halt: string; message?: string }): string {
+  const code = `APP_${r.halt.toUpperCase()}`;
+  if (r.halt !== 'abort' || !r.message) return code;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  return `${code}:${r.message.replace(/[\u0000-\u001f]/g, ' ').slice(0, 120)}`;
+}
+
+/**
+ * Everything before running a call, cheap checks first: the instance (not hosted-only), its code
+ * (compiled, cached), the method (an export) and the args (the export's params); then the app's state.
+ */
+export async function prepareCall(
+  state: { get(key: Uint8Array): Promise<Uint8Array | undefined> },
+  id: Uint8Array,
+  method: string,
+  words: readonly bigint[],
+  o: { hosted?: boolean } = {},
+): Promise<{
+  app: CompiledApp;
+  method: string;
+  args: (number | bigint)[];
+  state: Map<string, Uint8Array>;
+  instance: Instance;
+}> {
+  const iv = await state.get(instanceKey(id));
+  if (iv === undefined) throw new TxFailure('APP_NOT_FOUND');
+  const inst = decodeInstance(iv);
+  if (inst.hosted && o.hosted !== true) throw new TxFailure('APP_HOSTED_ONLY');
+  const code = await state.get(codeKey(inst.codeHash));
+  if (code === undefined) throw new TxFailure('APP_CODE_NOT_FOUND');
+  const app = await compiled(inst.codeHash, code);
+  const params = method.startsWith('__vos') || method === '_initialize' ? undefined : app.exports.get(method);
+  if (params === undefined) throw new TxFailure('APP_UNKNOWN_METHOD');
+  const args = argsFor(params, words);
+  if (args === null) throw new TxFailure('APP_BAD_ARGS');
+  return { app, method, args, state: decodeAppState(await state.get(stateKey(id))), instance: inst };
+}
 
 registerRlpTxKind<MigrateBody>(40_000n, {
   kind: AppTxKind.Migrate,
@@ -272,7 +390,8 @@ registerRlpTxKind<MigrateBody>(40_000n, {
 
 export const appPayload = {
   deploy: (code: Uint8Array): TxPayload => modulePayload(AppTxKind.Deploy, { code }),
-  create: (codeHash: Uint8Array): TxPayload => modulePayload(AppTxKind.Create, { codeHash }),
+  create: (codeHash: Uint8Array, hosted = false): TxPayload =>
+    modulePayload(AppTxKind.Create, { codeHash, hosted }),
   call: (b: CallBody): TxPayload => modulePayload(AppTxKind.Call, b),
   migrate: (b: MigrateBody): TxPayload => modulePayload(AppTxKind.Migrate, b),
 };

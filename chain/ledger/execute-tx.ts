@@ -41,6 +41,8 @@ export interface TxContext {
   height: number;
   params: ChainParams;
   state: StateOverlay;
+  /** The block's time (Unix ms, from its header); 0 where a caller has no block. */
+  time?: number;
   /** The hash of the block before this one (known to all before the block: not a secret). */
   prevHash: Uint8Array;
   /**

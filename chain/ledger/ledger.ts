@@ -297,6 +297,7 @@ export class Ledger {
       height,
       params: this.params,
       state: overlay,
+      time: args.time,
       prevHash: this.#head.hash,
       participation: await this.#participation(height, args.lastCommit),
     };
@@ -448,6 +449,7 @@ export class Ledger {
       height,
       params: this.params,
       state: overlay,
+      time: block.header.time,
       prevHash: this.#head.hash,
       participation: await this.#participation(height, block.lastCommit),
     };

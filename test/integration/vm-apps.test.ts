@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { detachedContext, MapState } from '../../vm/call.js';
 import { AppInstance, compileApp } from '../../vm/runtime.js';
 import { decodeModule } from '../../vm/wasm/decoder.js';
 
@@ -23,16 +24,16 @@ describe('sample apps', () => {
     const m = decodeModule(bytes);
     expect(m.exports.map((e) => e.name)).toEqual(expect.arrayContaining(['increment', 'get', '_initialize']));
     expect(m.imports.every((i) => i.module === 'env')).toBe(true);
-    const state = new Map<string, Uint8Array>();
-    const { instance, init } = await AppInstance.create(await compileApp(bytes), state);
+    const state = new MapState();
+    const { instance, init } = await AppInstance.create(await compileApp(bytes), detachedContext(state));
     expect(init?.halt).toBe('ok');
     const one = instance.call('increment', [], 1_000_000n);
     expect(one).toMatchObject({ halt: 'ok', value: 1n });
     expect(instance.call('increment', [], 1_000_000n)).toMatchObject({ halt: 'ok', value: 2n });
     expect(instance.call('get', [], 1_000_000n)).toMatchObject({ halt: 'ok', value: 2n });
-    expect([...state.keys()]).toEqual(['count']);
+    expect([...state.map.keys()]).toEqual(['count']);
     // Deterministic gas: the same call on the same state costs the same.
-    const again = await AppInstance.create(await compileApp(bytes), new Map());
+    const again = await AppInstance.create(await compileApp(bytes), detachedContext());
     expect(again.instance.call('increment', [], 1_000_000n).gasUsed).toBe(one.gasUsed);
     // Too little gas for the storage write: out_of_gas, the count stays.
     const poor = instance.call('increment', [], 1_000n);

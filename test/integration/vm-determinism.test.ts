@@ -21,8 +21,9 @@ const RUNTIME = join(ROOT, 'dist', 'vm', 'runtime.js');
 const SCRIPT = `
 import { readFile } from 'node:fs/promises';
 const { compileApp, AppInstance } = await import(process.argv[2]);
+const { detachedContext } = await import(process.argv[2].replace(/runtime.js$/, 'call.js'));
 const dir = process.argv[3];
-const load = async (n) => (await AppInstance.create(await compileApp(new Uint8Array(await readFile(dir + '/' + n + '.wasm'))), new Map())).instance;
+const load = async (n) => (await AppInstance.create(await compileApp(new Uint8Array(await readFile(dir + '/' + n + '.wasm'))), detachedContext())).instance;
 const out = [];
 const show = (r) => out.push({ ...r, value: r.value === undefined ? null : String(r.value), gasUsed: String(r.gasUsed), message: r.halt === 'trap' ? r.message : undefined });
 const counter = await load('counter');

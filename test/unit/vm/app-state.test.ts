@@ -71,7 +71,7 @@ describe('app txs', () => {
     expect(await block(sign(alice, appPayload.create(hash)))).toEqual(['']);
     const id = appId(alice.address, createNonce);
     const call = (k: PrivateKey, method: string, gas = 1_000_000n, args: bigint[] = []) =>
-      sign(k, appPayload.call({ app: id, method, args, gas }));
+      sign(k, appPayload.call({ app: id, method, args, gas, input: new Uint8Array(0) }));
     expect(await block(call(alice, 'increment'), call(bob, 'increment'))).toEqual(['', '']);
     const count = async () => {
       const s = decodeAppState(await a.ledger.getState(stateKey(id)));
