@@ -30,6 +30,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   mempool: () => import('./mempool.bench.js') as Promise<BenchModule>,
   comm: () => import('./comm.bench.js') as Promise<BenchModule>,
   control: () => import('./control.bench.js') as Promise<BenchModule>,
+  vm: () => import('./vm.bench.js') as Promise<BenchModule>,
 };
 
 export const RESULTS_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'results');

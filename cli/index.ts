@@ -1,5 +1,6 @@
 /** The `vos` command: every subcommand accepts --json and fails with one line and a non-zero code. */
 import { Command, CommanderError } from 'commander';
+import { registerApp } from './commands/app.js';
 import { registerDevnet } from './commands/devnet.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerPublish(program);
   registerSearch(program);
   registerMsg(program);
+  registerApp(program);
   registerStatus(program);
   for (const c of program.commands) c.exitOverride();
   return program;

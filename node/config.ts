@@ -63,6 +63,12 @@ export interface NodeConfig {
    * shards in `<home>/data/storage/shards` up to it.
    */
   storage: { maxBytes: number; providerCapacity: number };
+  /**
+   * Apps: queryGas caps the gas of one app_query; serve lists the app ids this node hosts off chain
+   * (peers call them over the comm protocol: vm/hosted), each call bounded by hostedTimeoutMs of wall
+   * clock besides its gas.
+   */
+  app: { queryGas: number; serve: string[]; hostedTimeoutMs: number };
   log: { level: string; format: 'json' | 'pretty' };
   consensus: {
     timeoutProposeMs: number;
@@ -156,6 +162,7 @@ export function defaultConfig(
       workers: 0,
     },
     storage: { maxBytes: 10 * 1024 ** 3, providerCapacity: 0 },
+    app: { queryGas: 100_000_000, serve: [], hostedTimeoutMs: 2000 },
     log: { level: 'info', format: 'json' },
     consensus: {
       timeoutProposeMs: 3000,
@@ -291,6 +298,23 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
         `comm.${field} must be ${min}..${max}`,
       );
   }
+  if (!Number.isSafeInteger(c.app.queryGas) || c.app.queryGas < 1000 || c.app.queryGas > 1_000_000_000)
+    throw new VosError({ code: 'INVALID_CONFIG', field: 'app.queryGas' }, 'app.queryGas must be 1000..1e9');
+  if (
+    !Number.isInteger(c.app.hostedTimeoutMs) ||
+    c.app.hostedTimeoutMs < 10 ||
+    c.app.hostedTimeoutMs > 60_000
+  )
+    throw new VosError(
+      { code: 'INVALID_CONFIG', field: 'app.hostedTimeoutMs' },
+      'app.hostedTimeoutMs must be 10..60000 (ms)',
+    );
+  for (const id of c.app.serve)
+    if (typeof id !== 'string' || !/^0x[0-9a-f]{64}$/.test(id))
+      throw new VosError(
+        { code: 'INVALID_CONFIG', field: 'app.serve' },
+        `app.serve: ${String(id)} is not an app id`,
+      );
   if (!Number.isInteger(c.dns.maxTtl) || c.dns.maxTtl < 0 || c.dns.maxTtl > 86_400)
     throw new VosError({ code: 'INVALID_CONFIG', field: 'dns.maxTtl' }, 'dns.maxTtl must be 0..86400 (s)');
   if (!Number.isInteger(c.dns.udpPayload) || c.dns.udpPayload < 512 || c.dns.udpPayload > 4096)

@@ -60,6 +60,7 @@ import { toHex } from '../util/bytes.js';
 import { assert, VosError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { createMetrics, type Metrics } from '../util/metrics.js';
+import { APP_INST_PREFIX } from '../vm/state.js';
 import { commDirectory } from './comm-directory.js';
 import { type HomePaths, homePaths, loadConfig, type NodeConfig, parseTrust } from './config.js';
 import { LedgerConsensusApp } from './consensus-app.js';
@@ -204,7 +205,14 @@ export class VosNode {
       logger: log.child({ module: 'ledger' }),
       stateSublevel: stateDb,
       // Service state that must be enumerable (the DNS gateway loads every name at start).
-      indexedPrefixes: [NAME_REC_PREFIX, PUB_PREFIX, PROV_PREFIX, CTRL_NODE_PREFIX, CTRL_EPOCH_KEY],
+      indexedPrefixes: [
+        NAME_REC_PREFIX,
+        PUB_PREFIX,
+        PROV_PREFIX,
+        CTRL_NODE_PREFIX,
+        CTRL_EPOCH_KEY,
+        APP_INST_PREFIX,
+      ],
     });
     const trust = parseTrust(this.config.sync.trustHeight, this.config.sync.trustHash);
     if (trust !== undefined && this.ledger.head.height >= trust.height) {

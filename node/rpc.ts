@@ -23,6 +23,7 @@ import { handleDownload, handleUpload, type StorageApiDeps, storageRpc } from '.
 import { fromHex, toHex } from '../util/bytes.js';
 import { isVosError } from '../util/errors.js';
 import { setLogLevel } from '../util/logger.js';
+import { type AppApiDeps, appGet, appList, appQuery } from '../vm/api.js';
 import type { VosNode } from './node.js';
 
 /** How long tx_sendCommit waits for the commit. */
@@ -45,6 +46,8 @@ export function mapError(err: unknown): RpcError | undefined {
     if (code === 'COMM_QUOTA' || code === 'COMM_TOO_LARGE')
       return new RpcError(RpcCode.LimitExceeded, err.message, { code });
     if (typeof code === 'string' && code.startsWith('NAME_'))
+      return new RpcError(RpcCode.InvalidParams, err.message, { code });
+    if (typeof code === 'string' && code.startsWith('APP_') && code !== 'APP_CODE_NOT_FOUND')
       return new RpcError(RpcCode.InvalidParams, err.message, { code });
     if (code === 'TOO_MANY_WAITERS') return new RpcError(RpcCode.LimitExceeded, err.message, { code });
     if (code === 'NOT_FOUND' || code === 'BLOCK_NOT_FOUND' || code === 'OBJECT_NOT_FOUND')
@@ -144,6 +147,13 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     get: (key) => ledger().getState(key),
     params: node.genesis.params,
     headHeight: () => ledger().head.height,
+  };
+
+  const apps: AppApiDeps = {
+    getAt: (key, height) => node.tree.getAt(key, height),
+    head: () => ({ height: ledger().head.height, time: ledger().head.time }),
+    maxGas: BigInt(node.config.app.queryGas),
+    indexed: (prefix) => ledger().store.indexed(prefix),
   };
 
   const publish = {
@@ -339,6 +349,10 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
       node.logger.warn({ removed }, 'mempool flushed by the operator');
       return { removed };
     },
+
+    app_query: ([call]) => appQuery(apps, call),
+    app_get: ([app]) => appGet(apps, app),
+    app_list: ([q]) => appList(apps, q ?? {}),
 
     control_getParams: () => controlParams(control),
     control_getNode: ([address]) => controlNode(control, address),

@@ -89,6 +89,38 @@ export const ReceiptJSON = s.object({
   events: s.array(s.object({ type: s.string(), attributes: s.dict(s.string()) })),
 });
 
+const AppSummary = s.object({
+  app: Hash,
+  codeHash: Hash,
+  owner: Address,
+  createdAt: Uint,
+  hosted: s.bool({ description: 'served off chain only (it imports an off-chain API)' }),
+});
+
+const AppInfo = s.object({
+  app: Hash,
+  codeHash: Hash,
+  owner: Address,
+  createdAt: Uint,
+  hosted: s.bool(),
+  account: Address,
+  balance: Amount,
+  methods: s.array(s.object({ name: s.string(), params: s.array(s.string({ enum: ['i32', 'i64'] })) })),
+  stateBytes: Uint,
+});
+
+export const AppCallResult = s.object({
+  height: s.optional(Uint),
+  halt: s.string({ enum: ['ok', 'out_of_gas', 'stack_limit', 'abort', 'trap'] }),
+  value: s.nullable(s.string({ description: "the method's return value (decimal)" })),
+  gasUsed: Amount,
+  output: s.hex(),
+  outputText: s.nullable(s.string({ description: 'the output as UTF-8 text when it is valid UTF-8' })),
+  events: s.array(s.object({ topic: s.string(), data: s.hex(), dataText: s.nullable(s.string()) })),
+  logs: s.array(s.string()),
+  message: s.optional(s.string()),
+});
+
 const VoteJSON = s.object({
   type: s.string({ enum: ['prevote', 'precommit'] }),
   height: Uint,
@@ -622,6 +654,58 @@ const vosMethods = {
       pending: s.object({ epoch: Uint, storage: Amount, served: Amount }),
       owner: Address,
     }),
+  }),
+  app_query: method({
+    summary:
+      "Run an app method read-only against committed state (nothing is kept): {height, halt, value, gasUsed, output, outputText, events, logs, message?}. halt is ok, out_of_gas, stack_limit, abort (message: the app's) or trap",
+    params: [
+      param(
+        'call',
+        s.object({
+          app: Hash,
+          method: s.string({ maxLength: 64 }),
+          args: s.optional(
+            s.array(s.string({ pattern: /^-?[0-9]{1,20}$/, expected: 'an integer as a decimal string' }), {
+              maxItems: 16,
+              description: "integers by the method's params (i32 or i64)",
+            }),
+          ),
+          input: s.optional(s.hex({ maxBytes: 16 * 1024, description: 'the input bytes the app reads' })),
+          inputText: s.optional(s.string({ maxLength: 16 * 1024, description: 'the input as UTF-8 text' })),
+          from: s.optional(Address),
+          gas: s.optional(s.decimal({ description: "at most this node's query gas cap" })),
+        }),
+      ),
+    ],
+    result: AppCallResult,
+    errors: [
+      {
+        code: RpcCode.InvalidParams,
+        message:
+          'the call was refused before it ran (data.code: APP_NOT_FOUND, APP_UNKNOWN_METHOD, APP_BAD_ARGS, APP_HOSTED_ONLY, APP_GAS_CAP)',
+      },
+    ],
+  }),
+  app_get: method({
+    summary:
+      'An app instance: {app, codeHash, owner, createdAt, hosted, account, balance, methods: [{name, params}], stateBytes}; null when none',
+    params: [param('app', Hash)],
+    result: s.nullable(AppInfo),
+    resultName: 'app',
+  }),
+  app_list: method({
+    summary: 'App instances, newest first: [{app, codeHash, owner, createdAt, hosted}]',
+    params: [
+      optionalParam(
+        'query',
+        s.object({
+          owner: s.optional(Address),
+          codeHash: s.optional(Hash),
+          limit: s.optional(s.int({ min: 1, max: 1000 })),
+        }),
+      ),
+    ],
+    result: s.array(AppSummary),
   }),
   comm_info: method({
     summary:

@@ -10,7 +10,7 @@ export interface TxCliOptions extends NodeOptions {
   gasLimit?: string;
 }
 
-function withTxOptions(cmd: Command): Command {
+export function withTxOptions(cmd: Command): Command {
   return cmd
     .option('--rpc <url>', 'node JSON-RPC URL')
     .option('--home <dir>', 'home with the signing key')

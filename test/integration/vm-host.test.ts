@@ -49,7 +49,7 @@ function tx(k: PrivateKey, payload: Parameters<BlockRunner['tx']>[1], gas = 200_
 async function install(k: PrivateKey, file: string): Promise<Uint8Array> {
   const code = new Uint8Array(await readFile(join(BUILD, file)));
   const hash = createHash('sha256').update(code).digest();
-  expect(await run.block(tx(k, appPayload.deploy(code), 3_000_000n))).toEqual(['']);
+  expect(await run.block(tx(k, appPayload.deploy(code), 20_000_000n))).toEqual(['']);
   expect(await run.block(tx(k, appPayload.create(hash)))).toEqual(['']);
   return appId(k.address, nonces.get(k.address.toString())!);
 }
@@ -198,7 +198,7 @@ describe('host API and sample apps', () => {
       funcs: [{ type: 2, body: [0x41, 0, 0x10, 0, 0x41, 0, 0x20, 0, 0x10, 1] }],
     });
     const hash = createHash('sha256').update(code).digest();
-    expect(await run.block(tx(alice, appPayload.deploy(code), 3_000_000n))).toEqual(['']);
+    expect(await run.block(tx(alice, appPayload.deploy(code), 20_000_000n))).toEqual(['']);
     expect(await run.block(tx(alice, appPayload.create(hash)))).toEqual(['']);
     const app = appId(alice.address, nonces.get(alice.address.toString())!);
     const account = appAccount(app);

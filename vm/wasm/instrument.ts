@@ -196,7 +196,7 @@ export function instrument(bytes: Uint8Array, m: WasmModule = decodeModule(bytes
       const extra = s.id === 6 ? newGlobal : newExport;
       parts.push(section(s.id, [...uleb(n + 2), ...raw, ...extra]));
     } else if (s.id === 10) {
-      let bodies: number[] = uleb(m.codes.length);
+      const bodies: number[] = uleb(m.codes.length);
       for (const [ci, code] of m.codes.entries()) {
         // Insertions by position: gas charges before the instruction at `at`, calls wrapped.
         const edits: { at: number; before: number[]; after?: { end: number; bytes: number[] } }[] = [];
@@ -237,7 +237,9 @@ export function instrument(bytes: Uint8Array, m: WasmModule = decodeModule(bytes
           }
         }
         for (let i = pos; i < code.end; i++) out.push(bytes[i]);
-        bodies = bodies.concat(uleb(out.length), out); // PERF: concat, not push(...): bodies reach 256 KiB
+        // PERF: one push per byte into one array (a concat per body copied all bodies so far: quadratic).
+        for (const b of uleb(out.length)) bodies.push(b);
+        for (const b of out) bodies.push(b);
       }
       parts.push(section(10, bodies));
     } else parts.push(section(s.id, content));
