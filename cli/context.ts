@@ -101,3 +101,22 @@ export function keyFileOf(opts: NodeOptions): string {
 export async function signingKey(opts: NodeOptions): Promise<PrivateKey> {
   return loadKey(keyFileOf(opts));
 }
+
+/** A client with the home's admin token (VOS_ADMIN_TOKEN, else rpc.adminToken of its config.json). */
+export async function adminClient(opts: NodeOptions): Promise<RpcClient> {
+  let token = process.env.VOS_ADMIN_TOKEN;
+  if (!token) {
+    try {
+      token = JSON.parse(await readFile(homePaths(resolveHome(opts)).config, 'utf8'))?.rpc?.adminToken;
+    } catch {
+      // no home config
+    }
+  }
+  if (!token)
+    throw new CliError(
+      `no admin token: set VOS_ADMIN_TOKEN or rpc.adminToken in ${homePaths(resolveHome(opts)).config}`,
+      1,
+      'NO_ADMIN_TOKEN',
+    );
+  return new RpcClient(await resolveRpcUrl(opts), { timeoutMs: 120_000, token });
+}

@@ -43,7 +43,7 @@ import type { RpcServer } from '../rpc/server.js';
 import { CommService } from '../services/comm/service.js';
 import { type ControlApiDeps, controlNode, quotasOf } from '../services/control/api.js';
 import { BoostTable } from '../services/control/boost.js';
-import { CTRL_EPOCH_KEY, CTRL_NODE_PREFIX } from '../services/control/layout.js';
+import { CTRL_EPOCH_KEY, CTRL_NODE_PREFIX, epochOf } from '../services/control/layout.js';
 import { ServedReceipts } from '../services/control/receipts.js';
 import { sameOwner } from '../services/control/state.js';
 import { DnsGateway } from '../services/naming/dns/gateway.js';
@@ -61,6 +61,7 @@ import { assert, VosError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { createMetrics, type Metrics } from '../util/metrics.js';
 import { APP_INST_PREFIX } from '../vm/state.js';
+import { AppHost, countAppCalls, hostedOps } from './app-host.js';
 import { commDirectory } from './comm-directory.js';
 import { type HomePaths, homePaths, loadConfig, type NodeConfig, parseTrust } from './config.js';
 import { LedgerConsensusApp } from './consensus-app.js';
@@ -122,6 +123,8 @@ export class VosNode {
   receipts: ServedReceipts | undefined;
   /** Messages and streams between nodes (services/comm). */
   comm!: CommService;
+  /** Apps this node hosts off chain, and calls to apps other nodes host (node/app-host.ts). */
+  apps!: AppHost;
   /** Search boosts of owners above the control threshold (from committed ctrl/ state). */
   readonly boosts = new BoostTable();
   readonly search = new SearchIndex({ boost: this.boosts });
@@ -282,6 +285,7 @@ export class VosNode {
       this.boosts.apply(execution.indexed);
       this.search.apply(execution.indexed);
       this.storageNet?.apply(execution.indexed, block.height);
+      countAppCalls(this.metrics, block.txs, execution.receipts);
     });
     await this.boosts.load(this.ledger.store.indexed(CTRL_NODE_PREFIX));
     await this.boosts.load(this.ledger.store.indexed(CTRL_EPOCH_KEY));
@@ -427,6 +431,25 @@ export class VosNode {
       logger: log.child({ module: 'comm' }),
     });
     await this.comm.open();
+    this.apps = new AppHost({
+      comm: this.comm,
+      getState: (key) => this.ledger.getState(key),
+      head: () => ({ height: this.ledger.head.height, time: this.ledger.head.time }),
+      appGasQuota: async (a) => (await quotasOf(this.#control, Address.fromString(a))).appGas,
+      epoch: () => epochOf(this.ledger.head.height + 1, this.genesis.params.epochLength),
+      dataDir: join(this.paths.data, 'apps'),
+      timeoutMs: this.config.app.hostedTimeoutMs,
+      hosted: hostedOps({
+        storage: { store: this.storage, maxBytes: this.config.storage.maxBytes, net: this.storageNet },
+        comm: this.comm,
+        search: this.search,
+      }),
+      logger: log.child({ module: 'apps' }),
+      onCall: (halt, gas) => {
+        m.appCalls.inc({ where: 'hosted', halt });
+        m.appGas.inc({ where: 'hosted' }, Number(gas));
+      },
+    });
     this.consensus = new ConsensusDriver({
       app: this.app,
       key: this.key,
@@ -469,6 +492,11 @@ export class VosNode {
     }
     await this.storageNet.start();
     await this.comm.start();
+    this.apps.start();
+    for (const id of this.config.app.serve)
+      await this.apps
+        .serve(id)
+        .catch((err) => log.warn({ err, app: id }, 'cannot serve an app of app.serve'));
     await this.consensus.start();
     if (this.host !== undefined) {
       const ledger = this.ledger;
@@ -576,6 +604,7 @@ export class VosNode {
     await this.txGossip?.stop();
     this.receipts?.stop();
     await this.storageNet?.stop();
+    await this.apps?.close();
     await this.comm?.stop();
     await this.reactor?.stop();
     await this.consensus?.stop();

@@ -23,7 +23,7 @@ import { handleDownload, handleUpload, type StorageApiDeps, storageRpc } from '.
 import { fromHex, toHex } from '../util/bytes.js';
 import { isVosError } from '../util/errors.js';
 import { setLogLevel } from '../util/logger.js';
-import { type AppApiDeps, appGet, appList, appQuery } from '../vm/api.js';
+import { type AppApiDeps, appGet, appList, appQuery, toAppQuery } from '../vm/api.js';
 import type { VosNode } from './node.js';
 
 /** How long tx_sendCommit waits for the commit. */
@@ -350,7 +350,24 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
       return { removed };
     },
 
-    app_query: ([call]) => appQuery(apps, call),
+    app_query: async ([call]) => {
+      const r = await appQuery(apps, call);
+      node.metrics.appCalls.inc({ where: 'query', halt: r.halt });
+      node.metrics.appGas.inc({ where: 'query' }, Number(r.gasUsed));
+      return r;
+    },
+    app_callHosted: async ([c]) => {
+      const q = toAppQuery(c);
+      return node.apps.callRemote(c.via, {
+        app: q.app,
+        method: q.method,
+        args: q.args,
+        input: q.input,
+        gas: q.gas ?? 10_000_000n,
+      }) as never;
+    },
+    app_hosted: () => node.apps.served,
+    admin_appServe: ([app]) => node.apps.serve(app),
     app_get: ([app]) => appGet(apps, app),
     app_list: ([q]) => appList(apps, q ?? {}),
 

@@ -109,9 +109,9 @@ const AppInfo = s.object({
   stateBytes: Uint,
 });
 
-export const AppCallResult = s.object({
+const AppCallShape = {
   height: s.optional(Uint),
-  halt: s.string({ enum: ['ok', 'out_of_gas', 'stack_limit', 'abort', 'trap'] }),
+  halt: s.string({ enum: ['ok', 'out_of_gas', 'stack_limit', 'abort', 'trap', 'timeout'] }),
   value: s.nullable(s.string({ description: "the method's return value (decimal)" })),
   gasUsed: Amount,
   output: s.hex(),
@@ -119,7 +119,9 @@ export const AppCallResult = s.object({
   events: s.array(s.object({ topic: s.string(), data: s.hex(), dataText: s.nullable(s.string()) })),
   logs: s.array(s.string()),
   message: s.optional(s.string()),
-});
+};
+
+export const AppCallResult = s.object(AppCallShape);
 
 const VoteJSON = s.object({
   type: s.string({ enum: ['prevote', 'precommit'] }),
@@ -686,6 +688,41 @@ const vosMethods = {
       },
     ],
   }),
+  app_callHosted: method({
+    summary:
+      'Call an app that another node hosts off chain, over the comm protocol (the caller is this node; the gas is charged to its app gas quota there): the app_query answer plus {quotaUsed, quota}',
+    params: [
+      param(
+        'call',
+        s.object({
+          via: s.string({ maxLength: 100, description: 'the hosting node: a VOS name or address' }),
+          app: Hash,
+          method: s.string({ maxLength: 64 }),
+          args: s.optional(
+            s.array(s.string({ pattern: /^-?[0-9]{1,20}$/, expected: 'an integer as a decimal string' }), {
+              maxItems: 16,
+            }),
+          ),
+          input: s.optional(s.hex({ maxBytes: 16 * 1024 })),
+          inputText: s.optional(s.string({ maxLength: 16 * 1024 })),
+          gas: s.optional(s.decimal({ description: 'the budget (default 10,000,000)' })),
+        }),
+      ),
+    ],
+    result: s.object({ ...AppCallShape, quotaUsed: s.optional(Amount), quota: s.optional(Amount) }),
+    errors: [
+      {
+        code: RpcCode.InvalidParams,
+        message:
+          'refused by the host (data.code: APP_NOT_SERVED, APP_QUOTA, APP_NOT_FOUND, APP_UNKNOWN_METHOD, APP_BAD_ARGS, ...)',
+      },
+    ],
+  }),
+  app_hosted: method({
+    summary: 'The app ids this node serves off chain',
+    params: [],
+    result: s.array(Hash),
+  }),
   app_get: method({
     summary:
       'An app instance: {app, codeHash, owner, createdAt, hosted, account, balance, methods: [{name, params}], stateBytes}; null when none',
@@ -775,6 +812,13 @@ const vosMethods = {
     summary: 'Drop every tx waiting in the mempool',
     params: [],
     result: s.object({ removed: Uint }),
+    errors: ADMIN_ERRORS,
+  }),
+  admin_appServe: method({
+    summary:
+      'Serve a hosted app instance (created with --hosted) from now on; add its id to app.serve in config.json to serve it after a restart',
+    params: [param('app', Hash)],
+    result: s.object({ app: Hash, stateBytes: Uint }),
     errors: ADMIN_ERRORS,
   }),
   admin_setLogLevel: method({

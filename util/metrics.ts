@@ -95,6 +95,18 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
       help: 'Messages this node holds for offline recipients',
       registers: [register],
     }),
+    appCalls: new Counter({
+      name: 'vos_app_calls_total',
+      help: 'App calls run by this node: on chain (tx, as executed here), query (app_query) and hosted (served off chain), by halt',
+      labelNames: ['where', 'halt'] as const,
+      registers: [register],
+    }),
+    appGas: new Counter({
+      name: 'vos_app_gas_used_total',
+      help: 'Gas used by app calls run by this node, by where (tx, query, hosted)',
+      labelNames: ['where'] as const,
+      registers: [register],
+    }),
     controlThreshold: new Gauge({
       name: 'vos_control_threshold',
       help: 'The control threshold T of the last finished epoch (contribution bytes)',

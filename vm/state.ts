@@ -354,18 +354,27 @@ export async function prepareCall(
   state: Map<string, Uint8Array>;
   instance: Instance;
 }> {
-  const iv = await state.get(instanceKey(id));
-  if (iv === undefined) throw new TxFailure('APP_NOT_FOUND');
-  const inst = decodeInstance(iv);
-  if (inst.hosted && o.hosted !== true) throw new TxFailure('APP_HOSTED_ONLY');
-  const code = await state.get(codeKey(inst.codeHash));
-  if (code === undefined) throw new TxFailure('APP_CODE_NOT_FOUND');
-  const app = await compiled(inst.codeHash, code);
+  const { app, instance } = await loadApp(state, id, o);
   const params = method.startsWith('__vos') || method === '_initialize' ? undefined : app.exports.get(method);
   if (params === undefined) throw new TxFailure('APP_UNKNOWN_METHOD');
   const args = argsFor(params, words);
   if (args === null) throw new TxFailure('APP_BAD_ARGS');
-  return { app, method, args, state: decodeAppState(await state.get(stateKey(id))), instance: inst };
+  return { app, method, args, state: decodeAppState(await state.get(stateKey(id))), instance };
+}
+
+/** An instance and its compiled code (hosted-only instances only when `o.hosted`). */
+export async function loadApp(
+  state: { get(key: Uint8Array): Promise<Uint8Array | undefined> },
+  id: Uint8Array,
+  o: { hosted?: boolean } = {},
+): Promise<{ app: CompiledApp; instance: Instance }> {
+  const iv = await state.get(instanceKey(id));
+  if (iv === undefined) throw new TxFailure('APP_NOT_FOUND');
+  const instance = decodeInstance(iv);
+  if (instance.hosted && o.hosted !== true) throw new TxFailure('APP_HOSTED_ONLY');
+  const code = await state.get(codeKey(instance.codeHash));
+  if (code === undefined) throw new TxFailure('APP_CODE_NOT_FOUND');
+  return { app: await compiled(instance.codeHash, code), instance };
 }
 
 registerRlpTxKind<MigrateBody>(40_000n, {

@@ -8,21 +8,31 @@
  *   list [--owner ADDR] · show APP              instances; one instance with its methods and account
  *   install PUBLISH_ID [--store APP]            fetch a published executable, deploy and instantiate it
  *   serve APP                                   host an app on this node (admin token of the home)
+ *   call APP METHOD --via NODE                  call an app NODE hosts, over comm (no tx)
  * ARGS are integers passed by the method's params (i32 or i64); text and bytes go as --input.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { kindGas } from '../../chain/ledger/gas.js';
 import type { TxPayload } from '../../chain/tx/kinds.js';
+import { homePaths } from '../../node/config.js';
 import { fromHex, toHex } from '../../util/bytes.js';
 import { appId, appPayload } from '../../vm/state.js';
 import { WASM_LIMITS } from '../../vm/wasm/limits.js';
-import { type NodeOptions, resolveRpcUrl, rpcClient, signingKey } from '../context.js';
+import {
+  adminClient,
+  type NodeOptions,
+  resolveHome,
+  resolveRpcUrl,
+  rpcClient,
+  signingKey,
+} from '../context.js';
 import { CliError, emit, parseAmount } from '../output.js';
 import { submit, type TxCliOptions, withTxOptions } from './tx.js';
 
 interface AppOptions extends TxCliOptions {
+  via?: string;
   hosted?: boolean;
   create?: boolean;
   input?: string;
@@ -38,8 +48,8 @@ const DEFAULT_CALL_GAS = 10_000_000n;
 
 /** A tx's gas limit: its kind's gas plus the intrinsic gas of a payload of `bytes` (and slack). */
 function gasFor(payload: TxPayload, bytes: number): bigint {
-  const p = payload as { kind: number; body: unknown };
-  return kindGas(p.kind, p.body) + 20_000n + 16n * BigInt(bytes + 512);
+  const p = payload as { id: number; body: unknown };
+  return kindGas(p.id, p.body) + 20_000n + 16n * BigInt(bytes + 512);
 }
 
 function hexId(s: string, what: string): Uint8Array {
@@ -123,6 +133,58 @@ function showResult(r: { value: string | null; outputText: string | null; output
   return r.value ?? '';
 }
 
+/** Refuse a call the chain would refuse (no app, no method, wrong arg count) before paying for a tx. */
+async function checkMethod(o: NodeOptions, id: string, method: string, args: string[]): Promise<void> {
+  hexId(id, 'APP');
+  const a = await (await rpcClient(o)).call<{
+    hosted: boolean;
+    methods: { name: string; params: string[] }[];
+  } | null>('app_get', [id]);
+  if (a === null) throw new CliError(`no app ${id}`, 1, 'APP_NOT_FOUND');
+  if (a.hosted)
+    throw new CliError(
+      `app ${id} is hosted off chain: call it with vos app call --via NAME`,
+      1,
+      'APP_HOSTED_ONLY',
+    );
+  const m = a.methods.find((x) => x.name === method);
+  if (m === undefined)
+    throw new CliError(
+      `app ${id} has no method ${method} (it has: ${a.methods.map((x) => x.name).join(', ')})`,
+      1,
+      'APP_UNKNOWN_METHOD',
+    );
+  if (m.params.length !== args.length)
+    throw new CliError(
+      `${method} takes ${m.params.length} integer args (${m.params.join(', ')}), got ${args.length}`,
+      2,
+      'APP_BAD_ARGS',
+    );
+}
+
+/** A call to an app another node hosts (app_callHosted): no tx, the gas from this node's quota there. */
+async function callHosted(o: AppOptions, id: string, method: string, args: string[]): Promise<void> {
+  hexId(id, 'APP');
+  const client = await rpcClient(o);
+  const r = await client.call<QueryAnswer & { quotaUsed?: string; quota?: string }>('app_callHosted', [
+    {
+      via: o.via!,
+      app: id,
+      method,
+      args,
+      input: toHex(await inputOf(o)),
+      ...(o.gas !== undefined ? { gas: String(parseAmount(o.gas, '--gas')) } : {}),
+    },
+  ]);
+  if (r.halt !== 'ok')
+    throw new CliError(
+      `${method} on ${o.via} halted: ${r.halt}${r.message ? `: ${r.message}` : ''} (gas charged ${r.gasUsed})`,
+      1,
+      `APP_${r.halt.toUpperCase()}`,
+    );
+  emit(o, r, showResult(r));
+}
+
 export function registerApp(program: Command): void {
   const app = program.command('app').description('WASM apps: deploy, call, query, install, serve');
 
@@ -176,9 +238,12 @@ export function registerApp(program: Command): void {
         .description('call an app method in a tx; waits until committed')
         .argument('<app>')
         .argument('<method>')
-        .argument('[args...]', 'integer args'),
+        .argument('[args...]', 'integer args')
+        .option('--via <node>', 'call an app hosted off chain by this node (a name or address) over comm'),
     ),
   ).action(async (id: string, method: string, args: string[], o: AppOptions) => {
+    if (o.via !== undefined) return callHosted(o, id, method, parseArgs(args));
+    await checkMethod(o, id, method, parseArgs(args));
     const payload = appPayload.call({
       app: hexId(id, 'APP'),
       method,
@@ -293,6 +358,26 @@ export function registerApp(program: Command): void {
           `methods  ${methods.join(' ')}`,
         ].join('\n'),
       );
+    });
+
+  app
+    .command('serve')
+    .description('host an app (created with --hosted) on this node; peers call it with vos app call --via')
+    .argument('<app>')
+    .option('--rpc <url>', 'node JSON-RPC URL')
+    .option('--home <dir>', 'the node home (its admin token; app.serve in its config keeps it served)')
+    .option('--json', 'machine output')
+    .action(async (id: string, o: NodeOptions & { json?: boolean }) => {
+      hexId(id, 'APP');
+      const r = await (await adminClient(o)).call<{ app: string; stateBytes: number }>('admin_appServe', [
+        id,
+      ]);
+      const file = homePaths(resolveHome(o)).config;
+      const cfg = JSON.parse(await readFile(file, 'utf8'));
+      cfg.app ??= {};
+      cfg.app.serve = [...new Set([...(cfg.app.serve ?? []), r.app])];
+      await writeFile(file, `${JSON.stringify(cfg, null, 2)}\n`);
+      emit(o, r, `serving ${r.app} (${r.stateBytes} bytes of state); kept in ${file}`);
     });
 
   withTxOptions(

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -48,6 +49,8 @@ export async function initHome(
     p2pPort: o.p2pPort,
     dnsPort: o.dnsPort,
   });
+  // The admin token of this home: admin_* RPC methods need it; the CLI reads it from here.
+  cfg.rpc.adminToken = randomBytes(24).toString('hex');
   await writeConfig(o.home, cfg);
   return {
     home: paths.home,

@@ -1,0 +1,66 @@
+/**
+ * The worker thread of one hosted app: runs calls (vm/call.ts, the same instrumented module and gas
+ * as on chain) one at a time. Chain reads between runs are async messages; the off-chain host calls
+ * inside a run block on the bridge (bridge.ts). The node terminates the worker past its wall-clock
+ * budget, so nothing the app does can stall the node.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { runCall } from '../call.js';
+import type { CallEnv, HostedOp } from '../host.js';
+import type { CompiledApp } from '../runtime.js';
+import { awaitAnswer, buffersOf } from './bridge.js';
+
+export interface WorkerCall {
+  type: 'call';
+  app: CompiledApp;
+  state: Map<string, Uint8Array>;
+  method: string;
+  args: (number | bigint)[];
+  gas: bigint;
+  env: CallEnv;
+}
+
+export type WorkerRequest =
+  | { type: 'read'; key: Uint8Array }
+  | { type: 'hosted'; op: HostedOp; args: Uint8Array[] };
+
+const port = parentPort;
+if (port === null) throw new Error('vm/hosted/worker.ts runs as a worker thread');
+const bridge = buffersOf((workerData as { sab: SharedArrayBuffer }).sab);
+
+// Reads between runs: one outstanding at a time, answered by a 'read' message.
+let pendingRead: ((v: Uint8Array | undefined) => void) | undefined;
+
+port.on('message', (m: WorkerCall | { type: 'read'; value: Uint8Array | null }) => {
+  if (m.type === 'read') {
+    pendingRead?.(m.value ?? undefined);
+    pendingRead = undefined;
+    return;
+  }
+  void run(m);
+});
+
+async function run(c: WorkerCall): Promise<void> {
+  try {
+    const r = await runCall({
+      app: c.app,
+      state: c.state,
+      method: c.method,
+      args: c.args,
+      gas: c.gas,
+      env: c.env,
+      read: (key) =>
+        new Promise((resolve) => {
+          pendingRead = resolve;
+          port!.postMessage({ type: 'read', key } satisfies WorkerRequest);
+        }),
+      hosted: (op, args) => {
+        port!.postMessage({ type: 'hosted', op, args } satisfies WorkerRequest);
+        return awaitAnswer(bridge);
+      },
+    });
+    port!.postMessage({ type: 'done', result: r });
+  } catch (err) {
+    port!.postMessage({ type: 'error', message: String((err as Error)?.message ?? err) });
+  }
+}
