@@ -69,7 +69,7 @@ class GuestAbort extends Error {}
  * else (another language, a bad pointer) gives ''; at most 200 characters.
  */
 function abortMessage(mem: Uint8Array, ptr: number): string {
-  if (ptr < 4 || ptr > mem.length) return '';
+  if (!Number.isInteger(ptr) || ptr < 4 || ptr > mem.length) return '';
   const len = new DataView(mem.buffer, mem.byteOffset).getUint32(ptr - 4, true);
   if (len % 2 !== 0 || ptr + len > mem.length) return '';
   return Buffer.from(mem.subarray(ptr, ptr + Math.min(len, 400))).toString('utf16le');

@@ -47,6 +47,7 @@ import { decodeModule, type WasmModule } from './wasm/decoder.js';
 import { WasmError } from './wasm/errors.js';
 import { INSTRUMENTER_VERSION } from './wasm/instrument.js';
 import { WASM_LIMITS } from './wasm/limits.js';
+import { I32 } from './wasm/opcodes.js';
 
 export enum AppTxKind {
   Deploy = 60,
@@ -118,7 +119,13 @@ export function checkImports(m: WasmModule): { refused: string | null; hostedOnl
     if (want === undefined) return { refused: `UNKNOWN_IMPORT:env.${imp.name}`, hostedOnly };
     const same = (a: readonly number[], b: readonly number[]) =>
       a.length === b.length && a.every((x, i) => x === b[i]);
-    if (!same(want.params, t.params) || !same(want.results, t.results))
+    // abort may be declared with fewer i32 params (it reads only the first, AssemblyScript's message).
+    const abortLike =
+      imp.name === 'abort' &&
+      t.results.length === 0 &&
+      t.params.length <= 4 &&
+      t.params.every((p) => p === I32);
+    if (!abortLike && (!same(want.params, t.params) || !same(want.results, t.results)))
       return { refused: `IMPORT_TYPE:env.${imp.name}`, hostedOnly };
     if (want.scope === 'hosted') hostedOnly.push(imp.name);
   }

@@ -16,10 +16,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { kindGas } from '../../chain/ledger/gas.js';
 import type { TxPayload } from '../../chain/tx/kinds.js';
+import { MAX_TX_BYTES } from '../../chain/tx/tx.js';
 import { homePaths } from '../../node/config.js';
 import { fromHex, toHex } from '../../util/bytes.js';
 import { appId, appPayload } from '../../vm/state.js';
-import { WASM_LIMITS } from '../../vm/wasm/limits.js';
 import {
   adminClient,
   type NodeOptions,
@@ -45,6 +45,8 @@ interface AppOptions extends TxCliOptions {
 }
 
 const DEFAULT_CALL_GAS = 10_000_000n;
+/** A tx is at most MAX_TX_BYTES; the rest of a deploy tx (nonce, gas, signature, key) fits in 512. */
+const MAX_DEPLOY_BYTES = MAX_TX_BYTES - 512;
 
 /** A tx's gas limit: its kind's gas plus the intrinsic gas of a payload of `bytes` (and slack). */
 function gasFor(payload: TxPayload, bytes: number): bigint {
@@ -197,9 +199,9 @@ export function registerApp(program: Command): void {
       .option('--no-create', 'only store the code (prints its hash)'),
   ).action(async (file: string, o: AppOptions) => {
     const code = new Uint8Array(await readFile(file));
-    if (code.length > WASM_LIMITS.moduleBytes)
+    if (code.length > MAX_DEPLOY_BYTES)
       throw new CliError(
-        `${file} is ${code.length} bytes (at most ${WASM_LIMITS.moduleBytes})`,
+        `${file} is ${code.length} bytes: one deploy tx carries at most ${MAX_DEPLOY_BYTES} bytes of code`,
         2,
         'TOO_LARGE',
       );

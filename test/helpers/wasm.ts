@@ -174,3 +174,13 @@ export function haltsModule(): Uint8Array {
     ],
   });
 }
+
+/** bomb(): memory.grow(1) in an endless loop (each page charged before it runs: out of gas). */
+export function memoryBombModule(): Uint8Array {
+  return wasmModule({
+    types: [{ params: [], results: [I32] }],
+    memory: [0x01, 0x01, 0x01, ...uleb(256)],
+    funcs: [{ type: 0, body: [0x03, 0x40, 0x41, 0x01, 0x40, 0x00, 0x1a, 0x0c, 0x00, 0x0b, 0x41, 0x00] }],
+    exports: [{ name: 'bomb', kind: 0, index: 0 }],
+  });
+}
