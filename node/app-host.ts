@@ -152,7 +152,9 @@ export class AppHost {
     }
     this.#served.set(id, {
       id,
-      runner: new HostedRunner({ read: this.d.getState, hosted: this.d.hosted }, this.d.timeoutMs),
+      runner: new HostedRunner({ read: this.d.getState, hosted: this.d.hosted }, this.d.timeoutMs, [
+        new URL('./app-lookups.js', import.meta.url).href,
+      ]),
       state,
     });
     this.d.logger.info({ app: id }, 'serving a hosted app');

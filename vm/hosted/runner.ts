@@ -35,16 +35,21 @@ export class HostedRunner {
   #bridge: { sab: SharedArrayBuffer; buffers: BridgeBuffers } | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
+  /**
+   * `preload`: module URLs the worker imports first (the node's lookups of vm/lookups.ts: the worker
+   * has its own module instances, and vm cannot import them itself).
+   */
   constructor(
     readonly services: HostedServices,
     readonly timeoutMs: number,
+    readonly preload: readonly string[] = [],
   ) {}
 
   #spawn(): { worker: Worker; buffers: BridgeBuffers } {
     if (this.#worker === undefined || this.#bridge === undefined) {
       this.#bridge = newBridge();
       this.#worker = new Worker(workerUrl(), {
-        workerData: { sab: this.#bridge.sab },
+        workerData: { sab: this.#bridge.sab, preload: this.preload },
         resourceLimits: { maxOldGenerationSizeMb: 256 },
       });
       this.#worker.unref();

@@ -26,7 +26,9 @@ export type WorkerRequest =
 
 const port = parentPort;
 if (port === null) throw new Error('vm/hosted/worker.ts runs as a worker thread');
-const bridge = buffersOf((workerData as { sab: SharedArrayBuffer }).sab);
+const data = workerData as { sab: SharedArrayBuffer; preload: string[] };
+const bridge = buffersOf(data.sab);
+for (const url of data.preload) await import(url);
 
 // Reads between runs: one outstanding at a time, answered by a 'read' message.
 let pendingRead: ((v: Uint8Array | undefined) => void) | undefined;
