@@ -283,6 +283,9 @@ describe('single-validator node', () => {
       comm_info: [],
       control_getParams: [],
       control_getNode: [alice.address.toString()],
+      app_get: [toHex(new Uint8Array(32))],
+      app_list: [{ limit: 5 }],
+      app_hosted: [],
       tx_get: [toHex(pendingTx.hash())],
       admin_peers: [],
       admin_ban: [peer, 60],
@@ -324,6 +327,11 @@ describe('single-validator node', () => {
       'comm_subscribe',
       'vos_subscribe',
       'vos_unsubscribe',
+      // Need a deployed app: the result schema in test/integration/vm-host.test.ts, the methods on a
+      // devnet in test/e2e/vm.test.ts (app_callHosted and admin_appServe need a second node).
+      'app_query',
+      'app_callHosted',
+      'admin_appServe',
     ]);
     expect(Object.keys(vosApi.methods).filter((m) => !covered.has(m))).toEqual([]);
   });

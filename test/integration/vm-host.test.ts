@@ -18,6 +18,7 @@ import { PrivateKey } from '../../chain/keys.js';
 import { DEFAULT_NAMING_PARAMS } from '../../chain/ledger/params.js';
 import { TxKind } from '../../chain/tx/index.js';
 import '../../node/app-lookups.js';
+import { vosApi } from '../../rpc/methods.js';
 import { commitHash } from '../../services/naming/layout.js';
 import { namePayload } from '../../services/naming/state.js';
 import { publishId } from '../../services/publish/layout.js';
@@ -100,6 +101,7 @@ describe('host API and sample apps', () => {
     expect((await query(gb, 'count')).value).toBe('2');
     const list = await query(gb, 'list', '', [0n, 10n]);
     expect(list.halt).toBe('ok');
+    expect(() => vosApi.methods.app_query.result.parse(list)).not.toThrow();
     const entries = JSON.parse(list.outputText!);
     expect(entries).toHaveLength(2);
     expect(entries[0]).toMatchObject({ n: 0, by: alice.address.toHex(), text: 'hello "world"' });
