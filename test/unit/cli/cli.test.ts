@@ -84,6 +84,10 @@ describe('--from', () => {
       'name release',
       'publish update',
       'publish retract',
+      'app deploy',
+      'app instantiate',
+      'app call',
+      'app install',
     ];
     const program = buildProgram();
     const found: string[] = [];
