@@ -120,9 +120,16 @@ export class HostedRunner {
         finish(failed('trap', "the app's worker exited"));
       };
       const onMessage = (
-        m: WorkerRequest | { type: 'done'; result: CallOutcome } | { type: 'error'; message: string },
+        m:
+          | WorkerRequest
+          | { type: 'start' }
+          | { type: 'done'; result: CallOutcome }
+          | { type: 'error'; message: string },
       ) => {
-        if (m.type === 'done') finish(m.result);
+        if (m.type === 'start') {
+          clearTimeout(timer);
+          resume();
+        } else if (m.type === 'done') finish(m.result);
         else if (m.type === 'error') finish(failed('trap', m.message));
         else if (m.type === 'read') {
           pause();
@@ -154,7 +161,11 @@ export class HostedRunner {
           );
         }
       };
-      resume();
+      // Until the worker starts the call (a new worker loads its modules first).
+      timer = setTimeout(
+        () => expire(`the app's worker did not start in ${OP_TIMEOUT_MS} ms`),
+        OP_TIMEOUT_MS,
+      );
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);

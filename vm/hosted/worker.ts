@@ -43,6 +43,8 @@ port.on('message', (m: WorkerCall | { type: 'read'; value: Uint8Array | null }) 
 });
 
 async function run(c: WorkerCall): Promise<void> {
+  // The node's wall clock for this call starts here, not while the worker loads.
+  port!.postMessage({ type: 'start' });
   try {
     const r = await runCall({
       app: c.app,
