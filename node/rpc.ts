@@ -47,6 +47,17 @@ export function mapError(err: unknown): RpcError | undefined {
       return new RpcError(RpcCode.LimitExceeded, err.message, { code });
     if (typeof code === 'string' && code.startsWith('NAME_'))
       return new RpcError(RpcCode.InvalidParams, err.message, { code });
+    if (code === 'APP_QUOTA' || code === 'APP_GAS_CAP' || code === 'APP_BUSY')
+      return new RpcError(RpcCode.LimitExceeded, err.message, { code });
+    // The hosting node did not answer, or failed on its side.
+    if (
+      code === 'APP_NO_ANSWER' ||
+      code === 'APP_BAD_ANSWER' ||
+      code === 'APP_REMOTE_ERROR' ||
+      code === 'APP_ERROR' ||
+      code === 'APP_REPLY_TOO_LARGE'
+    )
+      return new RpcError(RpcCode.ServerError, err.message, { code });
     if (typeof code === 'string' && code.startsWith('APP_') && code !== 'APP_CODE_NOT_FOUND')
       return new RpcError(RpcCode.InvalidParams, err.message, { code });
     if (code === 'TOO_MANY_WAITERS') return new RpcError(RpcCode.LimitExceeded, err.message, { code });

@@ -1,19 +1,19 @@
 /** The app RPC answers (app_query, app_get, app_list), read from committed state. */
 import { Address } from '../chain/address.js';
 import { accountKey, decodeAccount } from '../chain/ledger/accounts.js';
+import { TxFailure } from '../chain/ledger/failure.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { VosError } from '../util/errors.js';
 import { type AppQuery, AppQueryError, type QueryDeps, queryApp } from './query.js';
 import {
   APP_INST_PREFIX,
   appAccount,
-  codeKey,
   decodeInstance,
   type Instance,
   instanceKey,
+  loadApp,
   stateKey,
 } from './state.js';
-import { decodeModule } from './wasm/decoder.js';
 import { I64 } from './wasm/opcodes.js';
 
 export interface AppApiDeps extends QueryDeps {
@@ -69,24 +69,25 @@ function summary(id: Uint8Array, i: Instance) {
 export async function appGet(d: AppApiDeps, app: string) {
   const id = fromHex(app, 32);
   const { height } = d.head();
-  const iv = await d.getAt(instanceKey(id), height);
-  if (iv === undefined) return null;
-  const inst = decodeInstance(iv);
-  const code = await d.getAt(codeKey(inst.codeHash), height);
-  if (code === undefined)
-    throw new VosError({ code: 'APP_CODE_NOT_FOUND' }, "the app's code is not on chain");
-  const m = decodeModule(code);
-  const methods = m.exports
-    .filter((e) => e.kind === 'func' && e.index >= m.imports.length && e.name !== '_initialize')
-    .map((e) => ({
-      name: e.name,
-      params: m.types[m.functions[e.index - m.imports.length]].params.map((t) => (t === I64 ? 'i64' : 'i32')),
-    }));
+  const get = (key: Uint8Array) => d.getAt(key, height);
+  if ((await get(instanceKey(id))) === undefined) return null;
+  let loaded: Awaited<ReturnType<typeof loadApp>>;
+  try {
+    // The compiled module (cached) knows its exports: nothing is decoded again.
+    loaded = await loadApp({ get }, id, { hosted: true });
+  } catch (err) {
+    if (err instanceof TxFailure) throw new VosError({ code: err.code }, "the app's code is not on chain");
+    throw err;
+  }
+  const { app: compiled, instance } = loaded;
+  const methods = [...compiled.exports]
+    .filter(([name]) => !name.startsWith('__vos') && name !== '_initialize')
+    .map(([name, params]) => ({ name, params: params.map((t) => (t === I64 ? 'i64' : 'i32')) }));
   const account = appAccount(id);
-  const acct = await d.getAt(accountKey(account), height);
-  const state = await d.getAt(stateKey(id), height);
+  const acct = await get(accountKey(account));
+  const state = await get(stateKey(id));
   return {
-    ...summary(id, inst),
+    ...summary(id, instance),
     account: account.toString(),
     balance: (acct === undefined ? 0n : decodeAccount(acct).balance).toString(),
     methods,

@@ -9,7 +9,8 @@
  *
  * On chain and off chain (scope `chain`):
  *   storage_get(key, keyLen, out, cap) -> len | -1     copies the value when len <= cap
- *   storage_set(key, keyLen, value, valueLen)          storage_delete(key, keyLen)
+ *   storage_set(key, keyLen, value, valueLen)          storage_delete(key, keyLen)   (keys not empty;
+ *                                                      a state past MAX_APP_STATE_BYTES halts)
  *   storage_next(key, keyLen, out, cap) -> len | -1    the first key after `key` in byte order ("" = first)
  *   input_len() -> len                                 input_read(out, cap) -> len (copies min(len, cap))
  *   output(ptr, len)                                   the call's result bytes (the last call wins)
@@ -20,6 +21,8 @@
  *   publish_field(id32, field, fieldLen, out, cap) -> len | -1   a field of a publish record, as text
  *   balance() -> i64                                   the app account's balance (minus its transfers)
  *   transfer(to20, amount) -> 0 | 1                    from the app's account; 1: not enough balance
+ *                                                      (on chain only: a hosted call halts; a query
+ *                                                      reports what it would transfer)
  *   abort(msg, file, line, col)                        AssemblyScript's abort: halts with `abort`
  * Off chain only (scope `hosted`; a module importing them cannot be created on chain):
  *   dstore_put(data, len, out, cap) -> len             distributed storage put: the id (CID text)
@@ -28,6 +31,7 @@
  */
 import { ADDRESS_LENGTH } from '../chain/address.js';
 import { VosError } from '../util/errors.js';
+import { MAX_APP_STATE_BYTES } from './app-state.js';
 import { lookups } from './lookups.js';
 import { I32, I64 } from './wasm/opcodes.js';
 
@@ -103,6 +107,8 @@ export interface AppState {
   delete(key: string): void;
   /** The first key after `after` in byte order (null: the first key), or undefined at the end. */
   next(after: string | null): string | undefined;
+  /** Keys plus values, in bytes. */
+  readonly bytes: number;
 }
 
 /** Who calls, in which app, at which block, with which input. */
@@ -190,11 +196,17 @@ export function hostFunctions(h: HostContext) {
     storage_set: (k: number, kl: number, v: number, vl: number): void => {
       h.charge(HOST_GAS.setBase + HOST_GAS.setPerByte * BigInt(Math.max(0, kl) + Math.max(0, vl)));
       const key = keyOf(bytesAt(h, k, kl, MAX_KEY_BYTES, 'a key'));
+      // "" is storage_next's "before the first key": it cannot be a key itself.
+      if (key === '') throw hostError('an empty key');
       h.state.set(key, Uint8Array.from(bytesAt(h, v, vl, MAX_VALUE_BYTES, 'a value')));
+      if (h.state.bytes > MAX_APP_STATE_BYTES)
+        throw hostError(`the app state would pass ${MAX_APP_STATE_BYTES} bytes`);
     },
     storage_delete: (k: number, kl: number): void => {
       charge(HOST_GAS.setBase, kl);
-      h.state.delete(keyOf(bytesAt(h, k, kl, MAX_KEY_BYTES, 'a key')));
+      const key = keyOf(bytesAt(h, k, kl, MAX_KEY_BYTES, 'a key'));
+      if (key === '') throw hostError('an empty key');
+      h.state.delete(key);
     },
     storage_next: (k: number, kl: number, out: number, cap: number): number => {
       charge(HOST_GAS.base, kl);
@@ -273,6 +285,9 @@ export function hostFunctions(h: HostContext) {
     },
     transfer: (to: number, amount: bigint): number => {
       charge(HOST_GAS.transfer);
+      // Funds move only in a block: a hosted call has none to put them in.
+      if (h.hosted !== undefined)
+        throw hostError('env.transfer exists only on chain (a hosted call moves no funds)');
       const dest = Uint8Array.from(bytesAt(h, to, ADDRESS_LENGTH, ADDRESS_LENGTH, 'an address'));
       if (amount <= 0n) throw hostError('a transfer of a non-positive amount');
       if (h.effects.transfers.length >= MAX_TRANSFERS)

@@ -34,16 +34,17 @@ import {
   encodeRlp,
   type RlpItem,
 } from '../chain/codec.js';
-import { getAccount, putAccount, type TxContext } from '../chain/ledger/execute-tx.js';
+import { getAccount, putAccount, type TxContext, U256_MAX } from '../chain/ledger/execute-tx.js';
 import { TxFailure } from '../chain/ledger/failure.js';
 import type { TxEvent } from '../chain/receipt.js';
 import { expectFields, modulePayload, registerRlpTxKind, type TxPayload } from '../chain/tx/kinds.js';
 import type { Tx } from '../chain/tx/tx.js';
 import { toHex, u64be } from '../util/bytes.js';
+import { decodeAppState, MAX_APP_STATE_BYTES } from './app-state.js';
 import { runCall } from './call.js';
 import { HOST_IMPORTS } from './host.js';
 import { argsFor, type CompiledApp, compileApp } from './runtime.js';
-import { decodeModule, type WasmModule } from './wasm/decoder.js';
+import { decodeImports, decodeModule, type WasmModule } from './wasm/decoder.js';
 import { WasmError } from './wasm/errors.js';
 import { INSTRUMENTER_VERSION } from './wasm/instrument.js';
 import { WASM_LIMITS } from './wasm/limits.js';
@@ -66,7 +67,8 @@ export const stateKey = (id: Uint8Array) => Buffer.concat([APP_STATE_PREFIX, id]
 
 /** The most gas one call may ask for, and the most bytes of state an app keeps. */
 export const MAX_CALL_GAS = 1_000_000_000n;
-export const MAX_APP_STATE_BYTES = 1024 * 1024;
+export { decodeAppState, encodeAppState, MAX_APP_STATE_BYTES } from './app-state.js';
+
 const MAX_ARGS = 16;
 const DEPLOY_GAS = 100_000n;
 /**
@@ -111,10 +113,14 @@ export function appAccount(id: Uint8Array): Address {
 }
 
 /** The rule an import breaks (name or type), or null; the imports a hosted app needs. */
-export function checkImports(m: WasmModule): { refused: string | null; hostedOnly: string[] } {
+export function checkImports(m: Pick<WasmModule, 'types' | 'imports'>): {
+  refused: string | null;
+  hostedOnly: string[];
+} {
   const hostedOnly: string[] = [];
   for (const imp of m.imports) {
-    const want = HOST_IMPORTS[imp.name];
+    // Own properties only: "toString" or "__proto__" are not host calls.
+    const want = Object.hasOwn(HOST_IMPORTS, imp.name) ? HOST_IMPORTS[imp.name] : undefined;
     const t = m.types[imp.type];
     if (want === undefined) return { refused: `UNKNOWN_IMPORT:env.${imp.name}`, hostedOnly };
     const same = (a: readonly number[], b: readonly number[]) =>
@@ -132,46 +138,55 @@ export function checkImports(m: WasmModule): { refused: string | null; hostedOnl
   return { refused: null, hostedOnly };
 }
 
-export function decodeAppState(b: Uint8Array | undefined): Map<string, Uint8Array> {
-  const m = new Map<string, Uint8Array>();
-  if (b === undefined) return m;
-  for (const [i, it] of asList(decodeRlp(b, 'app/state'), 'app/state').entries()) {
-    const f = asList(it, `app/state[${i}]`, 2);
-    m.set(Buffer.from(asBytes(f[0], 'key')).toString('latin1'), asBytes(f[1], 'value'));
-  }
-  return m;
-}
-
-export function encodeAppState(m: Map<string, Uint8Array>): Uint8Array {
-  const keys = [...m.keys()].sort((a, b) =>
-    Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')),
-  );
-  return encodeRlp(keys.map((k) => [Buffer.from(k, 'latin1'), m.get(k) as Uint8Array]));
-}
-
 export function appId(sender: Address, nonce: bigint): Uint8Array {
   return createHash('sha256').update('vos/app/1').update(sender.bytes).update(u64be(nonce)).digest();
 }
 
-/** Compiled modules by code hash and instrumenter version (compiling is the expensive part). */
-const CACHE = new Map<string, Promise<CompiledApp>>();
-const MAX_CACHED = 256;
+/**
+ * Compiled modules by code hash and instrumenter version (compiling is the expensive part), least
+ * recently used first out, at most MAX_CACHED_BYTES of module bytes. A module that fails to compile
+ * is not kept (deploy refuses it; nothing else compiles it).
+ */
+const CACHE = new Map<string, { p: Promise<CompiledApp>; bytes: number }>();
+const MAX_CACHED_BYTES = 64 * 1024 * 1024;
+let cachedBytes = 0;
 
 function compiled(hash: Uint8Array, code: Uint8Array): Promise<CompiledApp> {
   const key = `${INSTRUMENTER_VERSION}/${toHex(hash)}`;
-  let p = CACHE.get(key);
-  if (p === undefined) {
-    if (CACHE.size >= MAX_CACHED) CACHE.delete(CACHE.keys().next().value as string);
-    p = compileApp(code);
-    CACHE.set(key, p);
+  const hit = CACHE.get(key);
+  if (hit !== undefined) {
+    CACHE.delete(key);
+    CACHE.set(key, hit);
+    return hit.p;
   }
-  return p;
+  while (CACHE.size > 0 && cachedBytes + code.length > MAX_CACHED_BYTES) {
+    const [oldest, e] = CACHE.entries().next().value as [string, { bytes: number }];
+    CACHE.delete(oldest);
+    cachedBytes -= e.bytes;
+  }
+  const entry = { p: compileApp(code), bytes: code.length };
+  CACHE.set(key, entry);
+  cachedBytes += entry.bytes;
+  entry.p.catch(() => {
+    if (CACHE.get(key) === entry) {
+      CACHE.delete(key);
+      cachedBytes -= entry.bytes;
+    }
+  });
+  return entry.p;
 }
 
 async function instanceOf(ctx: TxContext, id: Uint8Array): Promise<Instance> {
   const v = await ctx.state.get(instanceKey(id));
   if (v === undefined) throw new TxFailure('APP_NOT_FOUND');
   return decodeInstance(v);
+}
+
+/** An instance on chain cannot run code that imports an off-chain API. */
+function refuseHostedOnly(code: Uint8Array, hosted: boolean): void {
+  // PERF: the code was checked whole at deploy: only its types and imports are decoded again.
+  const { hostedOnly } = checkImports(decodeImports(code));
+  if (hostedOnly.length > 0 && !hosted) throw new TxFailure(`APP_HOSTED_ONLY_IMPORT:env.${hostedOnly[0]}`);
 }
 
 export interface DeployBody {
@@ -217,7 +232,6 @@ registerRlpTxKind<DeployBody>((b: DeployBody) => DEPLOY_GAS + DEPLOY_GAS_PER_BYT
     try {
       await compiled(hash, b.code);
     } catch {
-      CACHE.delete(`${INSTRUMENTER_VERSION}/${toHex(hash)}`);
       throw new TxFailure('APP_INVALID_MODULE');
     }
     if ((await ctx.state.get(codeKey(hash))) === undefined) ctx.state.set(codeKey(hash), b.code);
@@ -237,9 +251,7 @@ registerRlpTxKind<CreateBody>(40_000n, {
   async execute(ctx: TxContext, tx: Tx, b: CreateBody): Promise<TxEvent[]> {
     const code = await ctx.state.get(codeKey(b.codeHash));
     if (code === undefined) throw new TxFailure('APP_CODE_NOT_FOUND');
-    const { hostedOnly } = checkImports(decodeModule(code));
-    if (hostedOnly.length > 0 && !b.hosted)
-      throw new TxFailure(`APP_HOSTED_ONLY_IMPORT:env.${hostedOnly[0]}`);
+    refuseHostedOnly(code, b.hosted);
     const id = appId(tx.sender, tx.nonce);
     ctx.state.set(
       instanceKey(id),
@@ -258,21 +270,24 @@ registerRlpTxKind<CreateBody>(40_000n, {
   },
 });
 
+/** An app call's fields (a tx's payload, and a hosted call's request frame: node/app-host.ts). */
+export function decodeCallFields(f: RlpItem[]): CallBody {
+  expectFields(f, 5, 'app-call');
+  const args = asList(f[2], 'args');
+  if (args.length > MAX_ARGS) throw new CodecError('INVALID_FIELD', 'args', `at most ${MAX_ARGS}`);
+  return {
+    app: asBytes(f[0], 'app', 32),
+    method: asString(f[1], 'method', 64),
+    args: args.map((a, i) => asBigint(a, `args[${i}]`, (1n << 64n) - 1n)),
+    gas: asBigint(f[3], 'gas', MAX_CALL_GAS),
+    input: asBoundedBytes(f[4], 'input', MAX_INPUT_BYTES),
+  };
+}
+
 registerRlpTxKind<CallBody>((b: CallBody) => CALL_BASE_GAS + b.gas + BigInt(b.input.length) * 10n, {
   kind: AppTxKind.Call,
   name: 'app-call',
-  decode(f) {
-    expectFields(f, 5, 'app-call');
-    const args = asList(f[2], 'args');
-    if (args.length > MAX_ARGS) throw new CodecError('INVALID_FIELD', 'args', `at most ${MAX_ARGS}`);
-    return {
-      app: asBytes(f[0], 'app', 32),
-      method: asString(f[1], 'method', 64),
-      args: args.map((a, i) => asBigint(a, `args[${i}]`, (1n << 64n) - 1n)),
-      gas: asBigint(f[3], 'gas', MAX_CALL_GAS),
-      input: asBoundedBytes(f[4], 'input', MAX_INPUT_BYTES),
-    };
-  },
+  decode: decodeCallFields,
   raw: (b) => [b.app, b.method, b.args, b.gas, b.input],
   toJSON: (b) => ({
     app: toHex(b.app),
@@ -298,9 +313,10 @@ registerRlpTxKind<CallBody>((b: CallBody) => CALL_BASE_GAS + b.gas + BigInt(b.in
       read: (key) => ctx.state.get(key),
     });
     if (r.halt !== 'ok') throw new TxFailure(haltCode(r));
-    const bytes = encodeAppState(r.state);
-    if (bytes.length > MAX_APP_STATE_BYTES) throw new TxFailure('APP_STATE_TOO_LARGE');
-    ctx.state.set(stateKey(b.app), r.state.size === 0 ? null : bytes);
+    if (r.encoded !== undefined) {
+      if (r.encoded.length > MAX_APP_STATE_BYTES) throw new TxFailure('APP_STATE_TOO_LARGE');
+      ctx.state.set(stateKey(b.app), r.state.size === 0 ? null : r.encoded);
+    }
     for (const t of r.effects.transfers) {
       const from = await getAccount(ctx.state, self);
       // The host checked the balance; the overlay is the same state, so this holds.
@@ -308,6 +324,7 @@ registerRlpTxKind<CallBody>((b: CallBody) => CALL_BASE_GAS + b.gas + BigInt(b.in
       putAccount(ctx.state, self, { ...from, balance: from.balance - t.amount });
       const dest = new Address(t.to);
       const to = await getAccount(ctx.state, dest);
+      if (to.balance + t.amount > U256_MAX) throw new TxFailure('AMOUNT_OVERFLOW');
       putAccount(ctx.state, dest, { ...to, balance: to.balance + t.amount });
     }
     return [
@@ -359,6 +376,7 @@ export async function prepareCall(
   method: string;
   args: (number | bigint)[];
   state: Map<string, Uint8Array>;
+  stateBytes: number;
   instance: Instance;
 }> {
   const { app, instance } = await loadApp(state, id, o);
@@ -366,7 +384,8 @@ export async function prepareCall(
   if (params === undefined) throw new TxFailure('APP_UNKNOWN_METHOD');
   const args = argsFor(params, words);
   if (args === null) throw new TxFailure('APP_BAD_ARGS');
-  return { app, method, args, state: decodeAppState(await state.get(stateKey(id))), instance };
+  const bytes = await state.get(stateKey(id));
+  return { app, method, args, state: decodeAppState(bytes), stateBytes: bytes?.length ?? 0, instance };
 }
 
 /** An instance and its compiled code (hosted-only instances only when `o.hosted`). */
@@ -396,7 +415,9 @@ registerRlpTxKind<MigrateBody>(40_000n, {
   async execute(ctx: TxContext, tx: Tx, b: MigrateBody): Promise<TxEvent[]> {
     const inst = await instanceOf(ctx, b.app);
     if (!inst.owner.equals(tx.sender)) throw new TxFailure('APP_NOT_OWNER');
-    if ((await ctx.state.get(codeKey(b.codeHash))) === undefined) throw new TxFailure('APP_CODE_NOT_FOUND');
+    const code = await ctx.state.get(codeKey(b.codeHash));
+    if (code === undefined) throw new TxFailure('APP_CODE_NOT_FOUND');
+    refuseHostedOnly(code, inst.hosted);
     ctx.state.set(instanceKey(b.app), encodeInstance({ ...inst, codeHash: b.codeHash }));
     return [
       {

@@ -338,8 +338,13 @@ export class Ledger {
         bytes += tx.size + 8;
       } catch (error) {
         overlay.rollback();
-        if (!(error instanceof TxError)) throw error;
-        dropped.push({ tx, error });
+        if (error instanceof TxError) dropped.push({ tx, error });
+        else {
+          // Receipts carry every deterministic failure: an exception here is a bug or this node's
+          // trouble. The proposer leaves the tx out rather than fail the block (and the chain with it).
+          this.#logger?.error({ err: error, tx: toHex(tx.hash()) }, 'a tx threw while building a block');
+          dropped.push({ tx, error: new TxError('TX_EXECUTION_ERROR', `executing the tx threw: ${String(error)}`) });
+        }
       }
     }
     await this.#payFees(overlay, args.proposer, fees);

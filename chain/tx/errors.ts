@@ -16,11 +16,18 @@ export type TxErrorCode =
   | 'TX_ALREADY_KNOWN'
   | 'TX_REPLACEMENT_UNDERPRICED'
   | 'MEMPOOL_FULL'
+  /** Executing it threw an unexpected error (a bug, or a resource of this node): never in a block. */
+  | 'TX_EXECUTION_ERROR'
   /** The sender already has its share of the pool (count or bytes) pending. */
   | 'MEMPOOL_SENDER_FULL';
 
 /** Refusals that are normal races or load, not the relaying peer's fault. */
-const IGNORED = new Set<TxErrorCode>(['MEMPOOL_FULL', 'MEMPOOL_SENDER_FULL', 'TX_ALREADY_KNOWN']);
+const IGNORED = new Set<TxErrorCode>([
+  'MEMPOOL_FULL',
+  'MEMPOOL_SENDER_FULL',
+  'TX_ALREADY_KNOWN',
+  'TX_EXECUTION_ERROR',
+]);
 
 export class TxError extends VosError<{ code: TxErrorCode } & Record<string, unknown>> {
   constructor(

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { kindGas } from '../../chain/ledger/gas.js';
+import { GAS, kindGas } from '../../chain/ledger/gas.js';
 import type { TxPayload } from '../../chain/tx/kinds.js';
 import { MAX_TX_BYTES } from '../../chain/tx/tx.js';
 import { homePaths } from '../../node/config.js';
@@ -48,10 +48,41 @@ const DEFAULT_CALL_GAS = 10_000_000n;
 /** A tx is at most MAX_TX_BYTES; the rest of a deploy tx (nonce, gas, signature, key) fits in 512. */
 const MAX_DEPLOY_BYTES = MAX_TX_BYTES - 512;
 
-/** A tx's gas limit: its kind's gas plus the intrinsic gas of a payload of `bytes` (and slack). */
+/** A tx's gas limit: its kind's gas plus the intrinsic gas of a payload of `bytes` (+512: the rest). */
 function gasFor(payload: TxPayload, bytes: number): bigint {
   const p = payload as { id: number; body: unknown };
-  return kindGas(p.id, p.body) + 20_000n + 16n * BigInt(bytes + 512);
+  return kindGas(p.id, p.body) + GAS.txBase + GAS.perTxByte * BigInt(bytes + 512);
+}
+
+const tooLarge = (what: string, size: string) =>
+  new CliError(
+    `${what} is ${size} bytes: one deploy tx carries at most ${MAX_DEPLOY_BYTES} bytes of code`,
+    1,
+    'TOO_LARGE',
+  );
+
+/** A response's body, refused (and no longer read) once it is over MAX_DEPLOY_BYTES. */
+export async function readCode(res: Response, what: string): Promise<Uint8Array> {
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (declared > MAX_DEPLOY_BYTES) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge(what, String(declared));
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body?.getReader();
+  if (reader === undefined) return new Uint8Array(0);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_DEPLOY_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(what, `over ${MAX_DEPLOY_BYTES}`);
+    }
+    chunks.push(value);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 function hexId(s: string, what: string): Uint8Array {
@@ -398,7 +429,7 @@ export function registerApp(program: Command): void {
     const res = await fetch(new URL(`/content/${encodeURIComponent(rec.cid)}`, await resolveRpcUrl(o)));
     if (!res.ok)
       throw new CliError(`fetching ${rec.cid}: HTTP ${res.status} ${await res.text()}`, 1, 'FETCH_FAILED');
-    const code = new Uint8Array(await res.arrayBuffer());
+    const code = await readCode(res, rec.cid);
     const { codeHash } = await deployCode(o, code);
     const made = await instantiate(o, codeHash, false);
     if (o.store !== undefined) {

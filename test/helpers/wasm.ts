@@ -184,3 +184,63 @@ export function memoryBombModule(): Uint8Array {
     exports: [{ name: 'bomb', kind: 0, index: 0 }],
   });
 }
+
+/**
+ * Host-call probes, "abc" at address 0 and one memory of 2 pages:
+ *   burn(n): a loop of n turns          burnRead(n): the same loop, then name_owner("abc") (a chain read)
+ *   emptyKey(): storage_set of an empty key    grow(): 20 storage_sets of 64 KiB values (past 1 MiB)
+ *   pay(): transfer(0x00.., 1)          same(): changes nothing      touch(): sets one key
+ *   sendRead(): comm_send("abc", "abc"), then name_owner("abc")
+ * Imports storage_set, name_owner, transfer and comm_send (so it is for hosted instances or runCall).
+ */
+export function probeModule(): Uint8Array {
+  const loop = [0x03, 0x40, 0x20, 0, 0x41, 1, 0x6b, 0x22, 0, 0x0d, 0, 0x0b];
+  const nameOwner = [0x41, 0, 0x41, 3, 0x41, ...sleb(64), 0x10, 1, 0x1a];
+  const big = sleb(65536);
+  return wasmModule({
+    types: [
+      { params: [I32, I32, I32, I32], results: [] },
+      { params: [I32, I32, I32], results: [I32] },
+      { params: [I32, I64], results: [I32] },
+      { params: [I32], results: [I32] },
+      { params: [], results: [I32] },
+      { params: [I32, I32, I32, I32], results: [I32] },
+    ],
+    imports: [
+      { module: 'env', name: 'storage_set', type: 0 },
+      { module: 'env', name: 'name_owner', type: 1 },
+      { module: 'env', name: 'transfer', type: 2 },
+      { module: 'env', name: 'comm_send', type: 5 },
+    ],
+    memory: [0x01, 0x00, 0x02],
+    exports: [
+      { name: 'memory', kind: 2, index: 0 },
+      ...['burn', 'burnRead', 'emptyKey', 'grow', 'pay', 'same', 'touch', 'sendRead'].map((n, i) => ({
+        name: n,
+        kind: 0,
+        index: 4 + i,
+      })),
+    ],
+    funcs: [
+      { type: 3, body: [...loop, 0x41, 0] },
+      { type: 3, body: [...loop, ...nameOwner, 0x41, 0] },
+      { type: 4, body: [0x41, 0, 0x41, 0, 0x41, 0, 0x41, 0, 0x10, 0, 0x41, 0] },
+      {
+        type: 4,
+        locals: [[1, I32]],
+        body: [
+          ...[0x03, 0x40],
+          ...[0x41, ...big, 0x20, 0, 0x36, 0x02, 0x00], // mem[65536] = i
+          ...[0x41, ...big, 0x41, 4, 0x41, 0, 0x41, ...big, 0x10, 0], // storage_set(65536, 4, 0, 65536)
+          ...[0x20, 0, 0x41, 1, 0x6a, 0x22, 0, 0x41, 20, 0x49, 0x0d, 0], // while (++i < 20)
+          ...[0x0b, 0x41, 0],
+        ],
+      },
+      { type: 4, body: [0x41, 0, 0x42, 1, 0x10, 2] },
+      { type: 4, body: [0x41, 0] },
+      { type: 4, body: [0x41, ...sleb(100), 0x41, 1, 0x41, ...sleb(101), 0x41, 1, 0x10, 0, 0x41, 0] },
+      { type: 4, body: [0x41, 0, 0x41, 3, 0x41, 0, 0x41, 3, 0x10, 3, 0x1a, ...nameOwner, 0x41, 0] },
+    ],
+    extra: [section(11, [1, 0x00, 0x41, 0x00, 0x0b, 3, ...Buffer.from('abc')])],
+  });
+}

@@ -27,7 +27,7 @@ import { toHex } from '../../util/bytes.js';
 import { queryApp } from '../../vm/query.js';
 import { appAccount, appId, appPayload } from '../../vm/state.js';
 import { BlockRunner, openTestChain, type TestChain } from '../helpers/chain.js';
-import { I32, I64, wasmModule } from '../helpers/wasm.js';
+import { I32, I64, section, sleb, uleb, wasmModule } from '../helpers/wasm.js';
 
 const BUILD = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'apps', 'build');
 const validator = PrivateKey.fromSeed(new Uint8Array(32).fill(51));
@@ -244,5 +244,67 @@ describe('host API and sample apps', () => {
     const app = appId(alice.address, nonces.get(alice.address.toString())!);
     expect(await run.block(call(alice, app, 'anything'))).toEqual(['APP_HOSTED_ONLY']);
     await expect(query(app, 'anything')).rejects.toMatchObject({ code: 'APP_HOSTED_ONLY' });
+    // Names an object has by inheritance are not host calls (a lookup that found them would throw).
+    expect(
+      await run.block(
+        ...['toString', '__proto__', 'constructor', 'hasOwnProperty'].map((n) =>
+          tx(alice, appPayload.deploy(importing(n, [], [])), 3_000_000n),
+        ),
+      ),
+    ).toEqual([
+      'APP_UNKNOWN_IMPORT:env.toString',
+      'APP_UNKNOWN_IMPORT:env.__proto__',
+      'APP_UNKNOWN_IMPORT:env.constructor',
+      'APP_UNKNOWN_IMPORT:env.hasOwnProperty',
+    ]);
+    // An on-chain instance cannot migrate to code that imports an off-chain API.
+    const plain = importing('caller', [I32], []);
+    expect(await run.block(tx(alice, appPayload.deploy(plain), 3_000_000n))).toEqual(['']);
+    expect(
+      await run.block(tx(alice, appPayload.create(createHash('sha256').update(plain).digest()))),
+    ).toEqual(['']);
+    const onChain = appId(alice.address, nonces.get(alice.address.toString())!);
+    expect(await run.block(tx(alice, appPayload.migrate({ app: onChain, codeHash: hostedHash })))).toEqual([
+      'APP_HOSTED_ONLY_IMPORT:env.comm_send',
+    ]);
+  }, 60_000);
+
+  it('segments that do not fit the initial memory or table are refused at deploy; the chain goes on', async () => {
+    const withData = (offset: number, bytes: number, pages: number) =>
+      wasmModule({
+        memory: [1, 0x00, pages],
+        funcs: [],
+        extra: [
+          section(11, [1, 0x00, 0x41, ...sleb(offset), 0x0b, ...uleb(bytes), ...new Array(bytes).fill(7)]),
+        ],
+      });
+    // One table of 2 entries, a segment of 1 function at `offset`: sections 4 and 9 go between the
+    // function (3) and code (10) sections, so the module is put together here.
+    const withElems = (offset: number) =>
+      Uint8Array.from([
+        ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+        ...section(1, [1, 0x60, 0, 1, I32]),
+        ...section(3, [1, 0]),
+        ...section(4, [1, 0x70, 0x00, 2]),
+        ...section(9, [1, 0x00, 0x41, ...sleb(offset), 0x0b, 1, 0]),
+        ...section(10, [1, 4, 0, 0x41, 0, 0x0b]),
+      ]);
+    expect(
+      await run.block(
+        tx(alice, appPayload.deploy(withData(65_530, 10, 1)), 3_000_000n),
+        tx(alice, appPayload.deploy(withData(0, 1, 0)), 3_000_000n),
+        tx(alice, appPayload.deploy(withData(-1, 1, 1)), 3_000_000n),
+        tx(alice, appPayload.deploy(withData(65_526, 10, 1)), 3_000_000n),
+        tx(alice, appPayload.deploy(withElems(2)), 3_000_000n),
+        tx(alice, appPayload.deploy(withElems(1)), 3_000_000n),
+      ),
+    ).toEqual([
+      'APP_WASM_LIMIT:segment-bounds',
+      'APP_WASM_LIMIT:segment-bounds',
+      'APP_WASM_LIMIT:segment-bounds',
+      '',
+      'APP_WASM_LIMIT:segment-bounds',
+      '',
+    ]);
   }, 60_000);
 });

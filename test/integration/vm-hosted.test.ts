@@ -3,13 +3,14 @@
  * `npm test` builds first): a call runs with the same gas as on chain and returns its new state; the
  * off-chain host calls reach the node's side through the Atomics bridge; an endless loop with a budget
  * too big to run out is cut by the wall clock (`timeout`, whole budget charged) and the next call gets
- * a fresh worker; a call reading more than MAX_CHAIN_READS keys traps.
+ * a fresh worker; a call reading more than MAX_CHAIN_READS keys traps. Reads block on the bridge too,
+ * so an off-chain op before a read is done once; a read that fails traps; transfer halts off chain.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { MAX_CHAIN_READS } from '../../vm/call.js';
 import { HostedRunner } from '../../vm/hosted/runner.js';
 import { compileApp } from '../../vm/runtime.js';
-import { haltsModule, I32, section, uleb, wasmModule } from '../helpers/wasm.js';
+import { haltsModule, I32, probeModule, section, uleb, wasmModule } from '../helpers/wasm.js';
 
 const env = {
   caller: new Uint8Array(20).fill(1),
@@ -130,5 +131,42 @@ describe('hosted runner', () => {
     expect(out.halt).toBe('trap');
     expect(out.message).toContain(`more than ${MAX_CHAIN_READS} chain reads`);
     expect(reads).toBe(MAX_CHAIN_READS);
+  }, 30_000);
+
+  it('reads block on the bridge: a hosted op before a read happens once; a failed read traps; no transfers', async () => {
+    const app = await compileApp(probeModule());
+    const seen: string[] = [];
+    let reads = 0;
+    const r = runner({
+      read: async () => {
+        reads++;
+        return undefined;
+      },
+      hosted: async (op) => {
+        seen.push(op);
+        return new Uint8Array([1]);
+      },
+    });
+    const out = await r.call({ app, state: new Map(), method: 'sendRead', args: [], gas: 10_000_000n, env });
+    expect(out.halt).toBe('ok');
+    expect(seen).toEqual(['comm_send']);
+    expect(reads).toBe(1);
+    const failing = runner({
+      read: async () => {
+        throw new Error('the store is closed');
+      },
+    });
+    const failed = await failing.call({
+      app,
+      state: new Map(),
+      method: 'burnRead',
+      args: [10],
+      gas: 10_000_000n,
+      env,
+    });
+    expect(failed).toMatchObject({ halt: 'trap', message: 'the store is closed' });
+    const paid = await r.call({ app, state: new Map(), method: 'pay', args: [], gas: 10_000_000n, env });
+    expect(paid.halt).toBe('trap');
+    expect(paid.message).toContain('env.transfer exists only on chain');
   }, 30_000);
 });

@@ -57,6 +57,11 @@ export class HostedRunner {
     return { worker: this.#worker, buffers: this.#bridge.buffers };
   }
 
+  /** The most one call may take, the node's work for its host calls included. */
+  get maxCallMs(): number {
+    return 10 * this.timeoutMs + OP_TIMEOUT_MS;
+  }
+
   #kill(): void {
     void this.#worker?.terminate();
     this.#worker = undefined;
@@ -78,6 +83,7 @@ export class HostedRunner {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        clearTimeout(overall);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
@@ -111,6 +117,11 @@ export class HostedRunner {
         left -= performance.now() - since;
         timer = setTimeout(() => expire(`a host call took over ${OP_TIMEOUT_MS} ms`), OP_TIMEOUT_MS);
       };
+      // The node's own time for the app's host calls is bounded too: the whole call at most this.
+      const overall = setTimeout(
+        () => expire(`the call took over ${this.maxCallMs} ms with its host calls`),
+        this.maxCallMs,
+      );
       const onError = (err: Error) => {
         this.#kill();
         finish(failed('trap', `the app's worker failed: ${err.message}`));
@@ -131,27 +142,15 @@ export class HostedRunner {
           resume();
         } else if (m.type === 'done') finish(m.result);
         else if (m.type === 'error') finish(failed('trap', m.message));
-        else if (m.type === 'read') {
+        else {
           pause();
-          this.services.read(m.key).then(
-            (value) => {
-              clearTimeout(timer);
-              resume();
-              worker.postMessage({ type: 'read', value: value ?? null });
-            },
-            () => {
-              clearTimeout(timer);
-              resume();
-              worker.postMessage({ type: 'read', value: null });
-            },
-          );
-        } else {
-          pause();
-          this.services.hosted(m.op, m.args).then(
+          // A failed read or op halts the app (trap), never reads as "absent".
+          const work = m.type === 'read' ? this.services.read(m.key) : this.services.hosted(m.op, m.args);
+          work.then(
             (v) => {
               clearTimeout(timer);
               resume();
-              answer(buffers, v);
+              answer(buffers, v ?? null);
             },
             (err: Error) => {
               clearTimeout(timer);

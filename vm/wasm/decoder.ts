@@ -284,7 +284,70 @@ export function decodeModule(bytes: Uint8Array): WasmModule {
   }
   if (m.functions.length !== m.codes.length)
     r.fail(`${m.functions.length} functions declared, ${m.codes.length} bodies`);
+  segmentsFit(bytes, m);
   return m;
+}
+
+/** A segment's offset: an i32.const (as u32), the only form a module without imported globals has. */
+function segmentOffset(bytes: Uint8Array, e: { start: number; end: number }): number {
+  const r = new Reader(bytes, e.start, e.end);
+  if (r.u8() !== 0x41) forbidden('segment-offset', e.start, 'a segment offset that is not i32.const');
+  return Number(BigInt.asUintN(32, r.sleb(32)));
+}
+
+/**
+ * Active data and element segments must fit the memory and table they start with: instantiating a
+ * module whose segment does not fit fails, so it is refused here, at deploy, with a rule to name.
+ */
+function segmentsFit(bytes: Uint8Array, m: WasmModule): void {
+  const memBytes = (m.memory?.min ?? 0) * 65536;
+  for (const d of m.data) {
+    const at = segmentOffset(bytes, d.offset);
+    if (m.memory === null || at + (d.end - d.start) > memBytes)
+      limit(
+        'segment-bounds',
+        d.offset.start,
+        `a data segment at ${at} past the initial memory (${memBytes} bytes)`,
+      );
+  }
+  const funcs = m.imports.length + m.functions.length;
+  for (const e of m.elements) {
+    const at = segmentOffset(bytes, e.offset);
+    if (m.table === null || at + e.funcs.length > m.table.min)
+      limit(
+        'segment-bounds',
+        e.offset.start,
+        `an element segment at ${at} past the initial table (${m.table?.min ?? 0})`,
+      );
+    const bad = e.funcs.find((f) => f >= funcs);
+    if (bad !== undefined)
+      throw new WasmError(
+        'WASM_MALFORMED',
+        'malformed',
+        e.offset.start,
+        `function index ${bad} in an element segment`,
+      );
+  }
+}
+
+/**
+ * Only the type and import sections of a module deployed before (decodeModule checked it whole):
+ * what instantiating and migrating need to know, without decoding the code.
+ * PERF: skips every other section by its size.
+ */
+export function decodeImports(bytes: Uint8Array): Pick<WasmModule, 'types' | 'imports'> {
+  const m = { types: [], imports: [] } as unknown as WasmModule;
+  const r = new Reader(bytes, 8);
+  while (!r.done) {
+    const id = r.u8();
+    const size = r.u32();
+    const end = r.pos + size;
+    if (end > bytes.length) r.fail('a section past the end');
+    if (id === 1 || id === 2) section(new Reader(bytes, r.pos, end), id, m);
+    if (id > 2) break;
+    r.pos = end;
+  }
+  return { types: m.types, imports: m.imports };
 }
 
 function section(r: Reader, id: number, m: WasmModule): void {
