@@ -343,7 +343,10 @@ export class Ledger {
           // Receipts carry every deterministic failure: an exception here is a bug or this node's
           // trouble. The proposer leaves the tx out rather than fail the block (and the chain with it).
           this.#logger?.error({ err: error, tx: toHex(tx.hash()) }, 'a tx threw while building a block');
-          dropped.push({ tx, error: new TxError('TX_EXECUTION_ERROR', `executing the tx threw: ${String(error)}`) });
+          dropped.push({
+            tx,
+            error: new TxError('TX_EXECUTION_ERROR', `executing the tx threw: ${String(error)}`),
+          });
         }
       }
     }
