@@ -46,7 +46,7 @@ import { BoostTable } from '../services/control/boost.js';
 import { CTRL_EPOCH_KEY, CTRL_NODE_PREFIX, epochOf } from '../services/control/layout.js';
 import { ServedReceipts } from '../services/control/receipts.js';
 import { sameOwner } from '../services/control/state.js';
-import { DnsGateway } from '../services/naming/dns/gateway.js';
+import { DNS_QUERY_TYPES, DnsGateway } from '../services/naming/dns/gateway.js';
 import { type DnsServer, DnsWorkerPool } from '../services/naming/dns/workers.js';
 import { loadAllNames, nameChangesOf } from '../services/naming/feed.js';
 import { NAME_REC_PREFIX } from '../services/naming/layout.js';
@@ -279,7 +279,7 @@ export class VosNode {
         : new DnsGateway(dnsOpts);
     this.dns.load(await loadAllNames(this.ledger.store), this.ledger.head.height);
     const dns = this.dns;
-    this.metrics.probe.dns = { stats: () => dns.stats, names: () => dns.size };
+    this.metrics.probe.dns = { stats: () => dns.stats, names: () => dns.size, queryTypes: DNS_QUERY_TYPES };
     this.app.onStateCommitted(({ block, execution }) => {
       dns.apply(nameChangesOf(execution.indexed), block.height);
       this.boosts.apply(execution.indexed);
@@ -397,8 +397,14 @@ export class VosNode {
       quotaOf: async (owner) => (await quotasOf(this.#control, owner)).storage,
       served: (peer, bytes) => receipts.received(peer, bytes),
       receipt: (peer, epoch, bytes, sig) => receipts.accept(peer, epoch, bytes, sig),
+      audited: (role, result) => this.metrics.storageAudits.inc({ role, result }),
       logger: log.child({ module: 'storage' }),
     });
+    const shards = this.shards;
+    const local = this.storage;
+    this.metrics.probe.storage = {
+      bytes: () => ({ local: local.usedBytes, held: shards?.usedBytes ?? 0 }),
+    };
     await this.storageNet.load(this.ledger.store.indexed(PROV_PREFIX), this.ledger.head.height);
     const storageNet = this.storageNet;
     const m = this.metrics;

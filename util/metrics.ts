@@ -7,8 +7,21 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 /** What the DNS gateway counts (services/naming/dns DnsStats), read at scrape time. */
 export interface DnsProbe {
-  stats(): { responses: { udp: number[]; tcp: number[] }; truncated: number; dropped: number };
+  stats(): {
+    responses: { udp: number[]; tcp: number[] };
+    /** Answered queries by [typeSlot * 16 + rcode], slots named by `queryTypes`. */
+    queries: number[];
+    truncated: number;
+    dropped: number;
+  };
+  queryTypes: readonly string[];
   names(): number;
+}
+
+/** What the storage gauges read at scrape time (services/storage). */
+export interface StorageProbe {
+  /** Bytes this node keeps: its own local objects, and shards it holds for others. */
+  bytes(): { local: number; held: number };
 }
 
 const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
@@ -37,7 +50,11 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
       register.removeSingleMetric(`${DEFAULT_PREFIX}nodejs_eventloop_lag_${stat}_seconds`);
     eventLoopDelayStats(register);
   }
-  const probe: { p2p: P2pProbe | null; dns: DnsProbe | null } = { p2p: null, dns: null };
+  const probe: { p2p: P2pProbe | null; dns: DnsProbe | null; storage: StorageProbe | null } = {
+    p2p: null,
+    dns: null,
+    storage: null,
+  };
   return {
     register,
     probe,
@@ -187,6 +204,42 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
             if (n > 0) this.inc({ transport, rcode: DNS_RCODES[code] ?? String(code) }, n);
           });
       },
+    }),
+    dnsQueries: new Counter({
+      name: 'vos_dns_queries_total',
+      help: 'DNS queries answered by the gateway, by qtype and rcode',
+      labelNames: ['type', 'rcode'] as const,
+      registers: [register],
+      collect() {
+        const dns = probe.dns;
+        if (dns === null) return;
+        this.reset();
+        dns.stats().queries.forEach((n, i) => {
+          if (n > 0)
+            this.inc(
+              { type: dns.queryTypes[i >> 4] ?? 'OTHER', rcode: DNS_RCODES[i & 15] ?? String(i & 15) },
+              n,
+            );
+        });
+      },
+    }),
+    storageBytes: new Gauge({
+      name: 'vos_storage_bytes',
+      help: 'Bytes this node stores: local objects, and shards held for other nodes',
+      labelNames: ['kind'] as const,
+      registers: [register],
+      collect() {
+        const b = probe.storage?.bytes();
+        if (b === undefined) return;
+        this.set({ kind: 'local' }, b.local);
+        this.set({ kind: 'held' }, b.held);
+      },
+    }),
+    storageAudits: new Counter({
+      name: 'vos_storage_audits_total',
+      help: 'Storage audits (proofs of storage) by role and result',
+      labelNames: ['role', 'result'] as const,
+      registers: [register],
     }),
     dnsTruncated: new Counter({
       name: 'vos_dns_truncated_total',

@@ -88,6 +88,8 @@ export interface StorageNetOptions {
   receipt?(peer: PeerId, epoch: number, bytes: number, signature: Uint8Array): Promise<string | null>;
   /** An owner's storage quota in the committed state (the control module's); the base quota without. */
   quotaOf?: (owner: Address) => Promise<number>;
+  /** Audit outcomes for metrics: this node as holder (proved, unprovable) or watcher (fault filed). */
+  audited?(role: 'holder' | 'watcher', result: 'proved' | 'unprovable' | 'fault'): void;
   logger: Logger;
 }
 
@@ -283,13 +285,16 @@ export class StorageNet {
           { shard: cidText, err: String((err as Error).message) },
           'cannot prove a held shard',
         );
+        this.#o.audited?.('holder', 'unprovable');
         continue;
       }
       // A proof that would fail on chain would fail the whole tx with it: check it here first.
       if (!verifySegment(s.root, entry.p.shardSize, at, proof.segment, proof.path)) {
         this.#o.logger.warn({ shard: cidText }, 'a held shard does not match its root: not proven');
+        this.#o.audited?.('holder', 'unprovable');
         continue;
       }
+      this.#o.audited?.('holder', 'proved');
       batch.push({ id: entry.id, index, segment: proof.segment, path: proof.path });
       bytes += proof.segment.length + 32 * proof.path.length + 48;
       if (batch.length >= MAX_PROOFS_PER_TX || bytes >= PROOF_TX_BYTES) await flush();
@@ -315,6 +320,7 @@ export class StorageNet {
           { id: toHex(id), index: i, provider: s.provider.toString(), epoch: e },
           'recording a missed audit',
         );
+        this.#o.audited?.('watcher', 'fault');
         void this.#o.send(storagePayload.fault({ id, index: i, epoch: e })).catch(() => undefined);
       });
     }

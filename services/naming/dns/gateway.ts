@@ -53,10 +53,20 @@ export interface DnsGatewayOptions {
 export interface DnsStats {
   /** Responses by transport and rcode. */
   responses: { udp: number[]; tcp: number[] };
+  /** Answered queries by qtype and rcode: [typeSlot * 16 + rcode] (DNS_QUERY_TYPES names the slots). */
+  queries: number[];
   truncated: number;
   dropped: number;
   errors: number;
 }
+
+/** The qtypes counted by name; any other is counted as OTHER (the last slot). */
+export const DNS_QUERY_TYPES = [...Object.keys(QTYPE).filter((t) => t !== 'OPT'), 'OTHER'];
+const TYPE_SLOT = new Map<number, number>(
+  DNS_QUERY_TYPES.slice(0, -1).map((t, i) => [QTYPE[t as keyof typeof QTYPE], i]),
+);
+const OTHER_SLOT = DNS_QUERY_TYPES.length - 1;
+export const newQueryCounts = (): number[] => new Array(DNS_QUERY_TYPES.length * 16).fill(0);
 
 const MAX_UDP_LIMIT = 65_535;
 const TCP_MAX_BUFFERED = 256 * 1024;
@@ -64,6 +74,7 @@ const TCP_MAX_BUFFERED = 256 * 1024;
 export class DnsGateway implements NameSink {
   readonly stats: DnsStats = {
     responses: { udp: new Array(32).fill(0), tcp: new Array(32).fill(0) },
+    queries: newQueryCounts(),
     truncated: 0,
     dropped: 0,
     errors: 0,
@@ -173,6 +184,7 @@ export class DnsGateway implements NameSink {
     }
     const s = this.sections(q);
     this.stats.responses[transport][s.rcode]++;
+    this.stats.queries[(TYPE_SLOT.get(q.qtype) ?? OTHER_SLOT) * 16 + (s.rcode & 15)]++;
     const limit =
       transport === 'tcp'
         ? MAX_UDP_LIMIT

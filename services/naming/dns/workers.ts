@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../../util/logger.js';
 import type { NameSink } from '../feed.js';
 import { encodeEntry, type NameEntry } from '../records.js';
-import type { DnsGateway, DnsGatewayOptions, DnsStats } from './gateway.js';
+import { type DnsGateway, type DnsGatewayOptions, type DnsStats, newQueryCounts } from './gateway.js';
 
 /** What the node uses of a gateway: one in its process (DnsGateway) or a pool of processes. */
 export type DnsServer = NameSink & Pick<DnsGateway, 'listen' | 'close' | 'port' | 'size' | 'stats'>;
@@ -50,6 +50,7 @@ export interface DnsWorkerPoolOptions extends Omit<DnsGatewayOptions, 'logger'> 
 function addStats(into: DnsStats, s: DnsStats): void {
   for (const t of ['udp', 'tcp'] as const)
     for (let i = 0; i < s.responses[t].length; i++) into.responses[t][i] += s.responses[t][i];
+  for (let i = 0; i < s.queries.length; i++) into.queries[i] += s.queries[i];
   into.truncated += s.truncated;
   into.dropped += s.dropped;
   into.errors += s.errors;
@@ -57,6 +58,7 @@ function addStats(into: DnsStats, s: DnsStats): void {
 
 const EMPTY_STATS = (): DnsStats => ({
   responses: { udp: new Array(32).fill(0), tcp: new Array(32).fill(0) },
+  queries: newQueryCounts(),
   truncated: 0,
   dropped: 0,
   errors: 0,

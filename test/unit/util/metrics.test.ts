@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import * as dnsPacket from 'dns-packet';
+import { DNS_QUERY_TYPES, DnsGateway } from '../../../services/naming/dns/gateway.js';
 import { createMetrics } from '../../../util/metrics.js';
 
 describe('metrics', () => {
@@ -14,5 +16,26 @@ describe('metrics', () => {
     const lag = samples.filter((l) => l.startsWith('vos_nodejs_eventloop_lag_'));
     expect(lag.length).toBe(8);
     for (const l of lag) expect([l, Number(l.split(' ').pop()) < 3600]).toEqual([l, true]);
+  });
+
+  it('DNS queries by qtype and rcode from the gateway; storage bytes by kind; audits by role and result', async () => {
+    const m = createMetrics(undefined, { defaultMetrics: false });
+    const gw = new DnsGateway({ host: '127.0.0.1', port: 0, gracePeriod: 10 });
+    const ask = (type: 'A' | 'AAAA' | 'TXT' | 'MX', name: string) =>
+      gw.answer(dnsPacket.encode({ type: 'query', id: 1, questions: [{ type, name }] }), 'udp');
+    ask('A', 'nobody.vos');
+    ask('A', 'nobody.vos');
+    ask('AAAA', 'vos');
+    ask('MX', 'vos');
+    m.probe.dns = { stats: () => gw.stats, names: () => gw.size, queryTypes: DNS_QUERY_TYPES };
+    m.probe.storage = { bytes: () => ({ local: 1234, held: 56 }) };
+    m.storageAudits.inc({ role: 'holder', result: 'proved' });
+    const text = await m.register.metrics();
+    expect(text).toContain('vos_dns_queries_total{type="A",rcode="NXDOMAIN"} 2');
+    expect(text).toContain('vos_dns_queries_total{type="AAAA",rcode="NOERROR"} 1');
+    expect(text).toContain('vos_dns_queries_total{type="OTHER",rcode="NOERROR"} 1');
+    expect(text).toContain('vos_storage_bytes{kind="local"} 1234');
+    expect(text).toContain('vos_storage_bytes{kind="held"} 56');
+    expect(text).toContain('vos_storage_audits_total{role="holder",result="proved"} 1');
   });
 });
