@@ -12,6 +12,7 @@ import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerStore } from './commands/store.js';
 import { registerStake, registerTx } from './commands/tx.js';
+import { applyExamples } from './examples.js';
 import { CliError, reportError } from './output.js';
 
 export function buildProgram(): Command {
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerMsg(program);
   registerApp(program);
   registerStatus(program);
+  applyExamples(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
