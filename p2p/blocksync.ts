@@ -299,6 +299,12 @@ export class BlockSync {
     return this.#syncing;
   }
 
+  /** The height the sync in progress goes to (0 when not syncing): progress lines. */
+  get target(): number {
+    return this.#syncing ? this.#target : 0;
+  }
+  #target = 0;
+
   constructor(o: BlockSyncOptions) {
     this.#o = o;
     this.protocol = `/vos/${o.chainId}/blocksync/1`;
@@ -359,6 +365,7 @@ export class BlockSync {
       const plan = planSync(claims, ours);
       if (plan === null) return;
       this.#syncing = true;
+      this.#target = plan.target;
       try {
         for (const { peer, height } of plan.peers) {
           if (this.#stopped) return;

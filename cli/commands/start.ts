@@ -72,16 +72,42 @@ export async function runNode(o: StartOptions): Promise<void> {
       process.stderr.write(
         `node ${started.address} started (chain ${started.chainId}, height ${started.height}): RPC ${started.rpc}, P2P ${tcp}\n`,
       );
+    const bar = o.json ? undefined : syncProgress(node);
     await new Promise<void>((resolve) => {
       stop = resolve;
       if (stopping) resolve();
     });
+    if (bar !== undefined) clearInterval(bar);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await node.close();
   }
   if (o.json) emit(o, { event: 'stopped', height: node.ledger.head.height }, '');
+}
+
+/** On a terminal, a progress line while the node syncs blocks from peers ahead of it. */
+function syncProgress(node: VosNode): NodeJS.Timeout | undefined {
+  if (process.stderr.isTTY !== true) return undefined;
+  let shown = false;
+  const t = setInterval(() => {
+    const target = node.sync?.target ?? 0;
+    const height = node.ledger.head.height;
+    if (target > 0 && height < target) {
+      const pct = Math.floor((100 * height) / target);
+      const width = 30;
+      const done = Math.round((width * height) / target);
+      process.stderr.write(
+        `\rsyncing [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${height}/${target} ${pct}%`,
+      );
+      shown = true;
+    } else if (shown) {
+      process.stderr.write(`\rsynced to height ${height}${' '.repeat(40)}\n`);
+      shown = false;
+    }
+  }, 500);
+  t.unref();
+  return t;
 }
 
 export function registerStart(program: Command): void {
