@@ -244,3 +244,13 @@ export function probeModule(): Uint8Array {
     extra: [section(11, [1, 0x00, 0x41, 0x00, 0x0b, 3, ...Buffer.from('abc')])],
   });
 }
+
+/** A call's environment for tests that run calls without a chain (fixed caller, app, height, time). */
+export const testCallEnv = {
+  caller: new Uint8Array(20).fill(1),
+  self: new Uint8Array(32).fill(2),
+  account: new Uint8Array(20).fill(3),
+  height: 7,
+  time: 1_700_000_000_000,
+  input: new Uint8Array(0),
+};

@@ -9,16 +9,7 @@ import '../../node/app-lookups.js';
 import { MAX_APP_STATE_BYTES, STATE_GAS_PER_BYTE } from '../../vm/app-state.js';
 import { type CallRequest, runCall } from '../../vm/call.js';
 import { type CompiledApp, compileApp } from '../../vm/runtime.js';
-import { probeModule } from '../helpers/wasm.js';
-
-const env = {
-  caller: new Uint8Array(20).fill(1),
-  self: new Uint8Array(32).fill(2),
-  account: new Uint8Array(20).fill(3),
-  height: 7,
-  time: 1_700_000_000_000,
-  input: new Uint8Array(0),
-};
+import { testCallEnv as env, probeModule } from '../helpers/wasm.js';
 
 let app: CompiledApp;
 let reads = 0;

@@ -10,16 +10,15 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { MAX_CHAIN_READS } from '../../vm/call.js';
 import { HostedRunner } from '../../vm/hosted/runner.js';
 import { compileApp } from '../../vm/runtime.js';
-import { haltsModule, I32, probeModule, section, uleb, wasmModule } from '../helpers/wasm.js';
-
-const env = {
-  caller: new Uint8Array(20).fill(1),
-  self: new Uint8Array(32).fill(2),
-  account: new Uint8Array(20).fill(3),
-  height: 7,
-  time: 1_700_000_000_000,
-  input: new Uint8Array(0),
-};
+import {
+  testCallEnv as env,
+  haltsModule,
+  I32,
+  probeModule,
+  section,
+  uleb,
+  wasmModule,
+} from '../helpers/wasm.js';
 
 /** A data section: `bytes` at address 0 of memory 0. */
 const dataSegment = (bytes: number[]) =>
