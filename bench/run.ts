@@ -31,6 +31,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   comm: () => import('./comm.bench.js') as Promise<BenchModule>,
   control: () => import('./control.bench.js') as Promise<BenchModule>,
   vm: () => import('./vm.bench.js') as Promise<BenchModule>,
+  rpc: () => import('./rpc.bench.js') as Promise<BenchModule>,
 };
 
 export const RESULTS_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'results');

@@ -1,6 +1,6 @@
 /** Address = bech32m("vos", first 20 bytes of sha256(publicKey)). */
 import { bech32, bech32m } from '@scure/base';
-import { asBuffer, equalBytes, toHex } from '../util/bytes.js';
+import { bytesKey, equalBytes, toHex } from '../util/bytes.js';
 import { VosError } from '../util/errors.js';
 import { sha256 } from './hash.js';
 
@@ -117,12 +117,12 @@ function remember(map: Map<string, Address>, key: string, address: Address): Add
 
 /** The address of 20 bytes, one shared instance per recent address (tx recipients; see above). */
 export function internAddress(bytes: Uint8Array): Address {
-  const key = asBuffer(bytes).toString('latin1');
+  const key = bytesKey(bytes);
   return BY_BYTES.get(key) ?? remember(BY_BYTES, key, new Address(bytes));
 }
 
 export function addressFromPublicKey(publicKey: Uint8Array): Address {
-  const key = asBuffer(publicKey).toString('latin1');
+  const key = bytesKey(publicKey);
   return (
     BY_PUBLIC_KEY.get(key) ??
     remember(BY_PUBLIC_KEY, key, new Address(sha256(publicKey).subarray(0, ADDRESS_LENGTH)))

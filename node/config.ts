@@ -27,6 +27,17 @@ export interface NodeConfig {
     /** Max requests being handled at once per WebSocket connection. */
     wsMaxInflight: number;
     /**
+     * Requests per second per client IP, loopback included (a batch counts its calls; HTTP and
+     * WebSocket share it); over it calls get -32005 RATE_LIMITED. 0 = no limit. Also VOS_RPC_RATE_PER_IP.
+     */
+    ratePerIp: number;
+    /** Requests a client IP may send at once after a quiet spell (the token bucket's size). */
+    rateBurst: number;
+    /** Open HTTP connections per client IP; one more is answered 429 and closed. */
+    maxHttpConnectionsPerIp: number;
+    /** Open WebSocket connections per client IP; one more is closed (1013) with the reason. */
+    maxWsConnectionsPerIp: number;
+    /**
      * Host names the RPC answers to besides IP addresses, localhost and `host` (DNS-rebinding guard;
      * "*" = any). Also VOS_RPC_HOSTS (comma-separated).
      */
@@ -136,6 +147,12 @@ export function defaultConfig(
       maxResponseBytes: 32 * 1024 * 1024,
       maxConnections: 200,
       wsMaxInflight: 32,
+      // High enough for the CLI, the tests and the web app (and a devnet explorer reading every block
+      // in batches of 100); flooding benchmarks turn it off (0).
+      ratePerIp: 500,
+      rateBurst: 1000,
+      maxHttpConnectionsPerIp: 128,
+      maxWsConnectionsPerIp: 32,
       hosts: [],
       corsOrigins: [],
     },
@@ -353,6 +370,15 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
       .split(',')
       .map((x) => x.trim())
       .filter((x) => x !== '');
+  if (env.VOS_RPC_RATE_PER_IP !== undefined) {
+    const n = Number(env.VOS_RPC_RATE_PER_IP);
+    if (!Number.isInteger(n) || n < 0)
+      throw new VosError(
+        { code: 'INVALID_CONFIG', field: 'VOS_RPC_RATE_PER_IP' },
+        'VOS_RPC_RATE_PER_IP must be a whole number of requests/s (0: no limit)',
+      );
+    c.rpc.ratePerIp = n;
+  }
   if (env.VOS_RPC_HOSTS !== undefined) c.rpc.hosts = list(env.VOS_RPC_HOSTS);
   if (env.VOS_RPC_CORS_ORIGINS !== undefined) c.rpc.corsOrigins = list(env.VOS_RPC_CORS_ORIGINS);
   checkRpcConfig(c.rpc);
@@ -376,6 +402,10 @@ export function checkRpcConfig(rpc: NodeConfig['rpc']): void {
   intIn('maxResponseBytes', 1024, 1024 ** 3);
   intIn('maxConnections', 1, 100_000);
   intIn('wsMaxInflight', 1, 10_000);
+  intIn('ratePerIp', 0, 10_000_000);
+  intIn('rateBurst', 1, 10_000_000);
+  intIn('maxHttpConnectionsPerIp', 1, 100_000);
+  intIn('maxWsConnectionsPerIp', 1, 100_000);
   for (const h of rpc.hosts)
     if (typeof h !== 'string' || !HOST_ENTRY_RE.test(h))
       throw fail(

@@ -1,10 +1,13 @@
 /**
  * The handlers of the VOS method table (rpc/methods.ts), one per method name, bound to this node; plus
  * GET /, /healthz and /metrics. Domain errors are mapped to JSON-RPC errors here, at the edge only.
+ * Topics from each committed block: newHeads, txs (filter {account}), names (rpc/topics.ts); messages
+ * from the comm service. A DB older than the account index is indexed in the background at start.
  */
 
 import { peerIdFromString } from '@libp2p/peer-id';
 import { Address, addressFromPublicKey } from '../chain/address.js';
+import type { Block } from '../chain/block.js';
 import { CodecError } from '../chain/codec.js';
 import { decodeValidatorRecord, validatorKey } from '../chain/ledger/accounts.js';
 import { buildStateProofAnswer, type ProofSource } from '../chain/light-client.js';
@@ -16,8 +19,10 @@ import type { Handlers } from '../rpc/api.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import { type VosApi, vosApi } from '../rpc/methods.js';
 import { RpcServer } from '../rpc/server.js';
+import { type NameChange, NameSchedule, nameChangesOfTxs, nameMatches, txEventsOf } from '../rpc/topics.js';
 import { type ControlApiDeps, controlNode, controlParams } from '../services/control/api.js';
 import { type NamingApiDeps, resolveName, reverseName } from '../services/naming/api.js';
+import { loadAllNames } from '../services/naming/feed.js';
 import { getPublished, handleContent } from '../services/publish/api.js';
 import { handleDownload, handleUpload, type StorageApiDeps, storageRpc } from '../services/storage/api.js';
 import { fromHex, toHex } from '../util/bytes.js';
@@ -25,7 +30,10 @@ import { isVosError } from '../util/errors.js';
 import { setLogLevel } from '../util/logger.js';
 import { type AppApiDeps, appGet, appList, appQuery, toAppQuery } from '../vm/api.js';
 import type { VosNode } from './node.js';
+import { registerWebRoutes } from './web-routes.js';
 
+/** The txs (and blocks) whose chain_getBlock answers are kept (see blockAt). */
+const BLOCK_CACHE_TXS = 20_000;
 /** How long tx_sendCommit waits for the commit. */
 const SEND_COMMIT_TIMEOUT_MS = 60_000;
 const DEFAULT_BAN_SECONDS = 3600;
@@ -123,10 +131,37 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     }
   };
 
+  /**
+   * chain_getBlock's answers of the blocks asked for last, at most BLOCK_CACHE_TXS txs in all (a height's
+   * block never changes once committed). PERF: decoding a block and its JSON (a hash and two bech32
+   * addresses per tx) is ~9 us per tx, ~8x the cost of sending the answer (bench/rpc.bench.ts);
+   * explorers ask for the same recent blocks over and over.
+   */
+  const blockJson = new Map<number, { json: ReturnType<Block['toJSON']>; weight: number }>();
+  let blockJsonWeight = 0;
   const blockAt = async (ref: number | string) => {
     const height = typeof ref === 'number' ? ref : await ledger().store.getHeightByHash(fromHex(ref, 32));
     if (height === undefined) return null;
-    return (await ledger().store.getBlock(height)) ?? null;
+    const hit = blockJson.get(height);
+    if (hit !== undefined) {
+      blockJson.delete(height);
+      blockJson.set(height, hit);
+      return hit.json;
+    }
+    const block = await ledger().store.getBlock(height);
+    if (block === undefined) return null;
+    const json = block.toJSON();
+    const weight = block.txs.length + 1;
+    if (weight <= BLOCK_CACHE_TXS / 4 && !blockJson.has(height)) {
+      blockJson.set(height, { json, weight });
+      blockJsonWeight += weight;
+      for (const [h, e] of blockJson) {
+        if (blockJsonWeight <= BLOCK_CACHE_TXS) break;
+        blockJson.delete(h);
+        blockJsonWeight -= e.weight;
+      }
+    }
+    return json;
   };
 
   /** state_getProof's answer: the proof of `key` at `height` with that header and its commit. */
@@ -220,7 +255,7 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
       };
     },
 
-    chain_getBlock: async ([ref]) => (await blockAt(ref))?.toJSON() ?? null,
+    chain_getBlock: ([ref]) => blockAt(ref),
 
     chain_getHeader: async ([h]) => {
       const block = await ledger().store.getBlock(h);
@@ -251,6 +286,21 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
         pendingNonce: node.mempool.nextNonce(address, acct.nonce).toString(),
         stake: (v?.stake ?? 0n).toString(),
         jailed: v?.jailed ?? false,
+      };
+    },
+
+    chain_getAccountTxs: async ([a, o]) => {
+      const address = Address.fromString(a);
+      const limit = o?.limit ?? 20;
+      const before = o?.before?.split('.').map(Number);
+      const page = await ledger().store.getAccountTxs(address.bytes, {
+        limit,
+        before: before === undefined ? undefined : { height: before[0], index: before[1] },
+      });
+      const last = page.txs.at(-1);
+      return {
+        txs: page.txs.map((t) => ({ ...t, hash: toHex(t.hash) })),
+        cursor: page.more && last !== undefined ? `${last.height}.${last.index}` : null,
       };
     },
 
@@ -415,6 +465,10 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     maxResponseBytes: cfg.maxResponseBytes,
     maxConnections: cfg.maxConnections,
     maxWsInflight: cfg.wsMaxInflight,
+    ratePerIp: cfg.ratePerIp,
+    rateBurst: cfg.rateBurst,
+    maxHttpConnectionsPerIp: cfg.maxHttpConnectionsPerIp,
+    maxWsConnectionsPerIp: cfg.maxWsConnectionsPerIp,
     hosts: cfg.hosts,
     corsOrigins: cfg.corsOrigins,
     adminToken: cfg.adminToken,
@@ -424,13 +478,8 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     title: 'VOS node JSON-RPC',
   });
 
-  server.route('/', (_req, res) => {
-    const html = indexPage(node);
-    res.writeHead(200, {
-      'Content-Type': 'text/html; charset=utf-8',
-      'Content-Length': Buffer.byteLength(html),
-    });
-    res.end(html);
+  registerWebRoutes(server, {
+    info: () => ({ chainId: node.ledger.chainId, height: node.ledger.head.height, rpcUrl: node.rpcUrl }),
   });
   server.postRoute('/storage', (req, res) => handleUpload(storage, req, res));
   server.route('/storage/*', (req, res) => handleDownload(storage, req, res));
@@ -450,6 +499,24 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
     if (server.hasSubscribers('messages')) server.publish('messages', e);
   });
 
+  // The lazy name changes (expiry, a transfer taking effect) need every name: loaded the first time
+  // someone subscribes to names, then kept up to date by each block.
+  let names: NameSchedule | undefined;
+  /** While the names load: the blocks' tx changes meanwhile, taken in after the load. */
+  let namesBacklog: { height: number; changes: NameChange[] }[] | undefined;
+  const loadNames = async () => {
+    namesBacklog = [];
+    const schedule = new NameSchedule(node.genesis.params.naming.gracePeriod);
+    const height = ledger().head.height;
+    schedule.load(await loadAllNames(ledger().store), height);
+    for (const b of namesBacklog) {
+      schedule.advance(b.height);
+      schedule.apply(b.changes);
+    }
+    namesBacklog = undefined;
+    names = schedule;
+  };
+
   node.events.on('block', ({ block, receipts }) => {
     if (server.hasSubscribers('newHeads'))
       server.publish('newHeads', {
@@ -458,45 +525,29 @@ export function createRpcServer(node: VosNode): RpcServer<VosApi> {
         txs: block.txs.length,
       });
     if (server.hasSubscribers('txs')) {
-      block.txs.forEach((tx, i) => {
-        server.publish('txs', {
-          hash: toHex(tx.hash()),
-          height: block.height,
-          index: i,
-          receipt: receipts[i].toJSON(),
-        });
-      });
+      for (const { payload, accounts } of txEventsOf(block, receipts))
+        server.publish('txs', payload, (f) => f.account === undefined || accounts.includes(f.account));
     }
+    const watching = server.hasSubscribers('names');
+    if (names === undefined && namesBacklog === undefined && !watching) return;
+    const lazy = names?.advance(block.height) ?? [];
+    const changes = nameChangesOfTxs(block, receipts);
+    names?.apply(changes);
+    namesBacklog?.push({ height: block.height, changes });
+    if (watching) for (const c of [...lazy, ...changes]) server.publish('names', c, (f) => nameMatches(c, f));
+    if (names === undefined && namesBacklog === undefined)
+      loadNames().catch((err) => {
+        namesBacklog = undefined;
+        node.logger.warn({ err: String(err) }, 'loading the names for the names topic failed');
+      });
   });
+
+  // A chain DB written before the account index (chain/store/account-index.ts) is indexed once.
+  void (async () => {
+    const store = ledger().store;
+    if (await store.accountIndexComplete()) return;
+    const n = await store.backfillAccountIndex(ledger().head.height);
+    node.logger.info({ blocks: n }, 'account index built for the stored blocks');
+  })().catch((err) => node.logger.debug({ err: String(err) }, 'account index backfill stopped'));
   return server;
-}
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-/** GET /: what this port serves, until the web app lands. */
-function indexPage(node: VosNode): string {
-  const chainId = escapeHtml(node.ledger.chainId);
-  const height = node.ledger.head.height;
-  const url = escapeHtml(node.rpcUrl);
-  const curl = `curl -s ${url} -H 'content-type: application/json' \\\n  -d '{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}'`;
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>VOS node ${chainId}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.75rem;overflow-x:auto}</style>
-</head>
-<body>
-<h1>VOS node</h1>
-<p>Chain <code>${chainId}</code> at height <strong>${height}</strong>.</p>
-<ul>
-<li><a href="/healthz">/healthz</a>: liveness and height (JSON)</li>
-<li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
-</ul>
-<h2>JSON-RPC</h2>
-<p>JSON-RPC 2.0 is served on this URL by <strong>POST</strong> (and WebSocket), not GET.
-<code>rpc.discover</code> returns the OpenRPC document listing every method with its params and result:</p>
-<pre>${curl}</pre>
-</body>
-</html>
-`;
 }

@@ -60,10 +60,17 @@ export function method<const P extends readonly ParamDef[], R extends AnySchema>
 
 export type MethodTable = Record<string, MethodDef>;
 export type TopicTable = Record<string, AnySchema>;
+/** The filter schema of each topic that takes one (vos_subscribe's second param). */
+export type FilterTable = Record<string, AnySchema>;
 
-export interface Api<M extends MethodTable = MethodTable, T extends TopicTable = TopicTable> {
+export interface Api<
+  M extends MethodTable = MethodTable,
+  T extends TopicTable = TopicTable,
+  F extends FilterTable = FilterTable,
+> {
   readonly methods: M;
   readonly topics: T;
+  readonly filters: F;
 }
 
 /** Params as the handler gets them: positional, checked, `undefined` for an absent optional one. */
@@ -96,6 +103,10 @@ export type ParamsOf<A extends Api, M extends MethodName<A>> = A['methods'][M]['
 export type ResultOf<A extends Api, M extends MethodName<A>> = Infer<A['methods'][M]['result']>;
 export type TopicName<A extends Api> = Extract<keyof A['topics'], string>;
 export type TopicPayload<A extends Api, T extends TopicName<A>> = Infer<A['topics'][T]>;
+/** The filter a subscriber of topic T may give (never: T takes none). */
+export type TopicFilter<A extends Api, T extends string> = T extends keyof A['filters']
+  ? Infer<A['filters'][T]>
+  : never;
 
 /** How a method is being called (the WebSocket connection carries subscriptions). */
 export interface CallContext {
@@ -126,11 +137,16 @@ const openRpcDoc = s.object(
     info: s.object({ title: s.string(), version: s.string() }),
     methods: s.array(s.dict(s.any())),
     'x-subscriptions': s.dict(s.any()),
+    'x-subscription-filters': s.dict(s.any()),
   },
   { description: 'OpenRPC 1.2.6 document' },
 );
 
-function builtins<const T extends readonly string[]>(topics: T) {
+function builtins<const T extends readonly string[]>(topics: T, filtered: readonly string[]) {
+  const filterDoc =
+    filtered.length === 0
+      ? 'no topic takes a filter'
+      : `only ${filtered.join(', ')} take one: see x-subscription-filters for their schemas`;
   return {
     'rpc.discover': method({
       summary: 'The OpenRPC document of this server: every method with its param and result schemas',
@@ -140,10 +156,21 @@ function builtins<const T extends readonly string[]>(topics: T) {
     }),
     vos_subscribe: method({
       summary: `Subscribe (WebSocket only) to a topic: ${topics.join(', ')}; payloads arrive as vos_subscription notifications`,
-      params: [param('topic', s.literal(topics))],
+      params: [
+        param('topic', s.literal(topics)),
+        optionalParam(
+          'filter',
+          s.dict(s.any(), {
+            description: `what to deliver of the topic (default: everything); ${filterDoc}`,
+          }),
+        ),
+      ],
       result: SubscriptionId,
       resultName: 'subscriptionId',
-      errors: [{ code: RpcCode.LimitExceeded, message: 'too many subscriptions on this connection' }],
+      errors: [
+        { code: RpcCode.LimitExceeded, message: 'too many subscriptions on this connection' },
+        { code: RpcCode.InvalidRequest, message: 'subscriptions need a WebSocket connection' },
+      ],
     }),
     vos_unsubscribe: method({
       summary: 'Cancel a subscription of this connection (false when it does not exist)',
@@ -158,10 +185,12 @@ export type WithBuiltins<M extends MethodTable, T extends TopicTable> = M &
   ReturnType<typeof builtins<readonly Extract<keyof T, string>[]>>;
 
 /** A method table with the server's own methods added (their names are reserved). */
-export function defineApi<const M extends MethodTable, const T extends TopicTable>(spec: {
-  methods: M;
-  topics: T;
-}): Api<WithBuiltins<M, T>, T> {
+export function defineApi<
+  const M extends MethodTable,
+  const T extends TopicTable,
+  // biome-ignore lint/complexity/noBannedTypes: no filters unless given.
+  const F extends FilterTable = {},
+>(spec: { methods: M; topics: T; filters?: F }): Api<WithBuiltins<M, T>, T, F> {
   for (const name of BUILTIN_METHODS)
     if (name in spec.methods) throw new Error(`RPC method ${name} is reserved`);
   for (const [name, def] of Object.entries(spec.methods)) {
@@ -172,8 +201,11 @@ export function defineApi<const M extends MethodTable, const T extends TopicTabl
         throw new Error(`RPC method ${name}: required param ${p.name} after an optional one`);
     }
   }
-  const methods = { ...spec.methods, ...builtins(Object.keys(spec.topics)) };
-  return { methods: methods as WithBuiltins<M, T>, topics: spec.topics };
+  const filters = spec.filters ?? ({} as F);
+  for (const t of Object.keys(filters))
+    if (!(t in spec.topics)) throw new Error(`RPC filter for ${t}, which is not a topic`);
+  const methods = { ...spec.methods, ...builtins(Object.keys(spec.topics), Object.keys(filters)) };
+  return { methods: methods as WithBuiltins<M, T>, topics: spec.topics, filters };
 }
 
 export type { Schema };

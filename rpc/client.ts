@@ -2,7 +2,9 @@
  * Typed JSON-RPC client over HTTP (keep-alive fetch) and WebSocket (subscriptions). Its types come from
  * the method table (rpc/methods.ts by default): `call('chain_getHeader', [5])` is checked against the
  * params and returns the result type. `call<T>(anyName, params)` stays for methods outside the table.
- * The admin token goes only in the `Authorization: Bearer` header.
+ * The admin token goes only in the `Authorization: Bearer` header. A call the server's per-IP limits
+ * refused before doing anything (rate: -32005 RATE_LIMITED; HTTP connections: 429) is sent again after
+ * the wait the server names, within the call's timeout (`rateLimitRetries`, default 5; 0 = never).
  */
 import WebSocket from 'ws';
 import type {
@@ -12,6 +14,7 @@ import type {
   ParamsIn,
   ParamsOf,
   ResultOf,
+  TopicFilter,
   TopicName,
   TopicPayload,
 } from './api.js';
@@ -22,7 +25,22 @@ export interface RpcClientOptions {
   timeoutMs?: number;
   /** Admin token for admin_* methods (sent as `Authorization: Bearer <token>`). */
   token?: string;
+  /** Times a call refused by the server's per-IP limits is sent again (default 5; 0 = never). */
+  rateLimitRetries?: number;
 }
+
+/** The wait a per-IP limit refusal names (ms), or undefined for any other answer. */
+function limitedWait(body: unknown, retryAfterHeader: string | null): number | undefined {
+  const first = Array.isArray(body) ? body[0] : body;
+  const e = (first as RawResponse | undefined)?.error;
+  const data = e?.data as { code?: string; retryAfterMs?: number } | undefined;
+  if (e?.code !== -32005) return undefined;
+  if (data?.code === 'RATE_LIMITED' && typeof data.retryAfterMs === 'number') return data.retryAfterMs;
+  if (data?.code === 'TOO_MANY_CONNECTIONS') return 1000 * Number(retryAfterHeader ?? 1);
+  return undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The params argument of a method: optional when it takes none or only optional ones. */
 export type CallArgs<A extends Api, M extends MethodName<A>> =
@@ -77,7 +95,24 @@ export class RpcClient<A extends Api = VosApi> {
     });
   }
 
+  /** POST a request; one the server's per-IP limits refused is sent again after the named wait. */
   async #post(body: unknown): Promise<unknown> {
+    const timeoutMs = this.#opts.timeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    const text = JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+    for (let retries = this.#opts.rateLimitRetries ?? 5; ; retries--) {
+      const out = await this.#postOnce(text, Math.max(1, deadline - Date.now()));
+      if (out.status !== 429 || retries <= 0) return out.body;
+      const wait = limitedWait(out.body, out.retryAfter);
+      if (wait === undefined || Date.now() + wait >= deadline) return out.body;
+      await sleep(wait);
+    }
+  }
+
+  async #postOnce(
+    body: string,
+    timeoutMs: number,
+  ): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.#opts.token) headers.authorization = `Bearer ${this.#opts.token}`;
     let res: globalThis.Response;
@@ -85,8 +120,8 @@ export class RpcClient<A extends Api = VosApi> {
       res = await fetch(this.url, {
         method: 'POST',
         headers,
-        body: JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
-        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 30_000),
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
@@ -95,7 +130,8 @@ export class RpcClient<A extends Api = VosApi> {
       throw new Error(`cannot reach node at ${this.url}: ${e.cause?.code ?? e.message}`);
     }
     const text = await res.text();
-    if (res.status === 204) return [];
+    const retryAfter = res.headers.get('retry-after');
+    if (res.status === 204) return { status: 204, body: [], retryAfter };
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -104,7 +140,7 @@ export class RpcClient<A extends Api = VosApi> {
     }
     // Refusals before any call (403 Host/Origin) carry a JSON-RPC error: raise it as one.
     if (res.status === 403 && !Array.isArray(parsed)) unwrap(parsed as RawResponse);
-    return parsed;
+    return { status: res.status, body: parsed, retryAfter };
   }
 
   /** Open a WebSocket to the same server (ws:// of the http:// URL). */
@@ -124,7 +160,7 @@ export class RpcClient<A extends Api = VosApi> {
       });
       ws.once('error', (err) => reject(new Error(`cannot open WebSocket to ${url}: ${err.message}`)));
     });
-    return new RpcWsClient<A>(ws, opts.timeoutMs ?? 30_000);
+    return new RpcWsClient<A>(ws, opts.timeoutMs ?? 30_000, opts.rateLimitRetries ?? 5);
   }
 }
 
@@ -147,10 +183,13 @@ export class RpcWsClient<A extends Api = VosApi> {
     { resolve: (r: RawResponse) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
   >();
   readonly #subs = new Map<string, (payload: unknown) => void>();
+  /** Why the server closed the socket (code and reason), once it has. */
+  closed: { code: number; reason: string } | undefined;
 
   constructor(
     readonly socket: WebSocket,
     readonly timeoutMs: number,
+    readonly rateLimitRetries = 5,
   ) {
     socket.on('message', (data) => {
       let msg: RawResponse;
@@ -170,8 +209,13 @@ export class RpcWsClient<A extends Api = VosApi> {
         p.resolve(msg);
       }
     });
-    socket.on('close', () => {
-      for (const p of this.#pending.values()) p.reject(new Error('WebSocket closed'));
+    socket.on('close', (code: number, reason: Buffer) => {
+      this.closed = { code, reason: reason.toString() };
+      const why = this.closed.reason === '' ? `code ${code}` : `${code}: ${this.closed.reason}`;
+      for (const p of this.#pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(new Error(`WebSocket closed (${why})`));
+      }
       this.#pending.clear();
     });
   }
@@ -182,24 +226,46 @@ export class RpcWsClient<A extends Api = VosApi> {
     return this.#call(method, params);
   }
 
-  #call(method: string, params: RawParams): Promise<unknown> {
+  /** One call; refused by the server's rate limit, it is sent again after the named wait. */
+  async #call(method: string, params: RawParams): Promise<unknown> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (let retries = this.rateLimitRetries; ; retries--) {
+      const r = await this.#callOnce(method, params, Math.max(1, deadline - Date.now()));
+      const wait = retries > 0 ? limitedWait(r, null) : undefined;
+      if (wait === undefined || Date.now() + wait >= deadline) return unwrap(r);
+      await sleep(wait);
+    }
+  }
+
+  #callOnce(method: string, params: RawParams, timeoutMs: number): Promise<RawResponse> {
+    if (this.closed !== undefined) {
+      const c = this.closed;
+      return Promise.reject(
+        new Error(`WebSocket closed (${c.reason === '' ? `code ${c.code}` : `${c.code}: ${c.reason}`})`),
+      );
+    }
     const id = nextId++;
     return new Promise<RawResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new Error(`${method} timed out`));
-      }, this.timeoutMs);
+      }, timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
       this.socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
-    }).then((r) => unwrap(r));
+    });
   }
 
-  /** Subscribe to a topic; returns a function that unsubscribes. */
+  /**
+   * Subscribe to a topic, optionally filtered (`txs`: {account}, `names`: {account, name}); returns a
+   * function that unsubscribes.
+   */
   async subscribe<T extends TopicName<A>>(
     topic: T,
     onMessage: (payload: TopicPayload<A, T>) => void,
+    filter?: TopicFilter<A, T>,
   ): Promise<() => Promise<void>> {
-    return this.subscribeMethod('vos_subscribe', [topic], onMessage as (payload: unknown) => void);
+    const params = filter === undefined ? [topic] : [topic, filter];
+    return this.subscribeMethod('vos_subscribe', params, onMessage as (payload: unknown) => void);
   }
 
   /** Subscribe through a method that returns a subscription id (comm_subscribe). */

@@ -6,7 +6,7 @@
  * here (or in its own table merged below) and its handler in node/.
  */
 import { MAX_TX_BYTES } from '../chain/tx/tx.js';
-import { defineApi, method, optionalParam, param } from './api.js';
+import { defineApi, method, optionalParam, param, type TopicPayload } from './api.js';
 import { RpcCode } from './errors.js';
 import { s } from './schema.js';
 
@@ -199,7 +199,62 @@ const CommSendResult = s.object({
   via: s.literal(['direct', 'mailbox']),
   holders: Uint,
 });
-const TxEvent = s.object({ hash: Hash, height: Uint, index: Uint, receipt: ReceiptJSON });
+const TxEvent = s.object({
+  hash: Hash,
+  height: Uint,
+  index: Uint,
+  from: Address,
+  kind: s.string({ description: 'the tx kind (transfer, name-reveal, ...)' }),
+  to: s.optional(Address),
+  receipt: ReceiptJSON,
+});
+/** What a `names` event reports (rpc/topics.ts derives them from blocks). */
+export const NAME_CHANGE_KINDS = [
+  'register',
+  'update',
+  'renew',
+  'transfer',
+  'transfer-cancel',
+  'release',
+  'transfer-effective',
+  'expire',
+] as const;
+/** A name change a block committed (rpc/topics.ts). */
+const NameEvent = s.object({
+  name: s.string(),
+  owner: Address,
+  height: Uint,
+  kind: s.literal(NAME_CHANGE_KINDS, {
+    description:
+      'register, update, renew, transfer (started: to, effectiveAt), transfer-cancel, release: by the tx `tx`; transfer-effective (owner is the new one) and expire (no longer resolves; free after the grace period): at the first height they hold, tx null',
+  }),
+  tx: s.nullable(Hash),
+  expires: Uint,
+  to: s.optional(Address),
+  effectiveAt: s.optional(Uint),
+  previousOwner: s.optional(Address),
+});
+const TxsFilter = s.object(
+  {
+    account: s.optional(Address),
+  },
+  { description: 'txs: only those whose sender or transfer recipient is `account`' },
+);
+const NamesFilter = s.object(
+  {
+    account: s.optional(Address),
+    name: s.optional(s.string({ maxLength: 253 })),
+  },
+  {
+    description:
+      'names: only changes of names `account` owns (before or after the change), or of one name (canonical form)',
+  },
+);
+/** Cursor of chain_getAccountTxs: the position (height.index) of the last tx of a page. */
+const AccountTxsCursor = s.string({
+  pattern: /^(0|[1-9][0-9]{0,14})\.(0|[1-9][0-9]{0,9})$/,
+  expected: 'a cursor of chain_getAccountTxs (height.index)',
+});
 
 /** Hex params up to 4x the max tx size reach the decoder, which names the size problem. */
 const RawTx = s.hex({ maxBytes: 4 * MAX_TX_BYTES, description: 'signed tx: 0x-hex of its canonical RLP' });
@@ -362,6 +417,35 @@ const vosMethods = {
       jailed: s.bool(),
     }),
   }),
+  chain_getAccountTxs: method({
+    summary:
+      "An account's committed txs, newest first: those it sent and the transfers it received: {txs: [{hash, height, index, kind, status, role}], cursor}; cursor null on the last page",
+    description:
+      "Answered from the chain DB's account index (chain/store/layout.ts a/), written with each block. Page on with {before: cursor}.",
+    params: [
+      param('address', Address),
+      optionalParam(
+        'options',
+        s.object({
+          limit: s.optional(s.int({ min: 1, max: 100, description: 'default 20' })),
+          before: s.optional(AccountTxsCursor),
+        }),
+      ),
+    ],
+    result: s.object({
+      txs: s.array(
+        s.object({
+          hash: Hash,
+          height: Uint,
+          index: Uint,
+          kind: s.string(),
+          status: s.string({ enum: ['ok', 'failed'] }),
+          role: s.literal(['sender', 'recipient', 'both']),
+        }),
+      ),
+      cursor: s.nullable(AccountTxsCursor),
+    }),
+  }),
   state_getProof: method({
     summary:
       'Merkle proof (inclusion or non-inclusion) of a state key at a height, with the header whose stateRoot it is checked against and the commit that signs that header',
@@ -394,7 +478,13 @@ const vosMethods = {
       optionalParam('options', s.object({ proof: s.optional(s.bool()) })),
     ],
     result: NameAnswer,
-    errors: [{ code: RpcCode.InvalidParams, message: 'invalid name (data.code: NAME_LENGTH, ...)' }],
+    errors: [
+      { code: RpcCode.InvalidParams, message: 'invalid name (data.code: NAME_LENGTH, ...)' },
+      {
+        code: RpcCode.NotFound,
+        message: 'with proof: no committed block to prove against yet (data.code: UNKNOWN_HEIGHT)',
+      },
+    ],
   }),
   name_reverse: method({
     summary:
@@ -834,14 +924,19 @@ export const vosApi = defineApi({
   topics: {
     /** Every committed block's header, with its hash and tx count. */
     newHeads: NewHead,
-    /** Every committed tx with its receipt. */
+    /** Every committed tx with its receipt (filter {account}: its sender or transfer recipient). */
     txs: TxEvent,
+    /** Name registrations, updates, renewals, transfers, releases and expiries, as blocks commit them. */
+    names: NameEvent,
     /** This node's messages and delivery receipts (also comm_subscribe). */
     messages: s.any({
       description:
         'a comm event: {type: message, ...entry} or {type: receipt, id, peer, peerName, deliveredAt}',
     }),
   },
+  filters: { txs: TxsFilter, names: NamesFilter },
 });
 
 export type VosApi = typeof vosApi;
+export type NameEventJSON = TopicPayload<VosApi, 'names'>;
+export type TxEventJSON = TopicPayload<VosApi, 'txs'>;

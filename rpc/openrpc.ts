@@ -1,11 +1,19 @@
-/** OpenRPC 1.2.6 document generated from the method table (`rpc.discover`). */
+/**
+ * OpenRPC 1.2.6 document generated from the method table (`rpc.discover`); test/unit/rpc/openrpc.test.ts
+ * validates it against the official OpenRPC meta-schema. Subscriptions, which OpenRPC has no object
+ * for, are the extensions `x-subscriptions` (payload schemas) and `x-subscription-filters`.
+ */
 import type { Api } from './api.js';
 import { RpcCode } from './errors.js';
 
 const STANDARD_ERRORS = [
   { code: RpcCode.InvalidParams, message: 'invalid params' },
   { code: RpcCode.InternalError, message: 'internal error' },
-  { code: RpcCode.LimitExceeded, message: 'limit exceeded (response size, requests in flight)' },
+  {
+    code: RpcCode.LimitExceeded,
+    message:
+      'limit exceeded (data.code: RATE_LIMITED per IP, RESPONSE_TOO_LARGE, TOO_MANY_INFLIGHT, BATCH_TOO_LARGE)',
+  },
 ];
 
 export function buildOpenRpc(api: Api, info: { title: string; version: string }) {
@@ -30,5 +38,9 @@ export function buildOpenRpc(api: Api, info: { title: string; version: string })
       })),
     /** Payload schema of each topic of vos_subscribe (an extension: OpenRPC has no subscriptions). */
     'x-subscriptions': Object.fromEntries(Object.entries(api.topics).map(([t, schema]) => [t, schema.json])),
+    /** The filter schema of each topic that takes one (vos_subscribe's `filter` param). */
+    'x-subscription-filters': Object.fromEntries(
+      Object.entries(api.filters).map(([t, schema]) => [t, schema.json]),
+    ),
   };
 }

@@ -6,11 +6,17 @@
  * Before any work: the Host and Origin checks of rpc/access.ts (HTTP 403 with a JSON error naming the
  * config key to set). Limits: body size (HTTP 413 / WS close 1009), batch size, response size (an
  * answer over it becomes a -32005 error), WebSocket connections, requests in flight per WebSocket, a
- * slow subscriber's send buffer. `admin_*` methods need the admin token, taken only from the
- * `Authorization: Bearer` header. Errors never leak stacks.
+ * slow subscriber's send buffer; per client IP (rpc/limits.ts, loopback included): a request rate (a
+ * token bucket; a batch costs its calls; -32005 with data.code RATE_LIMITED, over HTTP status 429 and
+ * Retry-After), open HTTP connections (HTTP 429 with a JSON-RPC error, then closed) and WebSocket
+ * connections (closed with 1013 and the reason). `admin_*` methods need the admin token, taken only
+ * from the `Authorization: Bearer` header. Errors never leak stacks.
+ * Subscriptions (vos_subscribe) may carry a filter checked against the topic's filter schema; the
+ * publisher says which filters a payload matches.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../util/logger.js';
@@ -29,10 +35,12 @@ import {
   type Handler,
   type Handlers,
   type MethodDef,
+  type TopicFilter,
   type TopicName,
   type TopicPayload,
 } from './api.js';
 import { invalidParams, RpcCode, RpcError } from './errors.js';
+import { ConnectionCounter, clientKey, RateLimiter } from './limits.js';
 import { buildOpenRpc } from './openrpc.js';
 import { SchemaError } from './schema.js';
 
@@ -53,6 +61,14 @@ export interface RpcServerOptions<A extends Api> {
   maxWsInflight?: number;
   /** Per-connection send buffer; a subscriber slower than this is disconnected. */
   maxSendBufferBytes?: number;
+  /** Requests per second per client IP, a batch counting its calls (`rpc.ratePerIp`); 0 = no limit. */
+  ratePerIp?: number;
+  /** Requests a client IP may send at once after a quiet spell (`rpc.rateBurst`). */
+  rateBurst?: number;
+  /** Open HTTP connections per client IP (`rpc.maxHttpConnectionsPerIp`). */
+  maxHttpConnectionsPerIp?: number;
+  /** Open WebSocket connections per client IP (`rpc.maxWsConnectionsPerIp`). */
+  maxWsConnectionsPerIp?: number;
   /** Extra Host names allowed besides IPs, localhost and the listen address (`rpc.hosts`). */
   hosts?: readonly string[];
   /** Origins allowed to call cross-origin (`rpc.corsOrigins`). */
@@ -84,7 +100,30 @@ export class WsConnection {
   constructor(
     readonly socket: WebSocket,
     readonly authorised: boolean,
+    /** The rate limit's key of the client (rpc/limits.ts clientKey). */
+    readonly client = 'unknown',
   ) {}
+}
+
+interface Subscriber {
+  conn: WsConnection;
+  id: string;
+  filter?: unknown;
+}
+
+/** What an HTTP connection is counted as (per client IP): over the cap, it is refused. */
+interface ConnSlot {
+  key: string;
+  kind: 'http' | 'ws' | 'over';
+}
+
+/** An answer to a request body (no text: nothing to send). */
+interface Answer {
+  text?: string;
+  /** Refused by the rate limit: the tokens are there again after this many ms. */
+  retryAfterMs?: number;
+  /** Refused, and every call was a notification: nothing to send over WebSocket. */
+  silent?: boolean;
 }
 
 let subCounter = 0;
@@ -98,7 +137,14 @@ const DEFAULTS = {
   maxConnections: 200,
   maxWsInflight: 32,
   maxSendBufferBytes: 16 * 1024 * 1024,
+  ratePerIp: 500,
+  rateBurst: 1000,
+  maxHttpConnectionsPerIp: 128,
+  maxWsConnectionsPerIp: 32,
 };
+
+/** A connection over the per-IP cap that sends no request is closed after this long. */
+const OVER_CAP_IDLE_MS = 5000;
 
 /** Errors of a client that went away (aborted upload, reset): its problem, not the node's. */
 const CLIENT_GONE = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
@@ -114,7 +160,11 @@ export class RpcServer<A extends Api = Api> {
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<WsConnection>();
-  readonly #topics = new Map<string, Set<{ conn: WsConnection; id: string }>>();
+  readonly #topics = new Map<string, Set<Subscriber>>();
+  readonly #limiter: RateLimiter;
+  readonly #httpConns: ConnectionCounter;
+  readonly #wsConns: ConnectionCounter;
+  readonly #slots = new WeakMap<Duplex, ConnSlot>();
 
   constructor(opts: RpcServerOptions<A>) {
     this.#opts = { ...DEFAULTS, ...stripUndefined(opts) };
@@ -128,6 +178,10 @@ export class RpcServer<A extends Api = Api> {
     this.#adminTokenHash = opts.adminToken ? sha256(opts.adminToken) : undefined;
     this.#http = createServer((req, res) => void this.#onHttp(req, res));
     this.#http.keepAliveTimeout = 65_000;
+    this.#limiter = new RateLimiter({ rate: this.#opts.ratePerIp, burst: this.#opts.rateBurst });
+    this.#httpConns = new ConnectionCounter(this.#opts.maxHttpConnectionsPerIp);
+    this.#wsConns = new ConnectionCounter(this.#opts.maxWsConnectionsPerIp);
+    this.#http.on('connection', (socket: Socket) => this.#onConnection(socket));
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#opts.maxBodyBytes });
     this.#http.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
   }
@@ -140,7 +194,7 @@ export class RpcServer<A extends Api = Api> {
           title: this.#opts.title ?? 'VOS JSON-RPC',
           version: this.#opts.version ?? '0.1.0',
         }),
-      vos_subscribe: ([topic], ctx) => this.#subscribe(topic as string, ctx),
+      vos_subscribe: ([topic, filter], ctx) => this.#subscribe(topic as string, ctx, filter),
       vos_unsubscribe: ([id], ctx) => this.#unsubscribe(id as string, ctx),
     };
     const problems: string[] = [];
@@ -171,18 +225,24 @@ export class RpcServer<A extends Api = Api> {
     return Object.keys(this.#api.methods);
   }
 
-  /** Deliver a payload to every subscriber of `topic`. */
-  publish<T extends TopicName<A>>(topic: T, payload: TopicPayload<A, T>): void {
+  /**
+   * Deliver a payload to every subscriber of `topic` whose filter it matches (`matches`; without it,
+   * every filter matches). PERF: the payload is serialized once, not once per subscriber.
+   */
+  publish<T extends TopicName<A>>(
+    topic: T,
+    payload: TopicPayload<A, T>,
+    matches?: (filter: TopicFilter<A, T>) => boolean,
+  ): void {
     const subs = this.#topics.get(topic);
     if (subs === undefined || subs.size === 0) return;
-    for (const { conn, id } of subs) {
+    let text: string | undefined;
+    for (const { conn, id, filter } of subs) {
+      if (filter !== undefined && matches !== undefined && !matches(filter as TopicFilter<A, T>)) continue;
+      text ??= stringify(payload);
       this.#send(
         conn,
-        stringify({
-          jsonrpc: '2.0',
-          method: 'vos_subscription',
-          params: { subscription: id, result: payload },
-        }),
+        `{"jsonrpc":"2.0","method":"vos_subscription","params":{"subscription":${JSON.stringify(id)},"result":${text}}}`,
       );
     }
   }
@@ -256,7 +316,39 @@ export class RpcServer<A extends Api = Api> {
 
   // ---- HTTP ----
 
+  /** Count a new connection against its IP's cap; one over it is answered 429 and closed. */
+  #onConnection(socket: Socket): void {
+    const slot: ConnSlot = { key: clientKey(socket.remoteAddress), kind: 'http' };
+    if (!this.#httpConns.acquire(slot.key)) {
+      slot.kind = 'over';
+      socket.setTimeout(OVER_CAP_IDLE_MS, () => socket.destroy());
+    }
+    this.#slots.set(socket, slot);
+    socket.once('close', () => {
+      if (slot.kind === 'http') this.#httpConns.release(slot.key);
+      else if (slot.kind === 'ws') this.#wsConns.release(slot.key);
+    });
+  }
+
+  #httpConnectionRefusal(): RpcError {
+    this.#opts.metrics?.rpcRefused.inc({ reason: 'http_connections' });
+    const limit = this.#opts.maxHttpConnectionsPerIp;
+    return new RpcError(
+      RpcCode.LimitExceeded,
+      `at most ${limit} HTTP connections per IP (rpc.maxHttpConnectionsPerIp): reuse connections (keep-alive) or close some`,
+      { code: 'TOO_MANY_CONNECTIONS', limit, configKey: 'rpc.maxHttpConnectionsPerIp' },
+    );
+  }
+
   async #onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const slot = this.#slots.get(req.socket);
+    if (slot?.kind === 'over') {
+      req.resume();
+      return json(res, 429, errorResponse(null, this.#httpConnectionRefusal()), {
+        Connection: 'close',
+        'Retry-After': '1',
+      });
+    }
     const method = req.method ?? 'GET';
     const access = this.#checkAccess(req, method !== 'GET' && method !== 'HEAD');
     if (access.refuse !== undefined) {
@@ -307,11 +399,14 @@ export class RpcServer<A extends Api = Api> {
         return;
       }
       const authorised = this.#checkToken(req.headers.authorization);
-      const out = await this.#handleRaw(body, { transport: 'http' }, authorised);
-      if (out === undefined) {
+      const client = slot?.key ?? clientKey(req.socket.remoteAddress);
+      const out = await this.#handleRaw(body, { transport: 'http' }, authorised, client);
+      if (out.text === undefined) {
         res.writeHead(204);
         res.end();
-      } else sendJson(res, 200, out);
+      } else if (out.retryAfterMs !== undefined) {
+        sendJson(res, 429, out.text, { 'Retry-After': String(Math.ceil(out.retryAfterMs / 1000)) });
+      } else sendJson(res, 200, out.text);
     } catch (err) {
       if (clientGone(err, req, res)) {
         this.#opts.logger?.debug({ err: String(err) }, 'RPC client went away');
@@ -327,6 +422,11 @@ export class RpcServer<A extends Api = Api> {
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    const slot = this.#slots.get(socket);
+    if (slot?.kind === 'over') {
+      refuseUpgrade(socket, 429, 'Too Many Requests', errorResponse(null, this.#httpConnectionRefusal()));
+      return;
+    }
     const access = this.#checkAccess(req, true);
     if (access.refuse !== undefined) {
       refuseUpgrade(socket, 403, 'Forbidden', errorResponse(null, access.refuse));
@@ -345,8 +445,24 @@ export class RpcServer<A extends Api = Api> {
       return;
     }
     const authorised = this.#checkToken(req.headers.authorization);
+    const client = slot?.key ?? clientKey(req.socket.remoteAddress);
+    // Over the per-IP cap: the handshake completes and the socket closes with the reason, which a
+    // browser's WebSocket sees (CloseEvent.reason) where it would not see an HTTP refusal.
+    const admitted = this.#wsConns.acquire(client);
+    if (admitted && slot !== undefined) {
+      this.#httpConns.release(slot.key);
+      slot.kind = 'ws';
+    }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(ws, authorised);
+      if (!admitted) {
+        this.#opts.metrics?.rpcRefused.inc({ reason: 'ws_connections' });
+        ws.close(
+          1013,
+          `at most ${this.#opts.maxWsConnectionsPerIp} WebSocket connections per IP (rpc.maxWsConnectionsPerIp)`,
+        );
+        return;
+      }
+      const conn = new WsConnection(ws, authorised, client);
       this.#connections.add(conn);
       ws.on('message', (data, isBinary) => {
         if (isBinary) return ws.close(1003, 'binary frames are not supported');
@@ -371,9 +487,9 @@ export class RpcServer<A extends Api = Api> {
       return;
     }
     conn.inflight++;
-    void this.#handleRaw(text, { transport: 'ws', connection: conn }, conn.authorised)
+    void this.#handleRaw(text, { transport: 'ws', connection: conn }, conn.authorised, conn.client)
       .then(
-        (out) => out !== undefined && this.#send(conn, out),
+        (out) => out.text !== undefined && out.silent !== true && this.#send(conn, out.text),
         (err) => this.#opts.logger?.error({ err: String(err) }, 'RPC WS handler failed'),
       )
       .finally(() => conn.inflight--);
@@ -396,14 +512,15 @@ export class RpcServer<A extends Api = Api> {
   }
 
   /** Subscribes the caller's WebSocket to `topic` (methods like comm_subscribe); returns the id. */
-  subscribe(topic: TopicName<A>, ctx: CallContext): string {
-    return this.#subscribe(topic, ctx);
+  subscribe<T extends TopicName<A>>(topic: T, ctx: CallContext, filter?: TopicFilter<A, T>): string {
+    return this.#subscribe(topic, ctx, filter);
   }
 
-  #subscribe(topic: string, ctx: CallContext): string {
+  #subscribe(topic: string, ctx: CallContext, rawFilter?: unknown): string {
     const conn = ctx.connection as WsConnection | undefined;
     if (conn === undefined)
       throw new RpcError(RpcCode.InvalidRequest, 'subscriptions need a WebSocket connection');
+    const filter = this.#checkFilter(topic, rawFilter);
     if (conn.subscriptions.size >= 32)
       throw new RpcError(RpcCode.LimitExceeded, 'at most 32 subscriptions per connection');
     const id = `0x${(++subCounter).toString(16)}${Math.floor(Math.random() * 0xffffff).toString(16)}`;
@@ -413,8 +530,32 @@ export class RpcServer<A extends Api = Api> {
       set = new Set();
       this.#topics.set(topic, set);
     }
-    set.add({ conn, id });
+    set.add(filter === undefined ? { conn, id } : { conn, id, filter });
     return id;
+  }
+
+  /** The checked filter of a subscription (undefined: none, or an empty one). */
+  #checkFilter(topic: string, filter: unknown): unknown {
+    if (filter === undefined || filter === null) return undefined;
+    const schema = Object.hasOwn(this.#api.filters, topic) ? this.#api.filters[topic] : undefined;
+    if (schema === undefined) {
+      const some = Object.keys(this.#api.filters);
+      throw invalidParams(
+        `topic ${topic} takes no filter${some.length > 0 ? ` (${some.join(', ')} do)` : ''}`,
+        { param: 'filter' },
+      );
+    }
+    let parsed: unknown;
+    try {
+      parsed = schema.parse(filter);
+    } catch (err) {
+      if (!(err instanceof SchemaError)) throw err;
+      const where = err.path === '' ? '' : ` at ${err.path}`;
+      throw invalidParams(`invalid param "filter"${where}: expected ${err.expected}`, { param: 'filter' });
+    }
+    const empty =
+      typeof parsed === 'object' && parsed !== null && Object.values(parsed).every((v) => v === undefined);
+    return empty ? undefined : parsed;
   }
 
   #unsubscribe(id: string, ctx: CallContext): boolean {
@@ -431,41 +572,78 @@ export class RpcServer<A extends Api = Api> {
     for (const s of set ?? []) if (s.id === id) set?.delete(s);
   }
 
+  /** The -32005 answer to a request the rate limit refused: an error per call that has an id. */
+  #rateLimited(msg: unknown, waitMs: number): Answer {
+    this.#opts.metrics?.rpcRefused.inc({ reason: 'rate' });
+    const rate = this.#opts.ratePerIp;
+    const err = new RpcError(
+      RpcCode.LimitExceeded,
+      `rate limit: ${rate} requests/s per IP (rpc.ratePerIp), bursts of ${this.#limiter.burst} (rpc.rateBurst): retry in ${waitMs} ms`,
+      {
+        code: 'RATE_LIMITED',
+        limit: rate,
+        burst: this.#limiter.burst,
+        retryAfterMs: waitMs,
+        configKey: 'rpc.ratePerIp',
+      },
+    );
+    const ids = (Array.isArray(msg) ? msg : [msg]).map(validId).filter((id) => id !== undefined);
+    const batch = Array.isArray(msg) && ids.length > 0;
+    const text = batch
+      ? `[${ids.map((id) => stringify(errorResponse(id, err))).join(',')}]`
+      : stringify(errorResponse(ids[0] ?? null, err));
+    return { text, retryAfterMs: waitMs, silent: ids.length === 0 };
+  }
+
   // ---- JSON-RPC ----
 
-  /** The serialized answer to a request body (undefined: notifications only, nothing to send). */
-  async #handleRaw(body: string, ctx: CallContext, authorised: boolean): Promise<string | undefined> {
+  /**
+   * The serialized answer to a request body (no text: notifications only, nothing to send). The rate
+   * limit of `client` is charged first: one token per call of a batch, one for anything else.
+   */
+  async #handleRaw(body: string, ctx: CallContext, authorised: boolean, client: string): Promise<Answer> {
     let msg: unknown;
     try {
       msg = JSON.parse(body);
     } catch {
-      return stringify(errorResponse(null, new RpcError(RpcCode.ParseError, 'parse error: invalid JSON')));
+      const wait = this.#limiter.take(client, 1);
+      if (wait > 0) return this.#rateLimited(null, wait);
+      return {
+        text: stringify(errorResponse(null, new RpcError(RpcCode.ParseError, 'parse error: invalid JSON'))),
+      };
     }
+    const calls = Array.isArray(msg) && msg.length <= this.#opts.maxBatch ? msg.length : 1;
+    const wait = this.#limiter.take(client, calls);
+    if (wait > 0) return this.#rateLimited(msg, wait);
     const max = this.#opts.maxResponseBytes;
     if (!Array.isArray(msg)) {
       const r = await this.#handleOne(msg, ctx, authorised);
-      return r === undefined ? undefined : this.#capped(r, max).text;
+      return { text: r === undefined ? undefined : this.#capped(r, max).text };
     }
     if (msg.length === 0)
-      return stringify(
-        errorResponse(null, new RpcError(RpcCode.InvalidRequest, 'invalid request: empty batch')),
-      );
+      return {
+        text: stringify(
+          errorResponse(null, new RpcError(RpcCode.InvalidRequest, 'invalid request: empty batch')),
+        ),
+      };
     if (msg.length > this.#opts.maxBatch) {
-      return stringify(
-        errorResponse(
-          null,
-          new RpcError(
-            RpcCode.LimitExceeded,
-            `batch of ${msg.length} calls exceeds ${this.#opts.maxBatch} (rpc.maxBatch): split it`,
-            { code: 'BATCH_TOO_LARGE', limit: this.#opts.maxBatch },
+      return {
+        text: stringify(
+          errorResponse(
+            null,
+            new RpcError(
+              RpcCode.LimitExceeded,
+              `batch of ${msg.length} calls exceeds ${this.#opts.maxBatch} (rpc.maxBatch): split it`,
+              { code: 'BATCH_TOO_LARGE', limit: this.#opts.maxBatch },
+            ),
           ),
         ),
-      );
+      };
     }
     const out = (await Promise.all(msg.map((m) => this.#handleOne(m, ctx, authorised)))).filter(
       (r): r is Response => r !== undefined,
     );
-    if (out.length === 0) return undefined;
+    if (out.length === 0) return {};
     // The batch's answers share the cap: each one that would cross it is replaced by an error.
     let left = max - 2;
     const parts: string[] = [];
@@ -474,7 +652,7 @@ export class RpcServer<A extends Api = Api> {
       left -= c.bytes + 1;
       parts.push(c.text);
     }
-    return `[${parts.join(',')}]`;
+    return { text: `[${parts.join(',')}]` };
   }
 
   /** A response as JSON, or a -32005 error in its place when it is larger than `limit` bytes. */
@@ -607,6 +785,14 @@ function errorResponse(id: string | number | null, err: RpcError): Response {
   return { jsonrpc: '2.0', id, error: err.toJSON() };
 }
 
+/** The id of a parsed request: undefined for a notification, null when it has no valid one. */
+function validId(m: unknown): string | number | null | undefined {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return null;
+  const id = (m as { id?: unknown }).id;
+  if (id === undefined) return undefined;
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
+}
+
 /** The id of a request (for an answer that refuses it), undefined for a notification. */
 function requestId(text: string): string | number | null | undefined {
   try {
@@ -620,9 +806,20 @@ function requestId(text: string): string | number | null | undefined {
   }
 }
 
-/** JSON with bigints as decimal strings. */
+const bigintAsString = (_k: string, x: unknown) => (typeof x === 'bigint' ? x.toString() : x);
+
+/**
+ * JSON with bigints as decimal strings. PERF: without a replacer first (a replacer function makes
+ * JSON.stringify several times slower on large answers such as blocks); only a value holding a bigint,
+ * which throws TypeError there, is serialized again with one.
+ */
 export function stringify(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  try {
+    return JSON.stringify(v);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+  }
+  return JSON.stringify(v, bigintAsString);
 }
 
 function sha256(s: string): Buffer {
@@ -638,12 +835,26 @@ function clientGone(err: unknown, req: IncomingMessage, res: ServerResponse): bo
   return (code !== undefined && CLIENT_GONE.has(code)) || req.destroyed || res.destroyed;
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  sendJson(res, status, stringify(body));
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  sendJson(res, status, stringify(body), headers);
 }
 
-function sendJson(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 

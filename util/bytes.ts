@@ -1,12 +1,43 @@
-/** Byte helpers shared by every layer. Hex is always 0x-prefixed lower case on the way out. */
+/**
+ * Byte helpers shared by every layer. Hex is always 0x-prefixed lower case on the way out.
+ * In Node the helpers go through Buffer (PERF: native hex and compare); where there is no Buffer (the
+ * web app's bundle, which runs the light client) the same results come from plain JS.
+ */
 import { VosError } from './errors.js';
 
 export type Bytes = Uint8Array;
 
 export const EMPTY = new Uint8Array(0);
 
+/** Node's Buffer, or undefined in a browser. */
+const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+
+const HEX_DIGITS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hex of bytes without a prefix, in plain JS. */
+export function hexOfBytesPortable(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += HEX_DIGITS[bytes[i]];
+  return out;
+}
+
+/** The bytes of an even-length hex body (no prefix, already validated), in plain JS. */
+export function bytesOfHexPortable(body: string): Uint8Array {
+  const out = new Uint8Array(body.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(body.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** Buffer.compare's order (bytewise, then shorter first), in plain JS. */
+export function compareBytesPortable(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
 export function toHex(bytes: Uint8Array): string {
-  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
+  if (NodeBuffer === undefined) return `0x${hexOfBytesPortable(bytes)}`;
+  return `0x${NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
 }
 
 const HEX_RE = /^(0x)?([0-9a-fA-F]{2})*$/;
@@ -16,7 +47,7 @@ export function fromHex(hex: string, expectedLength?: number): Uint8Array {
     throw new VosError({ code: 'INVALID_HEX' }, 'invalid hex string');
   }
   const body = hex.startsWith('0x') ? hex.slice(2) : hex;
-  const out = new Uint8Array(Buffer.from(body, 'hex'));
+  const out = NodeBuffer === undefined ? bytesOfHexPortable(body) : new Uint8Array(NodeBuffer.from(body, 'hex'));
   if (expectedLength !== undefined && out.length !== expectedLength) {
     throw new VosError(
       { code: 'INVALID_LENGTH', expected: expectedLength, actual: out.length },
@@ -63,10 +94,21 @@ export function hasPrefix(key: Uint8Array, prefix: Uint8Array): boolean {
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
+  return NodeBuffer === undefined ? compareBytesPortable(a, b) : NodeBuffer.compare(a, b);
 }
 
-/** A Buffer view on the same memory (no copy). */
+/**
+ * A string with one character per byte (latin1), for Map keys: Buffer's latin1 in Node, plain JS
+ * elsewhere (the same string).
+ */
+export function bytesKey(b: Uint8Array): string {
+  if (NodeBuffer !== undefined) return asBuffer(b).toString('latin1');
+  let out = '';
+  for (let i = 0; i < b.length; i++) out += String.fromCharCode(b[i]);
+  return out;
+}
+
+/** A Buffer view on the same memory (no copy). Node only. */
 export function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
@@ -78,7 +120,7 @@ export function bigintToBytes(n: bigint): Uint8Array {
   if (n <= 0xffffffffffffn) return numberToBytes(Number(n));
   let hex = n.toString(16);
   if (hex.length % 2) hex = `0${hex}`;
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  return NodeBuffer === undefined ? bytesOfHexPortable(hex) : new Uint8Array(NodeBuffer.from(hex, 'hex'));
 }
 
 /** Minimal big-endian bytes of a safe non-negative integer (PERF: no string round trip). */
@@ -99,7 +141,7 @@ export function bytesToBigint(b: Uint8Array): bigint {
     for (let i = 0; i < b.length; i++) n = n * 256 + b[i];
     return BigInt(n);
   }
-  return BigInt(`0x${asBuffer(b).toString('hex')}`);
+  return BigInt(`0x${NodeBuffer === undefined ? hexOfBytesPortable(b) : asBuffer(b).toString('hex')}`);
 }
 
 /** Fixed-width big-endian u64 (used in store keys so that byte order = numeric order). */
@@ -120,7 +162,7 @@ const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function utf8(s: string): Uint8Array {
   // PERF: Buffer.from slices a shared pool for short strings; TextEncoder allocates each time.
-  return s.length < 256 ? Buffer.from(s, 'utf8') : enc.encode(s);
+  return s.length < 256 && NodeBuffer !== undefined ? NodeBuffer.from(s, 'utf8') : enc.encode(s);
 }
 
 export function fromUtf8(b: Uint8Array): string {

@@ -7,14 +7,23 @@ import { type Commit, createCommitFromRlp } from '../commit.js';
 import { createReceiptFromRlp, type Receipt } from '../receipt.js';
 import { decodeValidators, encodeValidators, sortValidators, type ValidatorInfo } from '../validators.js';
 import {
+  type AccountTx,
+  accountTxKey,
+  accountTxPuts,
+  accountTxRange,
+  decodeAccountTx,
+} from './account-index.js';
+import {
   blockKey,
   commitKey,
   hashKey,
   indexKey,
+  KEY_ACCOUNT_INDEX,
   KEY_FORMAT,
   KEY_GENESIS,
   KEY_HEAD,
   KEY_PROPOSERS,
+  PREFIX_BLOCK,
   PREFIX_INDEX,
   PREFIX_VALIDATORS,
   receiptsKey,
@@ -235,7 +244,72 @@ export class BlockStore {
     block.txs.forEach((tx, i) => {
       ops.push({ type: 'put', key: txKey(tx.hash()), value: encodeRlp([h, i]) });
     });
+    for (const op of accountTxPuts(block, receipts)) ops.push(op);
+    // A DB that has its account index from the first block on needs no backfill.
+    if (h === 1) ops.push({ type: 'put', key: KEY_ACCOUNT_INDEX, value: Uint8Array.of(1) });
     return ops;
+  }
+
+  /**
+   * An account's txs from the account index, newest first: at most `limit`, all before the position
+   * `before` (height, index) when given; `more` tells whether older ones exist.
+   */
+  async getAccountTxs(
+    address: Uint8Array,
+    o: { limit: number; before?: { height: number; index: number } },
+  ): Promise<{ txs: AccountTx[]; more: boolean }> {
+    await this.#writes;
+    const range = accountTxRange(address);
+    const bound =
+      o.before === undefined
+        ? { lte: range.lte }
+        : { lt: accountTxKey(address, o.before.height, o.before.index) };
+    const txs: AccountTx[] = [];
+    let more = false;
+    for await (const [k, v] of this.db.iterator({
+      gte: range.gte,
+      ...bound,
+      reverse: true,
+      limit: o.limit + 1,
+    })) {
+      if (txs.length === o.limit) {
+        more = true;
+        break;
+      }
+      txs.push(decodeAccountTx(k, v));
+    }
+    return { txs, more };
+  }
+
+  /** Whether the account index holds every stored block (m/acct-index). */
+  async accountIndexComplete(): Promise<boolean> {
+    await this.#writes;
+    return (await this.db.get(KEY_ACCOUNT_INDEX)) !== undefined;
+  }
+
+  /**
+   * Index the stored blocks up to `to` (a DB written before the account index existed; the blocks after
+   * `to` are indexed as they are written), `chunk` blocks per batch, then mark the index complete.
+   * The puts are the same a block's own batch makes, so running it twice or beside new blocks is safe.
+   * Returns the blocks indexed.
+   */
+  async backfillAccountIndex(to: number, chunk = 500): Promise<number> {
+    let ops: BatchOp[] = [];
+    let n = 0;
+    await this.#writes;
+    for await (const [key, bytes] of this.db.iterator({ gte: blockKey(1), lte: blockKey(to) })) {
+      const height = Number(readU64be(key, PREFIX_BLOCK.length));
+      const block = createBlockFromRlp(bytes);
+      const receipts = (await this.getReceipts(height)) ?? [];
+      for (const op of accountTxPuts(block, receipts)) ops.push(op);
+      if (++n % chunk === 0) {
+        await this.write(ops);
+        ops = [];
+      }
+    }
+    ops.push({ type: 'put', key: KEY_ACCOUNT_INDEX, value: Uint8Array.of(1) });
+    await this.write(ops);
+    return n;
   }
 
   validatorsOp(height: number, list: readonly ValidatorInfo[]): BatchOp {

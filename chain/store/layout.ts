@@ -17,6 +17,13 @@
  *   v/<height:u64be>       -> validator list effective from that height (written only when it changes)
  *   x/<state key>          -> value: an unauthenticated mirror of the state keys under the indexed
  *                             prefixes (Ledger indexedPrefixes), written in the block's batch
+ *   a/<address 20><height u64be><index u32be>
+ *                          -> txHash 32 || kind u16be || status u8 (1 ok) || role u8 (1 sender,
+ *                             2 recipient, 3 both): the account index (account-index.ts), one entry
+ *                             per tx under its sender and one under a transfer's recipient (at most
+ *                             two per tx, ~70 bytes each); chain_getAccountTxs reads it newest first
+ *   m/acct-index           -> 0x01 once the account index holds every stored block: written with
+ *                             block 1, or by BlockStore.backfillAccountIndex for a DB older than it
  *   s/...                  -> state tree (sublevel)
  */
 import { concatBytes, u64be, utf8 } from '../../util/bytes.js';
@@ -39,6 +46,8 @@ export const PREFIX_HASH = p('h/');
 export const PREFIX_TX = p('t/');
 export const PREFIX_VALIDATORS = p('v/');
 export const PREFIX_INDEX = p('x/');
+export const PREFIX_ACCOUNT_TX = p('a/');
+export const KEY_ACCOUNT_INDEX = p('m/acct-index');
 export const STATE_SUBLEVEL = 's';
 
 export const blockKey = (h: number) => concatBytes(PREFIX_BLOCK, u64be(h));

@@ -14,7 +14,7 @@ import { toHex } from '../../util/bytes.js';
 import { nameKey } from './layout.js';
 import { normalizeName } from './name.js';
 import { decodeEntry, recordsToJSON } from './records.js';
-import { effectiveEntry, nameStatus } from './state.js';
+import { effectiveEntry, nameStatus } from './status.js';
 
 export interface NameAnswerJSON {
   name: string;

@@ -24,7 +24,7 @@ import {
   type RlpItem,
 } from '../../chain/codec.js';
 import { PUBLIC_KEY_LENGTH } from '../../chain/keys.js';
-import { toHex } from '../../util/bytes.js';
+import { toHex, utf8 } from '../../util/bytes.js';
 
 /** Each record's encoding is at most this many bytes. */
 export const MAX_RECORD_BYTES = 512;
@@ -168,7 +168,7 @@ function endpointRaw(e: Endpoint): RlpInput {
       : e.kind === 'ip6'
         ? ip6Bytes(e.value)
         : e.kind === 'multiaddr'
-          ? Buffer.from(e.value, 'utf8')
+          ? utf8(e.value)
           : fail('endpoint.kind', `unknown kind ${e.kind}`);
   return [KIND_CODE[e.kind], value, e.weight];
 }

@@ -20,7 +20,7 @@ import { asBytes, CodecError, encodeRlp, type RlpItem } from '../../chain/codec.
 import { PUBLIC_KEY_LENGTH } from '../../chain/keys.js';
 import { getAccount, putAccount, type TxContext } from '../../chain/ledger/execute-tx.js';
 import { TxFailure } from '../../chain/ledger/failure.js';
-import { type NamingParams, namePrice } from '../../chain/ledger/params.js';
+import { namePrice } from '../../chain/ledger/params.js';
 import type { TxEvent } from '../../chain/receipt.js';
 import { modulePayload, registerTxKind, type TxKindModule, type TxPayload } from '../../chain/tx/kinds.js';
 import type { Tx } from '../../chain/tx/tx.js';
@@ -37,6 +37,7 @@ import {
   recordsRaw,
   recordsToJSON,
 } from './records.js';
+import { effectiveEntry, nameStatus } from './status.js';
 
 export enum NameTxKind {
   Commit = 20,
@@ -51,20 +52,8 @@ export enum NameTxKind {
 /** Gas beyond the intrinsic gas, per kind (state reads and writes). */
 const NAME_GAS = 30_000n;
 
-export type NameStatus = 'active' | 'grace' | 'free';
-
-/** The entry as it stands at `height`: a transfer past its lockup has taken effect. */
-export function effectiveEntry(e: NameEntry, height: number): NameEntry {
-  if (e.transfer === null || height <= e.transfer.effectiveAt) return e;
-  return { ...e, owner: e.transfer.to, ownerKey: e.transfer.toKey, transfer: null };
-}
-
-export function nameStatus(e: NameEntry | undefined, height: number, p: NamingParams): NameStatus {
-  if (e === undefined) return 'free';
-  if (height <= e.expires) return 'active';
-  if (height <= e.expires + p.gracePeriod) return 'grace';
-  return 'free';
-}
+// The lazy rules live in status.ts (pure, shared with the light client); re-exported for the callers here.
+export { effectiveEntry, type NameStatus, nameStatus } from './status.js';
 
 // ---- payload codecs ----
 

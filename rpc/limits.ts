@@ -1,0 +1,124 @@
+/**
+ * Per-client limits of the RPC server: a token bucket of requests per second (a batch costs its calls)
+ * and counts of open connections, both keyed by `clientKey` (the IP; an IPv6 client by its /64, which
+ * one host usually holds whole). No address is exempt, loopback included: a local tool that needs more
+ * raises `rpc.ratePerIp` (0 turns the rate limit off).
+ * Memory is bounded: at most `maxClients` buckets; a full bucket is the same as none and is dropped first.
+ */
+import { isIPv6 } from 'node:net';
+
+/** The key the limits count a client under: IPv4 as is (also when IPv4-mapped), IPv6 by its /64. */
+export function clientKey(remoteAddress: string | undefined): string {
+  if (remoteAddress === undefined || remoteAddress === '') return 'unknown';
+  const a = remoteAddress.toLowerCase();
+  if (a.startsWith('::ffff:') && a.includes('.')) return a.slice(7);
+  if (!isIPv6(a)) return a;
+  return `${expandIPv6(a).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (hex, no leading zeros). */
+function expandIPv6(a: string): string[] {
+  const [head, tail] = a.split('%')[0].split('::') as [string, string | undefined];
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const fill = tail === undefined ? [] : Array.from({ length: 8 - h.length - t.length }, () => '0');
+  return [...h, ...fill, ...t].map((g) => (g.includes('.') ? g : Number.parseInt(g, 16).toString(16)));
+}
+
+export interface RateOptions {
+  /** Tokens (requests) added per second; 0 = no limit. */
+  rate: number;
+  /** Bucket size: the most requests that may come at once after a quiet spell. */
+  burst: number;
+  /** Most buckets kept (default 65,536). */
+  maxClients?: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** A token bucket per client. */
+export class RateLimiter {
+  readonly rate: number;
+  readonly burst: number;
+  readonly #max: number;
+  readonly #buckets = new Map<string, Bucket>();
+
+  constructor(o: RateOptions) {
+    this.rate = o.rate;
+    this.burst = Math.max(1, o.burst);
+    this.#max = o.maxClients ?? 65_536;
+  }
+
+  get enabled(): boolean {
+    return this.rate > 0;
+  }
+
+  /**
+   * Take `n` tokens for `key`: 0 when granted, else the ms until they would be there (nothing is
+   * taken then). A request larger than the bucket needs a full one.
+   * PERF: one Map lookup and a few float operations per request.
+   */
+  take(key: string, n: number, now = Date.now()): number {
+    if (this.rate <= 0) return 0;
+    const cost = Math.min(Math.max(1, n), this.burst);
+    let b = this.#buckets.get(key);
+    if (b === undefined) {
+      if (this.#buckets.size >= this.#max) this.#sweep(now);
+      b = { tokens: this.burst, at: now };
+      this.#buckets.set(key, b);
+    } else {
+      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) * this.rate) / 1000);
+      b.at = now;
+    }
+    if (b.tokens >= cost) {
+      b.tokens -= cost;
+      return 0;
+    }
+    return Math.max(1, Math.ceil(((cost - b.tokens) * 1000) / this.rate));
+  }
+
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  /** Drop the buckets that are full again; if none is, the oldest (its client starts full). */
+  #sweep(now: number): void {
+    for (const [k, b] of this.#buckets)
+      if (b.tokens + ((now - b.at) * this.rate) / 1000 >= this.burst) this.#buckets.delete(k);
+    if (this.#buckets.size < this.#max) return;
+    const drop = Math.max(1, this.#max >> 4);
+    let i = 0;
+    for (const k of this.#buckets.keys()) {
+      if (i++ >= drop) break;
+      this.#buckets.delete(k);
+    }
+  }
+}
+
+/** Open connections per client, against a cap. */
+export class ConnectionCounter {
+  readonly #open = new Map<string, number>();
+
+  constructor(readonly limit: number) {}
+
+  /** Count one more for `key`; false (nothing counted) when it already has `limit`. */
+  acquire(key: string): boolean {
+    const n = this.#open.get(key) ?? 0;
+    if (n >= this.limit) return false;
+    this.#open.set(key, n + 1);
+    return true;
+  }
+
+  release(key: string): void {
+    const n = this.#open.get(key) ?? 0;
+    if (n <= 1) this.#open.delete(key);
+    else this.#open.set(key, n - 1);
+  }
+
+  count(key: string): number {
+    return this.#open.get(key) ?? 0;
+  }
+}

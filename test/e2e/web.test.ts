@@ -1,0 +1,249 @@
+/**
+ * The node's web app in Debian's Chromium (playwright-core) against a 4-validator devnet of real
+ * processes:
+ * - the dashboard's height advances live (newHeads over the WebSocket, no reload), with the validators
+ *   and the charts; every request the page makes goes to the node itself (no CDN);
+ * - the block, tx, account and validator pages of a transfer sent through the CLI;
+ * - a name registered and updated through the CLI shows its records marked verified on another node
+ *   (the browser checked the proof, header, commit and validator set itself);
+ * - through a test-only proxy that rewrites name_resolve's records in the node's JSON answer, the same
+ *   page shows them as not verified.
+ * Screenshots go to test/artifacts/web/. Without /usr/bin/chromium the file is skipped, except under
+ * CI=true, where it fails (.ci/run installs chromium).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { execVosJson } from '../helpers/cli.js';
+import { type DevnetInfo, heightOf, randomBasePort, startDevnet, stopProcess, waitFor } from '../helpers/devnet.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+const ARTIFACTS = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'artifacts', 'web');
+const TAMPERED_TXT = 'tampered by the proxy';
+
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI === 'true')
+  throw new Error(`${CHROMIUM} is required under CI=true (.ci/run installs the chromium package)`);
+const suite = haveChromium ? describe : describe.skip;
+
+/**
+ * A proxy in front of a node that forwards everything (HTTP and WebSocket upgrades) unchanged, except
+ * that in JSON-RPC answers to name_resolve it replaces the TXT records: what a lying node would send.
+ */
+async function startTamperProxy(target: URL, port: number): Promise<{ server: Server; tampered: () => number }> {
+  let tampered = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const headers: IncomingHttpHeaders = { ...req.headers };
+      delete headers['accept-encoding'];
+      const up = request(
+        { host: target.hostname, port: Number(target.port), method: req.method, path: req.url, headers },
+        (ur) => {
+          const out: Buffer[] = [];
+          ur.on('data', (c: Buffer) => out.push(c));
+          ur.on('end', () => {
+            let data = Buffer.concat(out);
+            if (req.method === 'POST' && String(ur.headers['content-type']).includes('json')) {
+              const calls = [JSON.parse(body.toString() || 'null')].flat() as { id?: unknown; method?: string }[];
+              const ids = new Set(calls.filter((c) => c?.method === 'name_resolve').map((c) => c.id));
+              if (ids.size > 0) {
+                const answer = JSON.parse(data.toString());
+                for (const r of [answer].flat() as { id: unknown; result?: { records?: { txt: string[] } } }[]) {
+                  if (ids.has(r.id) && r.result?.records) {
+                    r.result.records.txt = [TAMPERED_TXT];
+                    tampered++;
+                  }
+                }
+                data = Buffer.from(JSON.stringify(answer));
+              }
+            }
+            const h = { ...ur.headers, 'content-length': String(data.length) };
+            res.writeHead(ur.statusCode ?? 502, h);
+            res.end(data);
+          });
+        },
+      );
+      up.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
+      up.end(body);
+    });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const up = connect(Number(target.port), target.hostname, () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      up.write(head);
+      socket.pipe(up).pipe(socket);
+    });
+    up.on('error', () => socket.destroy());
+    socket.on('error', () => up.destroy());
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return { server, tampered: () => tampered };
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+const heightOnPage = async (page: Page) => Number(await page.getByTestId('height').textContent());
+
+suite('the web app in Chromium on a devnet (real processes)', () => {
+  let dir = '';
+  let supervisor: ChildProcess | undefined;
+  let info: DevnetInfo;
+  let basePort = 0;
+  let browser: Browser | undefined;
+  let proxy: Server | undefined;
+  const pageErrors: string[] = [];
+
+  const newPage = async () => {
+    const page = await (browser as Browser).newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    return page;
+  };
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    dir = await mkdtemp(join(tmpdir(), 'vos-web-'));
+    basePort = randomBasePort();
+    ({ proc: supervisor, info } = await startDevnet(dir, 4, basePort, { VOS_EMPTY_BLOCK_INTERVAL_MS: '300' }));
+    await waitFor('height 2', async () => (await heightOf(info.nodes[0].rpc)) >= 2, 60_000);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 });
+  }, 150_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => (proxy ? proxy.close(r) : r(undefined)));
+    await stopProcess(supervisor);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('the dashboard shows the chain and its height advances live, served by the node alone', async () => {
+    const page = await newPage();
+    const origin = new URL(info.nodes[0].rpc).origin;
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`${origin}/`);
+    await page.getByTestId('height').filter({ hasText: /^[0-9]+$/ }).waitFor({ timeout: 30_000 });
+    const first = await heightOnPage(page);
+    await page.getByText('Live: new blocks arrive over the WebSocket').waitFor({ timeout: 20_000 });
+    await waitFor('the height on the page to advance by 3', async () => (await heightOnPage(page)) >= first + 3, 30_000);
+    await page.locator('[data-testid=validators] tbody tr').nth(3).waitFor({ timeout: 20_000 });
+    expect(await page.locator('[data-testid=validators] tbody tr').count()).toBe(4);
+    expect(await page.locator('[data-testid=chart-block-time] rect').count()).toBeGreaterThan(1);
+    expect(await page.getByTestId('block-time').textContent()).toMatch(/^[0-9.]+ s$/);
+    await shot(page, 'dashboard');
+    const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:'));
+    expect(foreign).toEqual([]);
+    expect(requests.some((u) => /\/app\/main-[A-Z0-9]+\.js$/i.test(u))).toBe(true);
+    await page.close();
+  }, 120_000);
+
+  it('block, tx, account and validator pages of a transfer sent through the CLI', async () => {
+    const to = info.nodes[2].address;
+    const sent = await execVosJson<{ hash: string; height: number }>([
+      'tx',
+      'transfer',
+      '--home',
+      info.nodes[0].home,
+      '--rpc',
+      info.nodes[0].rpc,
+      '--to',
+      to,
+      '--amount',
+      '12345',
+    ]);
+    const page = await newPage();
+    const origin = new URL(info.nodes[1].rpc).origin;
+    await page.goto(`${origin}/#/tx/${sent.hash}`);
+    await page.getByText('ok', { exact: true }).waitFor({ timeout: 20_000 });
+    expect(await page.getByText(String(to)).count()).toBeGreaterThan(0);
+    await shot(page, 'tx');
+    await page.getByRole('link', { name: String(sent.height), exact: true }).first().click();
+    await page.getByRole('heading', { name: new RegExp(`^Block ${sent.height}`) }).waitFor({ timeout: 20_000 });
+    expect(await page.getByRole('link', { name: sent.hash.slice(0, 10), exact: false }).count()).toBe(1);
+    await shot(page, 'block');
+    await page.goto(`${origin}/#/account/${to}`);
+    await page.getByTestId('balance').waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('balance').textContent()).toMatch(/^[0-9,]+$/);
+    await shot(page, 'account');
+    await page.goto(`${origin}/#/validators`);
+    await page.locator('[data-testid=validators] tbody tr').nth(3).waitFor({ timeout: 20_000 });
+    await shot(page, 'validators');
+    await page.close();
+  }, 120_000);
+
+  it('a name registered through the CLI shows its records verified by the browser, on another node', async () => {
+    const home = info.nodes[0].home;
+    const rpc = info.nodes[0].rpc;
+    await execVosJson(['name', 'register', 'webtest', '--home', home, '--rpc', rpc]);
+    await execVosJson([
+      'name',
+      'update',
+      'webtest',
+      '--home',
+      home,
+      '--rpc',
+      rpc,
+      '--a',
+      '10.0.0.7',
+      '--txt',
+      'hello from the web test',
+    ]);
+    const page = await newPage();
+    await page.goto(`${new URL(info.nodes[1].rpc).origin}/#/name/webtest`);
+    const v = page.getByTestId('verification');
+    await v.waitFor({ timeout: 30_000 });
+    expect(await v.getAttribute('data-verified')).toBe('true');
+    expect(await v.textContent()).toContain('Verified by this browser');
+    await page.getByText('"hello from the web test"').waitFor({ timeout: 5000 });
+    const rows = page.getByTestId('record');
+    expect(await rows.count()).toBeGreaterThanOrEqual(5);
+    for (const flag of await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-verified'))))
+      expect(flag).toBe('true');
+    await shot(page, 'name-verified');
+    await page.close();
+  }, 240_000);
+
+  it('the same name through a proxy that rewrites the records: shown as not verified', async () => {
+    const p = await startTamperProxy(new URL(info.nodes[1].rpc), basePort + 95);
+    proxy = p.server;
+    const page = await newPage();
+    await page.goto(`http://127.0.0.1:${basePort + 95}/#/name/webtest`);
+    const v = page.getByTestId('verification');
+    await v.waitFor({ timeout: 30_000 });
+    expect(await v.getAttribute('data-verified')).toBe('false');
+    expect(await v.textContent()).toContain('the records are not the proven ones');
+    await page.getByText(`"${TAMPERED_TXT}"`).waitFor({ timeout: 5000 });
+    for (const flag of await page
+      .getByTestId('record')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-verified'))))
+      expect(flag).toBe('false');
+    expect(p.tampered()).toBeGreaterThan(0);
+    await shot(page, 'name-tampered');
+    await page.close();
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+});
