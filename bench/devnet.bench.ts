@@ -93,6 +93,7 @@ export async function run() {
       cfg.p2p.seeds = addrs.filter((_, j) => j !== i);
       // The load generator (load-gen.ts) sends batches of 500; the node's default cap is 100.
       cfg.rpc.maxBatch = 500;
+      cfg.rpc.ratePerIp = 0; // one load generator on loopback: no per-IP rate limit
       if (process.env.VOS_BENCH_MAX_BLOCK_TXS)
         cfg.consensus.maxBlockTxs = Number(process.env.VOS_BENCH_MAX_BLOCK_TXS);
       await writeFile(cfgFile, JSON.stringify(cfg));

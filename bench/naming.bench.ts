@@ -74,6 +74,7 @@ export async function run() {
   // The default empty-block interval (1 s): blocks come at once while txs wait, so registering needs no
   // empty blocks, and the reads are measured without a solo validator making blocks flat out beside them.
   config.rpc.maxBatch = 1000;
+  config.rpc.ratePerIp = 0;
   const home = await mkdtemp(join(tmpdir(), 'vos-bench-names-'));
   const node = await VosNode.create({
     home,

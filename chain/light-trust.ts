@@ -31,7 +31,13 @@ import {
   type ValidatorJSON,
   validatorFromJSON,
 } from './light-client.js';
-import { sortValidators, totalPower, type ValidatorInfo, validatorListProblem, validatorsHash } from './validators.js';
+import {
+  sortValidators,
+  totalPower,
+  type ValidatorInfo,
+  validatorListProblem,
+  validatorsHash,
+} from './validators.js';
 
 /** What a client trusts: the validator set that signed `height`, and the set the header names next. */
 export interface TrustedState {
@@ -127,7 +133,10 @@ export async function advanceTrust(
   const loaded = new Map<number, Promise<{ lb: LightBlock; vb: VerifiedLightBlock }>>();
   const load = (h: number) => {
     let p = loaded.get(h);
-    if (p === undefined) loaded.set(h, (p = loadOnce(h)));
+    if (p === undefined) {
+      p = loadOnce(h);
+      loaded.set(h, p);
+    }
     return p;
   };
   const loadOnce = async (h: number): Promise<{ lb: LightBlock; vb: VerifiedLightBlock }> => {

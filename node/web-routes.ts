@@ -14,9 +14,9 @@
  * never joined to a file system path.
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readdir, readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -120,12 +120,7 @@ async function loadBundle(dir: string, manifestMtime: number): Promise<Bundle> {
   return { manifestMtime, index, assets };
 }
 
-function send(
-  req: IncomingMessage,
-  res: ServerResponse,
-  a: Asset,
-  headers: Record<string, string>,
-): void {
+function send(req: IncomingMessage, res: ServerResponse, a: Asset, headers: Record<string, string>): void {
   const common = { ...SECURITY_HEADERS, ...headers, ETag: a.etag, Vary: 'Accept-Encoding' };
   if (req.headers['if-none-match'] === a.etag) {
     res.writeHead(304, common);

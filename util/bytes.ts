@@ -47,7 +47,8 @@ export function fromHex(hex: string, expectedLength?: number): Uint8Array {
     throw new VosError({ code: 'INVALID_HEX' }, 'invalid hex string');
   }
   const body = hex.startsWith('0x') ? hex.slice(2) : hex;
-  const out = NodeBuffer === undefined ? bytesOfHexPortable(body) : new Uint8Array(NodeBuffer.from(body, 'hex'));
+  const out =
+    NodeBuffer === undefined ? bytesOfHexPortable(body) : new Uint8Array(NodeBuffer.from(body, 'hex'));
   if (expectedLength !== undefined && out.length !== expectedLength) {
     throw new VosError(
       { code: 'INVALID_LENGTH', expected: expectedLength, actual: out.length },

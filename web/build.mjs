@@ -61,4 +61,5 @@ writeFileSync(
 );
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 console.log(`web app: dist/web (${kb(raw)}, ${kb(gzipped)} gzipped; goal <= ${kb(GOAL_GZIP_BYTES)} gzipped)`);
-if (gzipped > GOAL_GZIP_BYTES) console.warn(`warning: the web bundle is over its size goal (${kb(gzipped)} gzipped)`);
+if (gzipped > GOAL_GZIP_BYTES)
+  console.warn(`warning: the web bundle is over its size goal (${kb(gzipped)} gzipped)`);

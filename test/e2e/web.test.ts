@@ -22,7 +22,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { execVosJson } from '../helpers/cli.js';
-import { type DevnetInfo, heightOf, randomBasePort, startDevnet, stopProcess, waitFor } from '../helpers/devnet.js';
+import {
+  type DevnetInfo,
+  heightOf,
+  randomBasePort,
+  startDevnet,
+  stopProcess,
+  waitFor,
+} from '../helpers/devnet.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -45,7 +52,10 @@ const suite = haveChromium ? describe : describe.skip;
  * A proxy in front of a node that forwards everything (HTTP and WebSocket upgrades) unchanged, except
  * that in JSON-RPC answers to name_resolve it replaces the TXT records: what a lying node would send.
  */
-async function startTamperProxy(target: URL, port: number): Promise<{ server: Server; tampered: () => number }> {
+async function startTamperProxy(
+  target: URL,
+  port: number,
+): Promise<{ server: Server; tampered: () => number }> {
   let tampered = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -62,11 +72,17 @@ async function startTamperProxy(target: URL, port: number): Promise<{ server: Se
           ur.on('end', () => {
             let data = Buffer.concat(out);
             if (req.method === 'POST' && String(ur.headers['content-type']).includes('json')) {
-              const calls = [JSON.parse(body.toString() || 'null')].flat() as { id?: unknown; method?: string }[];
+              const calls = [JSON.parse(body.toString() || 'null')].flat() as {
+                id?: unknown;
+                method?: string;
+              }[];
               const ids = new Set(calls.filter((c) => c?.method === 'name_resolve').map((c) => c.id));
               if (ids.size > 0) {
                 const answer = JSON.parse(data.toString());
-                for (const r of [answer].flat() as { id: unknown; result?: { records?: { txt: string[] } } }[]) {
+                for (const r of [answer].flat() as {
+                  id: unknown;
+                  result?: { records?: { txt: string[] } };
+                }[]) {
                   if (ids.has(r.id) && r.result?.records) {
                     r.result.records.txt = [TAMPERED_TXT];
                     tampered++;
@@ -91,7 +107,8 @@ async function startTamperProxy(target: URL, port: number): Promise<{ server: Se
   server.on('upgrade', (req, socket, head) => {
     const up = connect(Number(target.port), target.hostname, () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      for (let i = 0; i < req.rawHeaders.length; i += 2)
+        lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
       up.write(`${lines.join('\r\n')}\r\n\r\n`);
       up.write(head);
       socket.pipe(up).pipe(socket);
@@ -128,7 +145,9 @@ suite('the web app in Chromium on a devnet (real processes)', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = await mkdtemp(join(tmpdir(), 'vos-web-'));
     basePort = randomBasePort();
-    ({ proc: supervisor, info } = await startDevnet(dir, 4, basePort, { VOS_EMPTY_BLOCK_INTERVAL_MS: '300' }));
+    ({ proc: supervisor, info } = await startDevnet(dir, 4, basePort, {
+      VOS_EMPTY_BLOCK_INTERVAL_MS: '300',
+    }));
     await waitFor('height 2', async () => (await heightOf(info.nodes[0].rpc)) >= 2, 60_000);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 });
   }, 150_000);
@@ -146,10 +165,17 @@ suite('the web app in Chromium on a devnet (real processes)', () => {
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(`${origin}/`);
-    await page.getByTestId('height').filter({ hasText: /^[0-9]+$/ }).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('height')
+      .filter({ hasText: /^[0-9]+$/ })
+      .waitFor({ timeout: 30_000 });
     const first = await heightOnPage(page);
     await page.getByText('Live: new blocks arrive over the WebSocket').waitFor({ timeout: 20_000 });
-    await waitFor('the height on the page to advance by 3', async () => (await heightOnPage(page)) >= first + 3, 30_000);
+    await waitFor(
+      'the height on the page to advance by 3',
+      async () => (await heightOnPage(page)) >= first + 3,
+      30_000,
+    );
     await page.locator('[data-testid=validators] tbody tr').nth(3).waitFor({ timeout: 20_000 });
     expect(await page.locator('[data-testid=validators] tbody tr').count()).toBe(4);
     expect(await page.locator('[data-testid=chart-block-time] rect').count()).toBeGreaterThan(1);
@@ -181,8 +207,13 @@ suite('the web app in Chromium on a devnet (real processes)', () => {
     await page.getByText('ok', { exact: true }).waitFor({ timeout: 20_000 });
     expect(await page.getByText(String(to)).count()).toBeGreaterThan(0);
     await shot(page, 'tx');
-    await page.getByRole('link', { name: String(sent.height), exact: true }).first().click();
-    await page.getByRole('heading', { name: new RegExp(`^Block ${sent.height}`) }).waitFor({ timeout: 20_000 });
+    await page
+      .getByRole('link', { name: String(sent.height), exact: true })
+      .first()
+      .click();
+    await page
+      .getByRole('heading', { name: new RegExp(`^Block ${sent.height}`) })
+      .waitFor({ timeout: 20_000 });
     expect(await page.getByRole('link', { name: sent.hash.slice(0, 10), exact: false }).count()).toBe(1);
     await shot(page, 'block');
     await page.goto(`${origin}/#/account/${to}`);

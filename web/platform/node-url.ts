@@ -66,7 +66,7 @@ function digitOf(c: number): number {
 export function punycodeDecode(input: string): string | null {
   const output: number[] = [];
   const delim = input.lastIndexOf('-');
-  const basicEnd = delim < 0 ? 0 : delim;
+  const basicEnd = Math.max(0, delim);
   for (let j = 0; j < basicEnd; j++) {
     const c = input.charCodeAt(j);
     if (c >= 0x80) return null;

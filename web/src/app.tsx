@@ -1,8 +1,8 @@
 /** The shell: connects to the node that served the page, then the navigation and the routed page. */
 import { useEffect, useState } from 'preact/hooks';
 import { HeadFeed } from './live.js';
-import { routes } from './routes.js';
 import { href, matchPath, navigate, usePath } from './router.js';
+import { routes } from './routes.js';
 import { Rpc, RpcSocket } from './rpc.js';
 import { ErrorBox, Loading, Node, type NodeContext, useFeed } from './ui.js';
 
@@ -22,7 +22,7 @@ function SearchBox({ rpc }: { rpc: Rpc }) {
   return (
     <form
       class="search"
-      role="search"
+      aria-label="search"
       onSubmit={async (e) => {
         e.preventDefault();
         const s = q.trim();
@@ -43,7 +43,8 @@ function HeadBadge({ ctx }: { ctx: NodeContext }) {
   const feed = useFeed(ctx.feed);
   return (
     <span class="head-badge" title={feed.socketState === 'open' ? 'live' : 'reconnecting'}>
-      <span class={feed.socketState === 'open' ? 'dot live' : 'dot'} aria-hidden="true" />#{feed.latest?.height ?? '…'}
+      <span class={feed.socketState === 'open' ? 'dot live' : 'dot'} aria-hidden="true" />#
+      {feed.latest?.height ?? '…'}
     </span>
   );
 }
@@ -75,7 +76,11 @@ function Shell({ ctx }: { ctx: NodeContext }) {
           {routes
             .filter((r) => r.nav !== undefined)
             .map((r) => (
-              <a key={r.pattern} href={href(r.pattern)} aria-current={section === r.section ? 'page' : undefined}>
+              <a
+                key={r.pattern}
+                href={href(r.pattern)}
+                aria-current={section === r.section ? 'page' : undefined}
+              >
                 {r.nav}
               </a>
             ))}
@@ -94,7 +99,8 @@ function Shell({ ctx }: { ctx: NodeContext }) {
         )}
       </main>
       <footer class="muted small">
-        Node {ctx.status.moniker} · {ctx.status.address} · chain {ctx.status.chainId} · served by this node, no CDN.
+        Node {ctx.status.moniker} · {ctx.status.address} · chain {ctx.status.chainId} · served by this node,
+        no CDN.
       </footer>
     </Node.Provider>
   );

@@ -26,7 +26,17 @@ function label(v: number): string {
   return v.toFixed(v >= 1 ? 1 : 2);
 }
 
-export function BarChart({ title, unit, bars, testId }: { title: string; unit: string; bars: Bar[]; testId?: string }) {
+export function BarChart({
+  title,
+  unit,
+  bars,
+  testId,
+}: {
+  title: string;
+  unit: string;
+  bars: Bar[];
+  testId?: string;
+}) {
   const max = niceMax(Math.max(0, ...bars.map((b) => b.y)));
   const plotW = W - PAD_L - 4;
   const plotH = H - PAD_B - PAD_T;
@@ -56,7 +66,14 @@ export function BarChart({ title, unit, bars, testId }: { title: string; unit: s
         {bars.map((b, i) => {
           const h = (Math.min(b.y, max) / max) * plotH;
           return (
-            <rect key={b.x} x={PAD_L + i * step + (step - bw) / 2} y={PAD_T + plotH - h} width={bw} height={h} class="bar">
+            <rect
+              key={b.x}
+              x={PAD_L + i * step + (step - bw) / 2}
+              y={PAD_T + plotH - h}
+              width={bw}
+              height={h}
+              class="bar"
+            >
               <title>{`height ${b.x}: ${label(b.y)} ${unit}`}</title>
             </rect>
           );

@@ -15,7 +15,12 @@ import { verifyEd25519Portable } from '../../chain/ed25519-rule.js';
 import type { NamingParams } from '../../chain/ledger/params.js';
 import type { SignatureVerifier } from '../../chain/ledger/verifier.js';
 import type { ValidatorJSON } from '../../chain/light-client.js';
-import { advanceTrust, type LightBlock, type TrustedState, verifyLightBlock } from '../../chain/light-trust.js';
+import {
+  advanceTrust,
+  type LightBlock,
+  type TrustedState,
+  verifyLightBlock,
+} from '../../chain/light-trust.js';
 import { sortValidators, totalPower } from '../../chain/validators.js';
 import { type NameAnswerJSON, type VerifiedName, verifyNameAnswer } from '../../services/naming/light.js';
 import type { Result, Rpc } from './rpc.js';
@@ -72,7 +77,8 @@ export async function fetchLightBlock(rpc: Rpc, height: number): Promise<LightBl
     { method: 'chain_getValidators', params: [height] },
   ]);
   for (const r of [header, commit, vals]) if (r instanceof Error) throw r;
-  if (header === null || commit === null) throw new Error(`the node has no header and commit of height ${height}`);
+  if (header === null || commit === null)
+    throw new Error(`the node has no header and commit of height ${height}`);
   return {
     header: header as LightBlock['header'],
     commit: commit as LightBlock['commit'],
@@ -113,14 +119,24 @@ export async function checkNameAnswer(rpc: Rpc, chainId: string, answer: NameAns
       commit: proof.commit,
       validators: vals.validators as ValidatorJSON[],
     };
-    const vb = await advanceTrust(anchor.state, proof.height, (h) => fetchLightBlock(rpc, h), browserVerifier, {
-      target,
-    });
+    const vb = await advanceTrust(
+      anchor.state,
+      proof.height,
+      (h) => fetchLightBlock(rpc, h),
+      browserVerifier,
+      {
+        target,
+      },
+    );
     const naming: NamingParams = {
       ...anchor.naming,
       pricesByLength: anchor.naming.pricesByLength.map((p) => BigInt(p)),
     };
-    const proven = await verifyNameAnswer(answer, { chainId, validators: vb.validators, naming }, browserVerifier);
+    const proven = await verifyNameAnswer(
+      answer,
+      { chainId, validators: vb.validators, naming },
+      browserVerifier,
+    );
     if (vb.state.height > anchor.state.height) {
       anchor = { ...anchor, state: vb.state };
       saveAnchor(anchor);

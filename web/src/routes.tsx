@@ -24,7 +24,12 @@ export interface Route {
 
 export const routes: Route[] = [
   { pattern: '/', nav: 'Explorer', section: '/', title: () => 'Explorer', render: () => <DashboardPage /> },
-  { pattern: '/block/:id', section: '/', title: (p) => `Block ${p.id}`, render: (p) => <BlockPage id={p.id} /> },
+  {
+    pattern: '/block/:id',
+    section: '/',
+    title: (p) => `Block ${p.id}`,
+    render: (p) => <BlockPage id={p.id} />,
+  },
   { pattern: '/tx/:hash', section: '/', title: () => 'Transaction', render: (p) => <TxPage hash={p.hash} /> },
   {
     pattern: '/account/:address',
@@ -40,5 +45,10 @@ export const routes: Route[] = [
     render: () => <ValidatorsPage />,
   },
   { pattern: '/name', nav: 'Names', section: '/name', title: () => 'Names', render: () => <NameIndexPage /> },
-  { pattern: '/name/:name', section: '/name', title: (p) => `Name ${p.name}`, render: (p) => <NamePage name={p.name} /> },
+  {
+    pattern: '/name/:name',
+    section: '/name',
+    title: (p) => `Name ${p.name}`,
+    render: (p) => <NamePage name={p.name} />,
+  },
 ];

@@ -224,7 +224,8 @@ export class RpcSocket {
 
   #request(method: string, params: RawParams): Promise<unknown> {
     const ws = this.#ws;
-    if (ws === undefined || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('not connected'));
+    if (ws === undefined || ws.readyState !== WebSocket.OPEN)
+      return Promise.reject(new Error('not connected'));
     const id = nextId++;
     return new Promise<RawResponse>((resolve) => {
       const timer = window.setTimeout(() => {

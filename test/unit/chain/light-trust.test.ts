@@ -17,7 +17,12 @@ import {
   type TrustedState,
   verifyLightBlock,
 } from '../../../chain/light-trust.js';
-import { sortValidators, type ValidatorInfo, validatorsHash, validatorToJSON } from '../../../chain/validators.js';
+import {
+  sortValidators,
+  type ValidatorInfo,
+  validatorsHash,
+  validatorToJSON,
+} from '../../../chain/validators.js';
 import { VoteType, voteSignBytes } from '../../../chain/vote.js';
 import { toHex } from '../../../util/bytes.js';
 
@@ -47,7 +52,8 @@ function lightBlock(height: number, vals: ValidatorInfo[], next = vals, signers?
   const time = header.time + 500;
   const sigs: CommitSig[] = sortValidators(vals).map((v) => {
     const i = keys.findIndex((k) => k.address.equals(v.address));
-    if (signers !== undefined && !signers.includes(i)) return { flag: CommitFlag.Absent, time: 0, signature: Z };
+    if (signers !== undefined && !signers.includes(i))
+      return { flag: CommitFlag.Absent, time: 0, signature: Z };
     const bytes = voteSignBytes(
       { type: VoteType.Precommit, height, round: 0, blockHash: hash, time, validator: v.address },
       CHAIN,

@@ -18,12 +18,12 @@ import { inlineVerifier } from '../../../chain/ledger/verifier.js';
 import { buildStateProofAnswer } from '../../../chain/light-client.js';
 import { Tx, type TxPayload } from '../../../chain/tx/index.js';
 import { totalPower, validatorToJSON } from '../../../chain/validators.js';
-import { toHex } from '../../../util/bytes.js';
 import { type NamingApiDeps, resolveName } from '../../../services/naming/api.js';
 import { commitHash } from '../../../services/naming/layout.js';
 import { type NameAnswerJSON, verifyNameAnswer } from '../../../services/naming/light.js';
 import { EMPTY_RECORDS } from '../../../services/naming/records.js';
 import { namePayload } from '../../../services/naming/state.js';
+import { toHex } from '../../../util/bytes.js';
 import { openTestChain, produceBlock, type TestChain } from '../../helpers/chain.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -51,7 +51,10 @@ function fakeRpc() {
   const handlers: Record<string, (p: unknown[]) => Promise<unknown>> = {
     chain_getParams: async () =>
       json({
-        naming: { ...DEFAULT_NAMING_PARAMS, pricesByLength: DEFAULT_NAMING_PARAMS.pricesByLength.map(String) },
+        naming: {
+          ...DEFAULT_NAMING_PARAMS,
+          pricesByLength: DEFAULT_NAMING_PARAMS.pricesByLength.map(String),
+        },
       }),
     chain_getHeader: async ([h]) => {
       const b = await chain.ledger.store.getBlock(h as number);
@@ -60,7 +63,11 @@ function fakeRpc() {
     chain_getCommit: async ([h]) => json((await chain.ledger.store.getCommit(h as number))?.toJSON() ?? null),
     chain_getValidators: async ([h]) => {
       const vals = await chain.ledger.validatorsAt(h as number);
-      return json({ height: h, totalPower: totalPower(vals).toString(), validators: vals.map(validatorToJSON) });
+      return json({
+        height: h,
+        totalPower: totalPower(vals).toString(),
+        validators: vals.map(validatorToJSON),
+      });
     },
   };
   const call = (method: string, params: unknown[] = []) => {
@@ -174,7 +181,11 @@ describe("the page's light client, bundled for the browser, in a context without
     expect(check.signedPower).toBe(check.totalPower);
     const node = await verifyNameAnswer(
       a,
-      { chainId: 'vos-test', validators: await chain.ledger.validatorsAt(a.height), naming: DEFAULT_NAMING_PARAMS },
+      {
+        chainId: 'vos-test',
+        validators: await chain.ledger.validatorsAt(a.height),
+        naming: DEFAULT_NAMING_PARAMS,
+      },
       inlineVerifier,
     );
     expect(JSON.parse(JSON.stringify(check.proven))).toEqual(JSON.parse(JSON.stringify(node)));

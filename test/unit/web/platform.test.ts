@@ -8,11 +8,7 @@ import { domainToASCII as nodeToASCII, domainToUnicode as nodeToUnicode } from '
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import * as nodeHash from '../../../chain/hash.js';
-import {
-  bytesOfHexPortable,
-  compareBytesPortable,
-  hexOfBytesPortable,
-} from '../../../util/bytes.js';
+import { bytesOfHexPortable, compareBytesPortable, hexOfBytesPortable } from '../../../util/bytes.js';
 import * as webHash from '../../../web/platform/chain-hash.js';
 import { isIP, isIPv4, isIPv6 } from '../../../web/platform/node-net.js';
 import { domainToASCII, domainToUnicode, punycodeDecode } from '../../../web/platform/node-url.js';
@@ -120,7 +116,9 @@ describe('web/platform/node-url.ts', () => {
       const ascii = nodeToASCII(w);
       expect([ascii, domainToUnicode(ascii)]).toEqual([ascii, nodeToUnicode(ascii)]);
     }
-    const letters = fc.constantFrom(...'abcxyzäöüßéèçñøåłżčřšžабвгдежзийαβγδεζηθ日本中国한국あいうアイウ0-'.split(''));
+    const letters = fc.constantFrom(
+      ...'abcxyzäöüßéèçñøåłżčřšžабвгдежзийαβγδεζηθ日本中国한국あいうアイウ0-'.split(''),
+    );
     fc.assert(
       fc.property(fc.array(letters, { minLength: 1, maxLength: 12 }), (cs) => {
         const w = cs.join('');

@@ -5,7 +5,18 @@
  */
 import { bytes, groupDigits } from '../format.js';
 import type { Result } from '../rpc.js';
-import { AccountLink, BlockLink, ErrorBox, Fields, Mono, NameLink, Show, TxLink, useLoad, useNode } from '../ui.js';
+import {
+  AccountLink,
+  BlockLink,
+  ErrorBox,
+  Fields,
+  Mono,
+  NameLink,
+  Show,
+  TxLink,
+  useLoad,
+  useNode,
+} from '../ui.js';
 
 const ADDRESS_RE = /^vos1[02-9ac-hj-np-z]{38}$/;
 const PAGE = 25;
@@ -105,8 +116,16 @@ export function AccountPage({ address }: { address: string }) {
           <>
             <Fields
               rows={[
-                ['Balance', <span key="b" data-testid="balance">{groupDigits(acct.balance)}</span>],
-                ['Nonce', `${acct.nonce}${acct.pendingNonce !== acct.nonce ? ` (${acct.pendingNonce} with pending txs)` : ''}`],
+                [
+                  'Balance',
+                  <span key="b" data-testid="balance">
+                    {groupDigits(acct.balance)}
+                  </span>,
+                ],
+                [
+                  'Nonce',
+                  `${acct.nonce}${acct.pendingNonce !== acct.nonce ? ` (${acct.pendingNonce} with pending txs)` : ''}`,
+                ],
                 ['Bonded stake', groupDigits(acct.stake)],
                 ['Jailed', acct.jailed ? 'yes' : 'no'],
                 ['Name', name ? <NameLink key="n" name={name.name} /> : <span class="muted">none</span>],

@@ -32,7 +32,10 @@ export function BlockPage({ id }: { id: string }) {
                   ['Time', time(h.time)],
                   ['Proposer', <AccountLink key="p" address={h.proposer} short={false} />],
                   ['Transactions', String(b.txs.length)],
-                  ['Previous block', h.height > 1 ? <Mono key="prev">{h.prevHash}</Mono> : 'none (first block)'],
+                  [
+                    'Previous block',
+                    h.height > 1 ? <Mono key="prev">{h.prevHash}</Mono> : 'none (first block)',
+                  ],
                   ['State root', <Mono key="s">{h.stateRoot}</Mono>],
                   ['Tx root', <Mono key="t">{h.txRoot}</Mono>],
                   ['Receipts root', <Mono key="r">{h.receiptsRoot}</Mono>],
@@ -86,7 +89,8 @@ export function BlockPage({ id }: { id: string }) {
                   <ul>
                     {b.evidence.map((e) => (
                       <li key={`${e.validator}/${e.height}`}>
-                        {e.kind} by <AccountLink address={e.validator} /> at height <BlockLink height={e.height} />
+                        {e.kind} by <AccountLink address={e.validator} /> at height{' '}
+                        <BlockLink height={e.height} />
                       </li>
                     ))}
                   </ul>

@@ -33,7 +33,11 @@ export function DashboardPage() {
       </h1>
       <div class="stats">
         <Stat label="Height" value={latest ? String(latest.height) : '…'} testId="height" />
-        <Stat label="Block time" value={s.blockTime === null ? '…' : `${s.blockTime.toFixed(2)} s`} testId="block-time" />
+        <Stat
+          label="Block time"
+          value={s.blockTime === null ? '…' : `${s.blockTime.toFixed(2)} s`}
+          testId="block-time"
+        />
         <Stat label="Transactions / s" value={s.tps === null ? '…' : s.tps.toFixed(1)} testId="tps" />
         <Stat
           label="Validators"
@@ -50,8 +54,18 @@ export function DashboardPage() {
       </p>
       {feed.error && <ErrorBox error={feed.error} />}
       <div class="charts">
-        <BarChart title="Block time" unit="s" bars={r.map((x) => ({ x: x.height, y: x.interval }))} testId="chart-block-time" />
-        <BarChart title="Transactions per second" unit="tx/s" bars={r.map((x) => ({ x: x.height, y: x.tps }))} testId="chart-tps" />
+        <BarChart
+          title="Block time"
+          unit="s"
+          bars={r.map((x) => ({ x: x.height, y: x.interval }))}
+          testId="chart-block-time"
+        />
+        <BarChart
+          title="Transactions per second"
+          unit="tx/s"
+          bars={r.map((x) => ({ x: x.height, y: x.tps }))}
+          testId="chart-tps"
+        />
       </div>
       <h2>
         Validators <a href={href('/validators')}>all details</a>

@@ -43,9 +43,9 @@ export function NameIndexPage() {
     <section>
       <h1>Names</h1>
       <p>
-        A VOS name binds to a public key and records (addresses, TXT, key pins, content, app). This page asks the node
-        for the name with a state proof and checks it in the browser against the header, its commit and the validator
-        set before it marks anything verified.
+        A VOS name binds to a public key and records (addresses, TXT, key pins, content, app). This page asks
+        the node for the name with a state proof and checks it in the browser against the header, its commit
+        and the validator set before it marks anything verified.
       </p>
       <NameSearch />
     </section>
@@ -69,13 +69,15 @@ type Row = { kind: string; value: ComponentChildren; key: string };
 function rowsOf(a: Result<'name_resolve'>): Row[] {
   const rows: Row[] = [];
   rows.push({ kind: 'status', value: a.status, key: 'status' });
-  if (a.owner) rows.push({ kind: 'owner', value: <AccountLink address={a.owner} short={false} />, key: 'owner' });
+  if (a.owner)
+    rows.push({ kind: 'owner', value: <AccountLink address={a.owner} short={false} />, key: 'owner' });
   if (a.ownerKey) rows.push({ kind: 'owner key', value: <Mono>{a.ownerKey}</Mono>, key: 'ownerKey' });
   if (a.expires !== null) rows.push({ kind: 'expires', value: <>height {a.expires}</>, key: 'expires' });
   const r = a.records;
   if (r) {
-    if (r.encryptionKey) rows.push({ kind: 'encryption key', value: <Mono>{r.encryptionKey}</Mono>, key: 'enc' });
-    r.endpoints.forEach((e, i) =>
+    if (r.encryptionKey)
+      rows.push({ kind: 'encryption key', value: <Mono>{r.encryptionKey}</Mono>, key: 'enc' });
+    for (const [i, e] of r.endpoints.entries())
       rows.push({
         kind: e.kind === 'ip4' ? 'A' : e.kind === 'ip6' ? 'AAAA' : 'multiaddr',
         value: (
@@ -84,10 +86,10 @@ function rowsOf(a: Result<'name_resolve'>): Row[] {
           </>
         ),
         key: `ep${i}`,
-      }),
-    );
-    r.txt.forEach((t, i) => rows.push({ kind: 'TXT', value: <Mono>{JSON.stringify(t)}</Mono>, key: `txt${i}` }));
-    r.tlsa.forEach((t, i) =>
+      });
+    for (const [i, t] of r.txt.entries())
+      rows.push({ kind: 'TXT', value: <Mono>{JSON.stringify(t)}</Mono>, key: `txt${i}` });
+    for (const [i, t] of r.tlsa.entries())
       rows.push({
         kind: 'TLSA',
         value: (
@@ -96,8 +98,7 @@ function rowsOf(a: Result<'name_resolve'>): Row[] {
           </Mono>
         ),
         key: `tlsa${i}`,
-      }),
-    );
+      });
     if (r.content) rows.push({ kind: 'content', value: <Mono>{r.content}</Mono>, key: 'content' });
     if (r.app) rows.push({ kind: 'app', value: <Mono>{r.app}</Mono>, key: 'app' });
     if (r.ttl) rows.push({ kind: 'TTL', value: `${r.ttl} s`, key: 'ttl' });
@@ -110,17 +111,18 @@ function Verification({ check, answer }: { check: NameCheck; answer: Result<'nam
     const a = check.anchor;
     return (
       <div class="verification good" data-testid="verification" data-verified="true">
-        <strong>Verified by this browser.</strong> The state proof of <Mono>name/rec/{answer.name}</Mono> leads to the
-        state root of block <BlockLink height={answer.height} />, whose header is signed by validators holding{' '}
-        {check.signedPower} of {check.totalPower} voting power; that validator set follows from the one this browser
-        trusts (pinned at height {a.pinnedHeight} on {time(a.pinnedAt)}, now trusted up to height {a.state.height}).
+        <strong>Verified by this browser.</strong> The state proof of <Mono>name/rec/{answer.name}</Mono>{' '}
+        leads to the state root of block <BlockLink height={answer.height} />, whose header is signed by
+        validators holding {check.signedPower} of {check.totalPower} voting power; that validator set follows
+        from the one this browser trusts (pinned at height {a.pinnedHeight} on {time(a.pinnedAt)}, now trusted
+        up to height {a.state.height}).
       </div>
     );
   }
   return (
     <div class="verification bad" data-testid="verification" data-verified="false" role="alert">
-      <strong>Not verified.</strong> This browser could not check the node's answer against the chain: {check.reason}.
-      The records below are what the node says; do not rely on them.
+      <strong>Not verified.</strong> This browser could not check the node's answer against the chain:{' '}
+      {check.reason}. The records below are what the node says; do not rely on them.
     </div>
   );
 }

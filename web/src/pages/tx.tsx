@@ -37,7 +37,12 @@ export function TxPage({ hash }: { hash: string }) {
                   ['Index in block', t.index === null ? '-' : String(t.index)],
                   ['Kind', t.tx.kind],
                   ['From', <AccountLink key="f" address={t.tx.from} short={false} />],
-                  ...(to ? ([['To', <AccountLink key="t" address={to} short={false} />]] as [string, ComponentChildren][]) : []),
+                  ...(to
+                    ? ([['To', <AccountLink key="t" address={to} short={false} />]] as [
+                        string,
+                        ComponentChildren,
+                      ][])
+                    : []),
                   ['Nonce', t.tx.nonce],
                   ['Gas limit', groupDigits(t.tx.gasLimit)],
                   ['Gas price', groupDigits(t.tx.gasPrice)],
@@ -59,7 +64,6 @@ export function TxPage({ hash }: { hash: string }) {
                     </thead>
                     <tbody>
                       {t.receipt.events.map((e, i) => (
-                        // biome-ignore lint/suspicious/noArrayIndexKey: events have no id; their order is fixed
                         <tr key={i}>
                           <td>{e.type}</td>
                           <td class="mono small">

@@ -116,9 +116,9 @@ export function ValidatorsPage() {
         {(set) => (
           <>
             <p class="muted">
-              {set.rows.length} validators sign height {set.height}; total voting power {groupDigits(set.totalPower)}.
-              Voting power = bonded stake × (1 + min(1, C/T)), C the node's proven contribution and T the control
-              threshold of the last epoch.
+              {set.rows.length} validators sign height {set.height}; total voting power{' '}
+              {groupDigits(set.totalPower)}. Voting power = bonded stake × (1 + min(1, C/T)), C the node's
+              proven contribution and T the control threshold of the last epoch.
             </p>
             <ValidatorTable set={set} full={true} />
           </>
