@@ -696,6 +696,7 @@ export class RpcServer<A extends Api = Api> {
     const isNotification = id === undefined;
     const name = req.method;
     let response: Response;
+    let started: number | undefined;
     const def = Object.hasOwn(this.#api.methods, name) ? this.#api.methods[name] : undefined;
     const handler = this.#handlers.get(name);
     if (def === undefined || handler === undefined) {
@@ -706,6 +707,7 @@ export class RpcServer<A extends Api = Api> {
     } else if (name.startsWith('admin_') && !authorised) {
       response = errorResponse(id ?? null, this.#adminRefusal());
     } else {
+      started = performance.now();
       try {
         const params = checkParams(def, req.params);
         const result = await handler(params as never, ctx);
@@ -714,6 +716,9 @@ export class RpcServer<A extends Api = Api> {
         response = errorResponse(id ?? null, this.#toRpcError(err, name));
       }
     }
+    // PERF: one histogram observation per call (prom-client: a label lookup and a bucket scan).
+    if (started !== undefined)
+      this.#opts.metrics?.rpcDuration.observe({ method: name }, (performance.now() - started) / 1000);
     this.#opts.metrics?.rpcRequests.inc({
       method: def === undefined ? 'unknown' : name,
       code: String('error' in response ? (response.error as { code: number }).code : 0),

@@ -55,7 +55,7 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
     dns: null,
     storage: null,
   };
-  return {
+  const metrics = {
     register,
     probe,
     p2pPeers: new Gauge({
@@ -189,6 +189,13 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
       labelNames: ['method', 'code'] as const,
       registers: [register],
     }),
+    rpcDuration: new Histogram({
+      name: 'vos_rpc_request_duration_seconds',
+      help: 'Time to answer a JSON-RPC call (params check and handler; not the network), by method',
+      labelNames: ['method'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+      registers: [register],
+    }),
     // PERF: the gateway counts in plain arrays on its query path; these read them at scrape time.
     dnsResponses: new Counter({
       name: 'vos_dns_responses_total',
@@ -270,6 +277,10 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
       },
     }),
   };
+  // Counters whose labels are known start at 0, so a scrape shows them before the first event.
+  for (const role of ['holder', 'watcher'] as const)
+    for (const result of ['proved', 'unprovable', 'fault'] as const) metrics.storageAudits.inc({ role, result }, 0);
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -7,18 +7,24 @@
  * - a name registered and updated through the CLI shows its records marked verified on another node
  *   (the browser checked the proof, header, commit and validator set itself);
  * - through a test-only proxy that rewrites name_resolve's records in the node's JSON answer, the same
- *   page shows them as not verified.
+ *   page shows them as not verified;
+ * - a picture published through the CLI on one node is found by the content browser's search on
+ *   another (filtered by kind and by the publisher's name), its thumbnail and preview load from
+ *   GET /content/<cid>, and a text item's preview shows its words;
+ * - after that run (plus a DNS query with dig, a message, an app call, a stored file), a scrape of
+ *   /metrics has every metric the operators' dashboards use, with sane values.
  * Screenshots go to test/artifacts/web/. Without /usr/bin/chromium the file is skipped, except under
  * CI=true, where it fails (.ci/run installs chromium).
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { execVosJson } from '../helpers/cli.js';
@@ -30,6 +36,7 @@ import {
   stopProcess,
   waitFor,
 } from '../helpers/devnet.js';
+import { makePng } from '../helpers/png.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -258,6 +265,76 @@ suite('the web app in Chromium on a devnet (real processes)', () => {
     await page.close();
   }, 240_000);
 
+  it('the content browser finds a picture published on another node and plays its preview', async () => {
+    const home = info.nodes[0].home;
+    const rpc = info.nodes[0].rpc;
+    const png = join(dir, 'lighthouse.png');
+    await writeFile(png, makePng(96, 64));
+    const pic = await execVosJson<{ id: string; cid: string }>([
+      'publish',
+      png,
+      '--title',
+      'Lighthouse at dusk',
+      '--tags',
+      'photo,sea',
+      '--home',
+      home,
+      '--rpc',
+      rpc,
+    ]);
+    const note = join(dir, 'tide.txt');
+    await writeFile(note, 'Tide tables for the lighthouse keeper.\n');
+    const txt = await execVosJson<{ id: string }>([
+      'publish',
+      note,
+      '--title',
+      'Lighthouse tides',
+      '--home',
+      home,
+      '--rpc',
+      rpc,
+    ]);
+    const page = await newPage();
+    const origin = new URL(info.nodes[2].rpc).origin;
+    // webtest (registered above) is node0's name: the publisher filter by name.
+    await page.goto(`${origin}/#/content?q=lighthouse&kind=image&owner=webtest`);
+    const results = page.getByTestId('result');
+    await waitFor('the picture in the search results', async () => (await results.count()) === 1, 30_000);
+    expect(await results.first().textContent()).toContain('Lighthouse at dusk');
+    expect(await results.first().getByTestId('publisher').textContent()).toContain('webtest');
+    const thumbLoaded = () =>
+      page
+        .getByTestId('thumb')
+        .first()
+        .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
+    await waitFor('the thumbnail to load', async () => (await thumbLoaded()) === 96, 20_000);
+    await shot(page, 'content-search');
+    // Without the kind filter, the search form finds both items.
+    await page.getByTestId('content-kind').selectOption('');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await waitFor('both items', async () => (await results.count()) === 2, 20_000);
+    await page.getByRole('link', { name: 'Lighthouse at dusk' }).click();
+    await page
+      .getByTestId('content-title')
+      .filter({ hasText: 'Lighthouse at dusk' })
+      .waitFor({ timeout: 20_000 });
+    const preview = page.getByTestId('preview-image');
+    await waitFor(
+      'the preview to load',
+      async () =>
+        (await preview.evaluate((i) => (i as unknown as { naturalHeight: number }).naturalHeight)) === 64,
+      20_000,
+    );
+    expect(await page.getByText(pic.cid).count()).toBe(1);
+    await shot(page, 'content-item');
+    await page.goto(`${origin}/#/content/${txt.id}`);
+    await page
+      .getByTestId('preview-text')
+      .filter({ hasText: 'Tide tables for the lighthouse keeper.' })
+      .waitFor({ timeout: 20_000 });
+    await page.close();
+  }, 120_000);
+
   it('the same name through a proxy that rewrites the records: shown as not verified', async () => {
     const p = await startTamperProxy(new URL(info.nodes[1].rpc), basePort + 95);
     proxy = p.server;
@@ -277,4 +354,97 @@ suite('the web app in Chromium on a devnet (real processes)', () => {
     await page.close();
     expect(pageErrors).toEqual([]);
   }, 120_000);
+  it('a scrape of /metrics after the run has every metric with sane values', async () => {
+    const [n0, n1] = info.nodes;
+    const status = await execVosJson<{ dns?: number }>(['status', '--rpc', n0.rpc, '--json']);
+    expect(status.dns).toBeGreaterThan(0);
+    const { stdout } = await promisify(execFile)(
+      'dig',
+      ['@127.0.0.1', '-p', String(status.dns), '+time=3', '+tries=1', 'webtest.vos', 'A'],
+      { timeout: 20_000 },
+    );
+    expect(stdout).toContain('10.0.0.7');
+    const missing = await promisify(execFile)(
+      'dig',
+      ['@127.0.0.1', '-p', String(status.dns), '+time=3', '+tries=1', 'no-such-name-here.vos', 'TXT'],
+      { timeout: 20_000 },
+    );
+    expect(missing.stdout).toContain('status: NXDOMAIN');
+    await execVosJson([
+      'msg',
+      'send',
+      n1.address,
+      'a message for the metrics',
+      '--home',
+      n0.home,
+      '--rpc',
+      n0.rpc,
+    ]);
+    const app = await execVosJson<{ app: string }>([
+      'app',
+      'deploy',
+      join(process.cwd(), 'apps', 'build', 'counter.wasm'),
+      '--home',
+      n0.home,
+      '--rpc',
+      n0.rpc,
+    ]);
+    await execVosJson(['app', 'call', app.app, 'increment', '--home', n0.home, '--rpc', n0.rpc]);
+    await execVosJson(['app', 'query', app.app, 'get', '--rpc', n0.rpc]);
+    const stored = join(dir, 'stored.bin');
+    await writeFile(stored, Buffer.alloc(50_000, 7));
+    await execVosJson(['store', 'put', stored, '--rpc', n0.rpc]);
+
+    const res = await fetch(`${new URL(n0.rpc).origin}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    /** The value of one sample (`name{labels}`), undefined when absent. */
+    const sample = (series: string): number | undefined => {
+      for (const line of text.split('\n'))
+        if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+      return undefined;
+    };
+    /** The sum of every sample of a metric whose labels include `labels`. */
+    const sum = (name: string, labels: Record<string, string> = {}): number => {
+      let total = 0;
+      let seen = false;
+      for (const line of text.split('\n')) {
+        const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+        if (m === null || m[1] !== name) continue;
+        if (!Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) continue;
+        total += Number(m[3]);
+        seen = true;
+      }
+      if (!seen) throw new Error(`no ${name}${JSON.stringify(labels)} in the scrape`);
+      return total;
+    };
+    const height = await heightOf(n0.rpc);
+    expect(sample('vos_consensus_height')).toBeGreaterThan(height - 5);
+    expect(sample('vos_consensus_height')).toBeLessThanOrEqual(height + 1);
+    expect(sample('vos_consensus_rounds')).toBeGreaterThanOrEqual(0);
+    const blocks = sum('vos_consensus_block_interval_seconds_count');
+    expect(blocks).toBeGreaterThan(10);
+    // Empty blocks come every 300 ms here: the mean interval is well under 10 s.
+    expect(sum('vos_consensus_block_interval_seconds_sum') / blocks).toBeLessThan(10);
+    expect(sample('vos_mempool_size')).toBeGreaterThanOrEqual(0);
+    expect(sample('vos_p2p_peers')).toBe(3);
+    expect(sum('vos_rpc_request_duration_seconds_count', { method: 'node_status' })).toBeGreaterThan(0);
+    expect(sum('vos_rpc_request_duration_seconds_count', { method: 'tx_sendCommit' })).toBeGreaterThan(0);
+    expect(sum('vos_rpc_request_duration_seconds_bucket', { method: 'node_status', le: '+Inf' })).toBe(
+      sum('vos_rpc_request_duration_seconds_count', { method: 'node_status' }),
+    );
+    expect(sum('vos_dns_queries_total', { type: 'A', rcode: 'NOERROR' })).toBeGreaterThanOrEqual(1);
+    expect(sum('vos_dns_queries_total', { type: 'TXT', rcode: 'NXDOMAIN' })).toBeGreaterThanOrEqual(1);
+    expect(sample('vos_storage_bytes{kind="local"}')).toBeGreaterThanOrEqual(50_000);
+    expect(sample('vos_storage_bytes{kind="held"}')).toBeGreaterThanOrEqual(0);
+    expect(sum('vos_storage_audits_total', { role: 'holder' })).toBeGreaterThanOrEqual(0);
+    expect(sum('vos_comm_messages_total', { direction: 'out' })).toBeGreaterThanOrEqual(1);
+    expect(sum('vos_app_calls_total', { where: 'tx', halt: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(sum('vos_app_gas_used_total', { where: 'tx' })).toBeGreaterThan(0);
+    expect(sum('vos_app_gas_used_total', { where: 'query' })).toBeGreaterThan(0);
+    // node1 got the message.
+    const m1 = await (await fetch(`${new URL(n1.rpc).origin}/metrics`)).text();
+    expect(m1).toMatch(/^vos_comm_messages_total\{direction="in",via="direct"\} [1-9]/m);
+  }, 180_000);
 });

@@ -40,12 +40,13 @@ export function navigate(path: string): void {
   location.hash = path;
 }
 
+/** The current route path; re-renders on every hash change (a new `?query` on the same path too). */
 export function usePath(): string {
-  const [path, setPath] = useState(currentPath());
+  const [, setHash] = useState(location.hash);
   useEffect(() => {
-    const on = () => setPath(currentPath());
+    const on = () => setHash(location.hash);
     addEventListener('hashchange', on);
     return () => removeEventListener('hashchange', on);
   }, []);
-  return path;
+  return currentPath();
 }

@@ -1,11 +1,11 @@
 /**
  * The pages of the web app. A page is one entry: a path pattern (hash routes, router.ts), the
- * component, and a `nav` label when it belongs in the top navigation. Pages of other parts (content
- * browser, messenger, app store) are added here when they exist.
+ * component, and a `nav` label when it belongs in the top navigation.
  */
 import type { VNode } from 'preact';
 import { AccountPage } from './pages/account.js';
 import { BlockPage } from './pages/block.js';
+import { ContentIndexPage, ContentPage, searchFromHash } from './pages/content.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { NameIndexPage, NamePage } from './pages/name.js';
 import { TxPage } from './pages/tx.js';
@@ -43,6 +43,19 @@ export const routes: Route[] = [
     section: '/validators',
     title: () => 'Validators',
     render: () => <ValidatorsPage />,
+  },
+  {
+    pattern: '/content',
+    nav: 'Content',
+    section: '/content',
+    title: () => 'Content',
+    render: () => <ContentIndexPage search={searchFromHash(location.hash)} />,
+  },
+  {
+    pattern: '/content/:id',
+    section: '/content',
+    title: () => 'Content',
+    render: (p) => <ContentPage id={p.id} />,
   },
   { pattern: '/name', nav: 'Names', section: '/name', title: () => 'Names', render: () => <NameIndexPage /> },
   {
