@@ -6,6 +6,8 @@
  * The load runs in a worker thread (the machine's second core), VOS_BENCH_RPC_CONCURRENCY requests in
  * flight (default 16), VOS_BENCH_RPC_SECONDS per figure (default 3) after a 0.5 s warm-up. The node's
  * rate limit is on but set too high to refuse (its cost is in the figure).
+ * Then the web app: its bundle size and the time to the first dashboard render in Chromium beside a
+ * bare page (bench/web-render.ts).
  */
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import WebSocket, { WebSocketServer } from 'ws';
+import { webFigures } from './web-render.js';
 
 const SECONDS = Number(process.env.VOS_BENCH_RPC_SECONDS ?? 3);
 const CONCURRENCY = Number(process.env.VOS_BENCH_RPC_CONCURRENCY ?? 16);
@@ -283,7 +286,7 @@ export async function run() {
     }
     bare = await bareServer(answers);
 
-    const out: Record<string, number> = {
+    const out: Record<string, number | null> = {
       seconds: SECONDS,
       concurrency: CONCURRENCY,
       blockTxs: block?.txs.length ?? 0,
@@ -308,6 +311,7 @@ export async function run() {
         out[`${transport}_${m}_errors`] = v.errors;
       }
     }
+    Object.assign(out, await webFigures(node.rpcUrl, progress));
     return out;
   } finally {
     await bare?.close();

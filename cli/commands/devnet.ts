@@ -363,8 +363,10 @@ async function supervise(
       `VOS devnet "${chainId}" with ${n} validator${n > 1 ? 's' : ''} (${join(dir, 'devnet.json')})`,
       ...sup.flatMap(({ node: nd, log }) => [
         `  ${nd.name}  RPC ${nd.rpc}  DNS ${nd.dns} (udp+tcp, zone vos.)  address ${nd.address}`,
-        `         log ${log}  metrics ${nd.rpc}/metrics  health ${nd.rpc}/healthz`,
+        `         web app ${nd.rpc}/  metrics ${nd.rpc}/metrics  health ${nd.rpc}/healthz`,
+        `         log ${log}`,
       ]),
+      `open ${sup[0].node.rpc}/ in a browser (explorer, names, content, messages, apps)`,
       `try: npx vos status --rpc ${sup[0].node.rpc}`,
       `     dig @${sup[0].node.dns.replace(/:\d+$/, '')} -p ${sup[0].node.dns.replace(/^.*:/, '')} vos SOA`,
       `stop with Ctrl-C; a node that dies is not restarted (restart it with its home, e.g. npx vos start --home ${sup[0].node.home})`,
