@@ -21,6 +21,7 @@ import { createValidatorSetFromRlp } from '../../consensus/validator-set.js';
 import { createDevGenesis } from '../../genesis/genesis.js';
 import { defaultConfig } from '../../node/config.js';
 import { VosNode } from '../../node/node.js';
+import { fallbackPage } from '../../node/web-routes.js';
 import { peerIdOf } from '../../p2p/host.js';
 import { RpcClient } from '../../rpc/client.js';
 import { RpcCode, type RpcResponseError } from '../../rpc/errors.js';
@@ -502,14 +503,35 @@ describe('single-validator node', () => {
     expect(node.txWaiters.size).toBe(0);
   });
 
-  it('GET / answers a small HTML index', async () => {
+  it('GET / serves the built web app: index with a same-origin CSP, hashed assets cached, gzip, 304, 404', async () => {
     const res = await fetch(`${node.rpcUrl}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/html');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('cache-control')).toBe('no-cache');
     const html = await res.text();
-    expect(html).toContain('vos-it');
-    expect(html).toContain(`height <strong>`);
-    for (const s of ['href="/healthz"', 'href="/metrics"', 'rpc.discover', 'POST', 'curl'])
+    for (const s of ['href="/healthz"', 'href="/metrics"', 'rpc.discover', 'POST']) expect(html).toContain(s);
+    const js = /src="(\/app\/main-[A-Z0-9]+\.js)"/.exec(html)?.[1];
+    expect(js).toBeDefined();
+    const asset = await fetch(`${node.rpcUrl}${js}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toContain('text/javascript');
+    expect(asset.headers.get('content-encoding')).toBe('gzip');
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect((await asset.text()).length).toBeGreaterThan(10_000);
+    const etag = asset.headers.get('etag');
+    expect(etag).not.toBeNull();
+    const again = await fetch(`${node.rpcUrl}${js}`, { headers: { 'if-none-match': etag as string } });
+    expect(again.status).toBe(304);
+    expect((await fetch(`${node.rpcUrl}/app/main-NOPE.js`)).status).toBe(404);
+  });
+
+  it('without a bundle, / is a small page with the chain, its height and how to call the RPC (escaped)', () => {
+    const html = fallbackPage({ chainId: 'vos-it<script>', height: 7, rpcUrl: 'http://127.0.0.1:1' });
+    expect(html).toContain('vos-it&lt;script&gt;');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('height <strong>7</strong>');
+    for (const s of ['href="/healthz"', 'href="/metrics"', 'rpc.discover', 'POST', 'curl', 'npm run build'])
       expect(html).toContain(s);
   });
 

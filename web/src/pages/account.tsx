@@ -1,8 +1,8 @@
 /**
  * An account: balance, nonce, stake, its forward-confirmed name, its standing in the control module,
- * and its txs when the node has `chain_getAccountTxs` (listed in rpc.discover; the list is left out
- * on a node without it).
+ * and its txs (`chain_getAccountTxs`; left out on an older node whose rpc.discover lacks it).
  */
+import { useState } from 'preact/hooks';
 import { bytes, groupDigits } from '../format.js';
 import type { Result } from '../rpc.js';
 import {
@@ -21,67 +21,67 @@ import {
 const ADDRESS_RE = /^vos1[02-9ac-hj-np-z]{38}$/;
 const PAGE = 25;
 
-interface AccountTx {
-  hash: string;
-  height?: number | null;
-  index?: number | null;
-  kind?: string;
-  from?: string;
-  to?: string | null;
-  tx?: { kind?: string; from?: string; payload?: { to?: string } };
-  receipt?: { status?: string } | null;
-}
+type AccountTxs = Result<'chain_getAccountTxs'>;
 
-/** The txs of whatever shape the method answers: a list, or {txs, cursor}. */
-function txsOf(result: unknown): AccountTx[] {
-  if (Array.isArray(result)) return result as AccountTx[];
-  const r = result as { txs?: unknown } | null;
-  return Array.isArray(r?.txs) ? (r.txs as AccountTx[]) : [];
-}
-
+/** The account's txs, newest first, a page at a time (the cursor of the page before). */
 function AccountTxs({ address }: { address: string }) {
   const { rpc } = useNode();
-  const v = useLoad(() => rpc.callRaw('chain_getAccountTxs', [address, { limit: PAGE }]), [rpc, address]);
+  const [cursors, setCursors] = useState<AccountTxs['cursor'][]>([]);
+  const before = cursors.at(-1);
+  const v = useLoad(
+    () => rpc.call('chain_getAccountTxs', [address, { limit: PAGE, ...(before ? { before } : {}) }]),
+    [rpc, address, before],
+  );
   return (
     <>
       <h2>Transactions</h2>
       <Show v={v} what="transactions">
-        {(result) => {
-          const txs = txsOf(result);
-          if (txs.length === 0) return <p class="muted">No transactions.</p>;
-          return (
-            <table class="list" data-testid="account-txs">
-              <thead>
-                <tr>
-                  <th scope="col">Hash</th>
-                  <th scope="col">Block</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">From</th>
-                  <th scope="col">To</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {txs.map((t) => {
-                  const from = t.from ?? t.tx?.from;
-                  const to = t.to ?? t.tx?.payload?.to;
-                  return (
+        {(r) =>
+          r.txs.length === 0 ? (
+            <p class="muted">No transactions.</p>
+          ) : (
+            <>
+              <table class="list" data-testid="account-txs">
+                <thead>
+                  <tr>
+                    <th scope="col">Hash</th>
+                    <th scope="col">Block</th>
+                    <th scope="col">Kind</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Status</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {r.txs.map((t) => (
                     <tr key={t.hash}>
                       <td>
                         <TxLink hash={t.hash} />
                       </td>
-                      <td>{typeof t.height === 'number' ? <BlockLink height={t.height} /> : '-'}</td>
-                      <td>{t.kind ?? t.tx?.kind ?? '-'}</td>
-                      <td>{from ? from === address ? <b>this</b> : <AccountLink address={from} /> : '-'}</td>
-                      <td>{to ? to === address ? <b>this</b> : <AccountLink address={to} /> : '-'}</td>
-                      <td>{t.receipt?.status ?? '-'}</td>
+                      <td>
+                        <BlockLink height={t.height} />
+                      </td>
+                      <td>{t.kind}</td>
+                      <td>{t.role}</td>
+                      <td class={t.status === 'ok' ? 'good' : 'bad'}>{t.status}</td>
                     </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          );
-        }}
+                  ))}
+                </tbody>
+              </table>
+              <p>
+                {cursors.length > 0 && (
+                  <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
+                    Newer
+                  </button>
+                )}{' '}
+                {r.cursor !== null && (
+                  <button type="button" onClick={() => setCursors([...cursors, r.cursor])}>
+                    Older
+                  </button>
+                )}
+              </p>
+            </>
+          )
+        }
       </Show>
     </>
   );
