@@ -279,7 +279,8 @@ export function createMetrics(register = new Registry(), opts: { defaultMetrics?
   };
   // Counters whose labels are known start at 0, so a scrape shows them before the first event.
   for (const role of ['holder', 'watcher'] as const)
-    for (const result of ['proved', 'unprovable', 'fault'] as const) metrics.storageAudits.inc({ role, result }, 0);
+    for (const result of ['proved', 'unprovable', 'fault'] as const)
+      metrics.storageAudits.inc({ role, result }, 0);
   return metrics;
 }
 

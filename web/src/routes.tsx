@@ -4,9 +4,11 @@
  */
 import type { VNode } from 'preact';
 import { AccountPage } from './pages/account.js';
+import { AppPage, AppStorePage } from './pages/apps.js';
 import { BlockPage } from './pages/block.js';
 import { ContentIndexPage, ContentPage, searchFromHash } from './pages/content.js';
 import { DashboardPage } from './pages/dashboard.js';
+import { MessengerPage } from './pages/messenger.js';
 import { NameIndexPage, NamePage } from './pages/name.js';
 import { TxPage } from './pages/tx.js';
 import { ValidatorsPage } from './pages/validators.js';
@@ -63,5 +65,31 @@ export const routes: Route[] = [
     section: '/name',
     title: (p) => `Name ${p.name}`,
     render: (p) => <NamePage name={p.name} />,
+  },
+  {
+    pattern: '/messages',
+    nav: 'Messages',
+    section: '/messages',
+    title: () => 'Messages',
+    render: () => <MessengerPage />,
+  },
+  {
+    pattern: '/messages/:peer',
+    section: '/messages',
+    title: (p) => `Messages with ${p.peer}`,
+    render: (p) => <MessengerPage peer={p.peer} />,
+  },
+  {
+    pattern: '/apps',
+    nav: 'Apps',
+    section: '/apps',
+    title: () => 'App store',
+    render: () => <AppStorePage />,
+  },
+  {
+    pattern: '/app/:id',
+    section: '/apps',
+    title: (p) => `App ${p.id.slice(0, 10)}`,
+    render: (p) => <AppPage id={p.id} />,
   },
 ];
