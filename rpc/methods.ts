@@ -519,7 +519,10 @@ const vosMethods = {
       param(
         'query',
         s.object({
-          q: s.string({ description: 'words (CJK text without spaces is found by any word it contains)' }),
+          q: s.string({
+            description:
+              'words (CJK text without spaces is found by any word it contains); empty with a kind, mime or owner filter: every match, newest first',
+          }),
           kind: s.optional(s.string({ description: 'text|image|audio|video|executable|other|name' })),
           mime: s.optional(s.string()),
           owner: s.optional(Address),

@@ -15,6 +15,8 @@ export interface SearchDoc {
   owner: string;
   cid: string;
   mime: string;
+  /** The height it was last published/updated (an item) or registered (a name): the browse order. */
+  at: number;
 }
 
 /** The document a committed state entry makes, or null when the key is not indexed. */
@@ -32,6 +34,7 @@ export function docOf(key: Uint8Array, value: Uint8Array): SearchDoc | null {
       owner: flat(r.owner.toString()),
       cid: flat(r.cid.toString()),
       mime: r.mime,
+      at: r.updatedAt,
     };
   }
   if (hasPrefix(key, NAME_REC_PREFIX)) {
@@ -46,6 +49,7 @@ export function docOf(key: Uint8Array, value: Uint8Array): SearchDoc | null {
       owner: flat(e.owner.toString()),
       cid: e.records.content,
       mime: '',
+      at: e.registeredAt,
     };
   }
   return null;

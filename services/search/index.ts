@@ -4,13 +4,15 @@
  * writes. Queries: full text (title, description, tags; a name's title is NAME.vos), every word in
  * some field, with filters (kind, mime, owner), ranked by relevance x boost (the control
  * module's, per owner: the `boost` option), ties by id, paginated by cursor (rank.ts, cursor.ts).
+ * Without words but with a filter: every matching item, newest first (browse: the app store, a
+ * publisher's items).
  */
 import { VosError } from '../../util/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { docOf, idOf, type SearchDoc } from './doc.js';
-import { Items } from './items.js';
+import { type Item, Items } from './items.js';
 import { Postings } from './postings.js';
-import { type Boost, rank } from './rank.js';
+import { type Boost, type Key, rank } from './rank.js';
 import { tokenize } from './tokenize.js';
 
 export { docOf, type SearchDoc } from './doc.js';
@@ -74,8 +76,8 @@ export class SearchIndex {
     this.#remove(d.id);
     const n = this.#items.alloc();
     const { terms, levels } = this.#postings.add(n, d);
-    const { id, kind, title, owner, cid, mime } = d;
-    this.#items.set(n, { id, kind, title, owner, cid, mime, terms, levels });
+    const { id, kind, title, owner, cid, mime, at } = d;
+    this.#items.set(n, { id, kind, title, owner, cid, mime, at, terms, levels });
   }
 
   #remove(id: string): void {
@@ -91,12 +93,17 @@ export class SearchIndex {
 
   query(o: SearchQuery): { results: SearchResult[]; cursor: string | null } {
     const q = o.q.trim();
-    if (q === '' || q.length > 500)
-      throw new SearchError({ code: 'INVALID_QUERY' }, 'q must be 1-500 characters');
+    const filtered = o.kind !== undefined || o.mime !== undefined || o.owner !== undefined;
+    if ((q === '' && !filtered) || q.length > 500)
+      throw new SearchError(
+        { code: 'INVALID_QUERY' },
+        'q must be 1-500 characters (or empty with a kind, mime or owner filter: newest first)',
+      );
     const limit = Math.min(Math.max(1, o.limit ?? 20), MAX_LIMIT);
     const after = o.cursor === undefined ? null : decodeCursor(o.cursor);
     if (after === null && o.cursor !== undefined)
       throw new SearchError({ code: 'INVALID_CURSOR' }, 'not a cursor this node gave');
+    if (q === '') return this.#browse(o, limit, after);
     const words: string[] = [];
     for (const t of new Set(tokenize(q))) {
       const w = this.#postings.word(t);
@@ -135,6 +142,43 @@ export class SearchIndex {
     });
     const last = results[results.length - 1];
     const cursor = top.length > limit ? encodeCursor({ score: last.score, id: last.id }) : null;
+    return { results, cursor };
+  }
+
+  /**
+   * No words, only filters: the matching items, newest first (by the height of their last update;
+   * then by id). The cursor's score is that height. PERF: a scan of every item, O(n + m log m) for
+   * m matches; fine for the browse page, the word search above is the indexed path.
+   */
+  #browse(
+    o: SearchQuery,
+    limit: number,
+    after: Key | null,
+  ): { results: SearchResult[]; cursor: string | null } {
+    const { kind, mime, owner } = o;
+    const before = (it: Item) =>
+      after === null || it.at < after.score || (it.at === after.score && it.id > after.id);
+    const hits: Item[] = [];
+    for (const it of this.#items.live())
+      if (
+        (kind === undefined || it.kind === kind) &&
+        (mime === undefined || it.mime === mime) &&
+        (owner === undefined || it.owner === owner) &&
+        before(it)
+      )
+        hits.push(it);
+    hits.sort((a, b) => b.at - a.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const results = hits.slice(0, limit).map((it) => ({
+      id: it.id,
+      cid: it.cid || null,
+      title: it.title,
+      kind: it.kind,
+      owner: it.owner,
+      mime: it.mime || null,
+      score: it.at,
+    }));
+    const last = results[results.length - 1];
+    const cursor = hits.length > limit ? encodeCursor({ score: last.score, id: last.id }) : null;
     return { results, cursor };
   }
 }

@@ -12,6 +12,7 @@ export interface Item extends Terms {
   owner: string;
   cid: string;
   mime: string;
+  at: number;
 }
 
 export class Items {

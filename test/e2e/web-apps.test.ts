@@ -132,6 +132,8 @@ suite('the app store in Chromium on a devnet (real processes)', () => {
     await addr.waitFor({ timeout: 30_000 });
     expect(((await addr.textContent()) ?? '').trim()).toBe(browserAddress);
 
+    // The store lists every published executable, newest first, without a search.
+    await page.locator(`[data-testid=store-item][data-id="${publishId}"]`).waitFor({ timeout: 20_000 });
     await page.getByLabel('Search the app store').fill('tally');
     await page.getByTestId('store-search').getByRole('button', { name: 'Search' }).click();
     const card = page.locator(`[data-testid=store-item][data-id="${publishId}"]`);

@@ -5,7 +5,7 @@
  * its signing functions fail loudly if the page ever calls them.
  */
 function unavailable(name: string): never {
-  throw new Error(`node:crypto ${name} is not available in the web app (the page never signs)`);
+  throw new Error(`node:crypto ${name} is not available in the web app (the page signs with @noble/curves: web/src/wallet.ts)`);
 }
 
 export const createPrivateKey = (): never => unavailable('createPrivateKey');

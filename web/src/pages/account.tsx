@@ -6,7 +6,6 @@ import { useState } from 'preact/hooks';
 import { bytes, groupDigits } from '../format.js';
 import type { Result } from '../rpc.js';
 import {
-  AccountLink,
   BlockLink,
   ErrorBox,
   Fields,

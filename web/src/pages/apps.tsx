@@ -1,6 +1,7 @@
 /**
  * The app store (#/apps) and an app's page (#/app/<id>), with this browser's account (wallet.ts):
- * - the store: published executables found by search_query (kind=executable), each with its title,
+ * - the store: published executables from search_query (kind=executable; newest first, or those with
+ *   the words typed), each with its title,
  *   publisher (the forward-confirmed name where there is one) and size; Install fetches the module
  *   from /content/<cid>, deploys it when the chain does not hold that code yet (state_getProof of
  *   app/code/<hash>), creates an instance owned by this browser's account and links to it;
@@ -470,7 +471,7 @@ export function AppStorePage() {
   const { rpc } = useNode();
   const q = useHashQuery();
   const w = useWalletState(rpc);
-  const found = useLoad(async () => (q.trim() === '' ? null : findApps(rpc, q.trim())), [rpc, q]);
+  const found = useLoad(() => findApps(rpc, q.trim()), [rpc, q]);
   return (
     <section>
       <h1>App store</h1>
@@ -482,31 +483,31 @@ export function AppStorePage() {
       <WalletCard wallet={w.wallet} acct={w.acct} />
       <h2>Find apps</h2>
       <StoreSearch q={q} />
-      {q.trim() === '' ? (
-        <p class="muted">
-          Search the published executables by a word of their title, tags or description (the node's search
-          index answers by words).
-        </p>
-      ) : (
-        <Show v={found} what="apps">
-          {(r) =>
-            r === null || r.items.length === 0 ? (
-              <p class="muted" data-testid="store-empty">
-                No published app matches “{q}”.
-              </p>
-            ) : (
-              <>
-                <div class="app-grid" data-testid="store">
-                  {r.items.map((item) => (
-                    <StoreCard key={item.id} item={item} wallet={w.wallet} onInstalled={w.bump} />
-                  ))}
-                </div>
-                {r.more && <p class="muted small">More apps match: add a word to narrow the search.</p>}
-              </>
-            )
-          }
-        </Show>
-      )}
+      <p class="muted small">
+        {q.trim() === ''
+          ? 'Every published executable, newest first; a word narrows it to the apps whose title, tags or description have it.'
+          : `Apps with “${q.trim()}”.`}
+      </p>
+      <Show v={found} what="apps">
+        {(r) =>
+          r.items.length === 0 ? (
+            <p class="muted" data-testid="store-empty">
+              {q.trim() === ''
+                ? 'Nothing was published as an executable yet.'
+                : `No published app matches “${q}”.`}
+            </p>
+          ) : (
+            <>
+              <div class="app-grid" data-testid="store">
+                {r.items.map((item) => (
+                  <StoreCard key={item.id} item={item} wallet={w.wallet} onInstalled={w.bump} />
+                ))}
+              </div>
+              {r.more && <p class="muted small">More apps match: add a word to narrow the search.</p>}
+            </>
+          )
+        }
+      </Show>
       <h2>My apps</h2>
       {w.wallet.key !== null && <MyApps owner={w.wallet.key.address} version={w.version} />}
     </section>

@@ -3,7 +3,7 @@
  * bigrams), filters by kind, mime and owner, cursor pagination, an update changes the result, a
  * retraction removes it, names are found too; words ANDed across fields with the ranking spelled out;
  * ties paged by id the same however the index was built; the boost hook; both ways of narrowing; the
- * sweep after many removals.
+ * sweep after many removals; browsing with filters only (no words), newest first.
  */
 import { describe, expect, it } from '@jest/globals';
 import { PrivateKey } from '../../../../chain/keys.js';
@@ -216,5 +216,38 @@ describe('search', () => {
     } while (cursor !== undefined);
     // 'al.vos' has vos second of two words, like the others: all tie.
     expect(seen).toEqual(names.map((n) => `name:${n}`).sort());
+  });
+  it('without words but with a filter: every match newest first, paged; without either: refused', async () => {
+    const apps = await Promise.all(
+      [3, 9, 9, 5].map((at, i) =>
+        entry(i === 3 ? bob : alice, `app${i}`, {
+          title: `app ${i}`,
+          kind: 'executable',
+          mime: 'application/wasm',
+          publishedAt: 1,
+          updatedAt: at,
+        }),
+      ),
+    );
+    const note = await entry(alice, 'note', { title: 'a note', updatedAt: 20 });
+    const index = new SearchIndex();
+    await index.load(all([...apps, note]));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const r = index.query({ q: '', kind: 'executable', limit: 1, ...(cursor ? { cursor } : {}) });
+      seen.push(...r.results.map((x) => x.title));
+      if (r.cursor === null) break;
+      cursor = r.cursor;
+    }
+    // Heights 9, 9 (ties by id), 5, 3; the note is another kind.
+    const tied = [apps[1], apps[2]].map(idOfEntry).sort();
+    const titleOf = (id: string) => (id === idOfEntry(apps[1]) ? 'app 1' : 'app 2');
+    expect(seen).toEqual([titleOf(tied[0]), titleOf(tied[1]), 'app 3', 'app 0']);
+    expect(index.query({ q: '  ', owner: bob.address.toString() }).results.map((r) => r.title)).toEqual([
+      'app 3',
+    ]);
+    expect(index.query({ q: '', mime: 'text/plain' }).results.map((r) => r.title)).toEqual(['a note']);
+    expect(() => index.query({ q: '' })).toThrow(/q must be 1-500 characters/);
   });
 });
