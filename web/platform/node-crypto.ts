@@ -5,7 +5,9 @@
  * its signing functions fail loudly if the page ever calls them.
  */
 function unavailable(name: string): never {
-  throw new Error(`node:crypto ${name} is not available in the web app (the page signs with @noble/curves: web/src/wallet.ts)`);
+  throw new Error(
+    `node:crypto ${name} is not available in the web app (the page signs with @noble/curves: web/src/wallet.ts)`,
+  );
 }
 
 export const createPrivateKey = (): never => unavailable('createPrivateKey');

@@ -5,17 +5,7 @@
 import { useState } from 'preact/hooks';
 import { bytes, groupDigits } from '../format.js';
 import type { Result } from '../rpc.js';
-import {
-  BlockLink,
-  ErrorBox,
-  Fields,
-  Mono,
-  NameLink,
-  Show,
-  TxLink,
-  useLoad,
-  useNode,
-} from '../ui.js';
+import { BlockLink, ErrorBox, Fields, Mono, NameLink, Show, TxLink, useLoad, useNode } from '../ui.js';
 
 const ADDRESS_RE = /^vos1[02-9ac-hj-np-z]{38}$/;
 const PAGE = 25;
