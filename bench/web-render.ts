@@ -11,10 +11,13 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROUNDS = Number(process.env.VOS_BENCH_WEB_ROUNDS ?? 10);
 const GOAL_GZIP_KB = 300;
+/** Page-side: the ms since navigation start once the height shows a number, else false. */
+const HEIGHT_SHOWN =
+  "/^[0-9]+$/.test(document.querySelector('[data-testid=height]')?.textContent ?? '') && performance.now()";
 const BARE_PAGE =
   '<!doctype html><html><head><meta charset="utf-8"><title>bare</title></head><body><div data-testid="height">1</div></body></html>';
 
@@ -43,39 +46,14 @@ async function bundleSize(): Promise<{ bytes: number; gzip: number }> {
 
 /** Median ms from navigation start until [data-testid=height] shows a number, over ROUNDS fresh contexts. */
 async function firstRender(url: string): Promise<number> {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-    timeout: 60_000,
-  });
+  const browser = await launchChromium();
   try {
     const times: number[] = [];
     for (let i = 0; i < ROUNDS + 1; i++) {
       const context = await browser.newContext();
       const page = await context.newPage();
       await page.goto(url, { waitUntil: 'commit', timeout: 30_000 });
-      const handle = await page.waitForFunction(
-        () => {
-          // Runs in the page (no DOM types in the node's tsconfig).
-          const doc = (
-            globalThis as unknown as {
-              document: { querySelector(s: string): { textContent: string | null } | null };
-            }
-          ).document;
-          const t = doc.querySelector('[data-testid=height]')?.textContent ?? '';
-          return /^[0-9]+$/.test(t) ? performance.now() : false;
-        },
-        undefined,
-        { timeout: 30_000, polling: 'raf' },
-      );
+      const handle = await page.waitForFunction(HEIGHT_SHOWN, undefined, { timeout: 30_000, polling: 'raf' });
       const ms = (await handle.jsonValue()) as number;
       if (i > 0) times.push(ms); // round 0 warms the browser's process and the node's caches
       await context.close();

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RpcClient } from '../../rpc/client.js';
-import { cliEnv, runVos } from '../helpers/cli.js';
+import { cliEnv, registerNames, runVos } from '../helpers/cli.js';
 import {
   BIN,
   type DevnetInfo,
@@ -19,6 +19,7 @@ import {
   startDevnet,
   stopProcess,
   waitFor,
+  waitForNames,
 } from '../helpers/devnet.js';
 
 const rpc = (url: string) => new RpcClient(url, { timeoutMs: 10_000 });
@@ -116,28 +117,23 @@ describe('vos chat between two nodes, on pseudo-terminals', () => {
       async () => ((await rpc(n0.rpc).call('node_status', [])) as { peers: number }).peers >= 1,
       30_000,
     );
-    const regs = await Promise.all(
+    const regs = await registerNames(
       [
         [alice, n0.home],
         [bob, n1.home],
-      ].map(([name, home]) =>
-        runVos(['name', 'register', name, '--home', home, '--json'], { cwd: dir, timeoutMs: 45_000 }),
-      ),
+      ],
+      { cwd: dir, timeoutMs: 45_000 },
     );
     for (const r of regs) expect(r).toMatchObject({ code: 0 });
     // Each node knows both names (its own, to sign with it; the peer's, to check the claim).
-    for (const n of [n0, n1])
-      for (const [addr, name] of [
+    await waitForNames(
+      [n0, n1],
+      [
         [n0.address, alice],
         [n1.address, bob],
-      ])
-        await waitFor(
-          `${name} on ${n.name}`,
-          async () =>
-            ((await rpc(n.rpc).call('name_reverse', [addr] as never)) as { name: string } | null)?.name ===
-            name,
-          15_000,
-        );
+      ],
+      15_000,
+    );
   }, 90_000);
 
   afterAll(async () => {

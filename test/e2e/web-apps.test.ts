@@ -14,14 +14,14 @@
  * file is skipped, except under CI=true, where it fails (.ci/run installs chromium).
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
 import { RpcClient } from '../../rpc/client.js';
+import { browserSuite, launchChromium, shot } from '../helpers/browser.js';
 import { execVosJson } from '../helpers/cli.js';
 import {
   type DevnetInfo,
@@ -32,32 +32,11 @@ import {
   waitFor,
 } from '../helpers/devnet.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const ARTIFACTS = resolve(HERE, '..', 'artifacts', 'web');
 const COUNTER = resolve(HERE, '..', '..', 'apps', 'build', 'counter.wasm');
 const FUNDS = '1000000000';
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is required under CI=true (.ci/run installs the chromium package)`);
-const suite = haveChromium ? describe : describe.skip;
-
-async function shot(page: Page, name: string): Promise<void> {
-  // From the top: a full-page shot of a scrolled page draws the sticky header in the middle.
-  await page.evaluate('window.scrollTo(0, 0)');
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
-suite('the app store in Chromium on a devnet (real processes)', () => {
+browserSuite('the app store in Chromium on a devnet (real processes)', () => {
   let dir = '';
   let supervisor: ChildProcess | undefined;
   let info: DevnetInfo;
@@ -71,7 +50,6 @@ suite('the app store in Chromium on a devnet (real processes)', () => {
   const origin = () => new URL(info.nodes[1].rpc).origin;
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     dir = await mkdtemp(join(tmpdir(), 'vos-web-apps-'));
     ({ proc: supervisor, info } = await startDevnet(dir, 4, randomBasePort(), {
       VOS_EMPTY_BLOCK_INTERVAL_MS: '300',
@@ -106,7 +84,7 @@ suite('the app store in Chromium on a devnet (real processes)', () => {
       },
       30_000,
     );
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(String(e)));
   }, 240_000);

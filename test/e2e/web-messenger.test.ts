@@ -15,35 +15,23 @@
  * Without /usr/bin/chromium the file is skipped, except under CI=true, where it fails.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { deflateSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { RpcClient } from '../../rpc/client.js';
-import { runVos } from '../helpers/cli.js';
-import { type DevnetInfo, randomBasePort, startDevnet, stopProcess, waitFor } from '../helpers/devnet.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-];
-const ARTIFACTS = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'artifacts', 'web');
-
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is required under CI=true (.ci/run installs the chromium package)`);
-const suite = haveChromium ? describe : describe.skip;
+import { browserSuite, launchChromium, shot } from '../helpers/browser.js';
+import { registerNames } from '../helpers/cli.js';
+import {
+  type DevnetInfo,
+  randomBasePort,
+  startDevnet,
+  stopProcess,
+  waitFor,
+  waitForNames,
+} from '../helpers/devnet.js';
+import { makePng } from '../helpers/png.js';
 
 /** What the page checks, as page-side expressions (this file compiles without the DOM lib). */
 const IMAGE_LOADED = `(() => { const el = document.querySelector('[data-testid=att-image]');
@@ -66,56 +54,7 @@ interface VideoLike {
 
 const rpc = (url: string) => new RpcClient(url, { timeoutMs: 10_000 });
 
-/** A real PNG (8-bit RGB, a gradient with a disc), built here: no fixture file. */
-function makePng(w: number, h: number): Buffer {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  const crc32 = (b: Buffer) => {
-    let c = 0xffffffff;
-    for (const x of b) c = table[(c ^ x) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  for (let y = 0; y < h; y++) {
-    const row = y * (w * 3 + 1);
-    raw[row] = 0; // filter: none
-    for (let x = 0; x < w; x++) {
-      const inDisc = (x - w / 2) ** 2 + (y - h / 2) ** 2 < (h / 3) ** 2;
-      const p = row + 1 + x * 3;
-      raw[p] = inDisc ? 250 : Math.round((x / w) * 255);
-      raw[p + 1] = inDisc ? 200 : Math.round((y / h) * 255);
-      raw[p + 2] = inDisc ? 40 : 180;
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
-suite('the messenger page in Chromium on a devnet (real processes)', () => {
+browserSuite('the messenger page in Chromium on a devnet (real processes)', () => {
   let dir = '';
   let supervisor: ChildProcess | undefined;
   let info: DevnetInfo;
@@ -143,7 +82,6 @@ suite('the messenger page in Chromium on a devnet (real processes)', () => {
   };
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     dir = await mkdtemp(join(tmpdir(), 'vos-web-msgr-'));
     ({ proc: supervisor, info } = await startDevnet(dir, 4, randomBasePort(), {
       VOS_EMPTY_BLOCK_INTERVAL_MS: '300',
@@ -155,28 +93,24 @@ suite('the messenger page in Chromium on a devnet (real processes)', () => {
         async () => ((await rpc(n.rpc).call('node_status', [])) as { peers: number }).peers >= 3,
         60_000,
       );
-    const regs = await Promise.all(
+    const regs = await registerNames(
       [
         [alice, n0.home],
         [bob, n1.home],
-      ].map(([name, home]) =>
-        runVos(['name', 'register', name, '--home', home, '--json'], { cwd: dir, timeoutMs: 60_000 }),
-      ),
+      ],
+      { cwd: dir, timeoutMs: 60_000 },
     );
     for (const r of regs) expect(r).toMatchObject({ code: 0 });
-    for (const n of [n0, n1])
-      for (const [addr, name] of [
+    // Each node knows both names (its own, to sign with it; the peer's, to check the claim).
+    await waitForNames(
+      [n0, n1],
+      [
         [n0.address, alice],
         [n1.address, bob],
-      ])
-        await waitFor(
-          `${name} on ${n.name}`,
-          async () =>
-            ((await rpc(n.rpc).call('name_reverse', [addr] as never)) as { name: string } | null)?.name ===
-            name,
-          20_000,
-        );
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 });
+      ],
+      20_000,
+    );
+    browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
     context = await browser.newContext({
       viewport: { width: 1280, height: 1000 },
       permissions: ['camera', 'microphone'],

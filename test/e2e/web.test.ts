@@ -17,16 +17,15 @@
  * CI=true, where it fails (.ci/run installs chromium).
  */
 import { type ChildProcess, execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { browserSuite, launchChromium, shot } from '../helpers/browser.js';
 import { execVosJson } from '../helpers/cli.js';
 import {
   type DevnetInfo,
@@ -38,22 +37,7 @@ import {
 } from '../helpers/devnet.js';
 import { makePng } from '../helpers/png.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
-const ARTIFACTS = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'artifacts', 'web');
 const TAMPERED_TXT = 'tampered by the proxy';
-
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is required under CI=true (.ci/run installs the chromium package)`);
-const suite = haveChromium ? describe : describe.skip;
 
 /**
  * A proxy in front of a node that forwards everything (HTTP and WebSocket upgrades) unchanged, except
@@ -127,13 +111,9 @@ async function startTamperProxy(
   return { server, tampered: () => tampered };
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
 const heightOnPage = async (page: Page) => Number(await page.getByTestId('height').textContent());
 
-suite('the web app in Chromium on a devnet (real processes)', () => {
+browserSuite('the web app in Chromium on a devnet (real processes)', () => {
   let dir = '';
   let supervisor: ChildProcess | undefined;
   let info: DevnetInfo;
@@ -149,14 +129,13 @@ suite('the web app in Chromium on a devnet (real processes)', () => {
   };
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     dir = await mkdtemp(join(tmpdir(), 'vos-web-'));
     basePort = randomBasePort();
     ({ proc: supervisor, info } = await startDevnet(dir, 4, basePort, {
       VOS_EMPTY_BLOCK_INTERVAL_MS: '300',
     }));
     await waitFor('height 2', async () => (await heightOf(info.nodes[0].rpc)) >= 2, 60_000);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 });
+    browser = await launchChromium();
   }, 150_000);
 
   afterAll(async () => {

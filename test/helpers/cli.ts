@@ -108,3 +108,12 @@ export async function execVosJson<T>(args: string[], timeoutMs?: number): Promis
   if (r.code !== 0) throw new Error(`vos ${args.join(' ')} failed (${r.code}): ${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() as string) as T;
 }
+
+/** `vos name register NAME --home HOME` for each pair at once (the caller checks the runs). */
+export function registerNames(regs: [name: string, home: string][], o: { cwd: string; timeoutMs: number }) {
+  return Promise.all(
+    regs.map(([name, home]) =>
+      runVos(['name', 'register', name, '--home', home, '--json'], { cwd: o.cwd, timeoutMs: o.timeoutMs }),
+    ),
+  );
+}

@@ -128,3 +128,20 @@ export async function blockHashAt(rpc: string, height: number): Promise<string> 
   if (b === null) throw new Error(`${rpc} has no block ${height}`);
   return b.hash;
 }
+
+/** Wait until each node reverse-resolves each [address, name] (its own, to sign with; peers', to check). */
+export async function waitForNames(
+  nodes: { name: string; rpc: string }[],
+  names: [address: string, name: string][],
+  timeoutMs: number,
+): Promise<void> {
+  for (const n of nodes) {
+    const client = new RpcClient(n.rpc, { timeoutMs: 10_000 });
+    for (const [address, name] of names)
+      await waitFor(
+        `${name} on ${n.name}`,
+        async () => (await client.call<{ name: string } | null>('name_reverse', [address]))?.name === name,
+        timeoutMs,
+      );
+  }
+}
