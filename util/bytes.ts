@@ -80,10 +80,16 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** The range of keys under a prefix, for LevelDB iterators. */
-export function prefixRange(prefix: Uint8Array): { gte: Uint8Array; lt: Uint8Array } {
-  const lt = Uint8Array.from(prefix);
-  lt[lt.length - 1]++;
+/**
+ * The range of keys under a prefix, for LevelDB iterators: `lt` is the first key after all of them
+ * (trailing 0xff bytes dropped, the last byte before them incremented); none for an all-0xff prefix.
+ */
+export function prefixRange(prefix: Uint8Array): { gte: Uint8Array; lt?: Uint8Array } {
+  let end = prefix.length;
+  while (end > 0 && prefix[end - 1] === 0xff) end--;
+  if (end === 0) return { gte: prefix };
+  const lt = prefix.slice(0, end);
+  lt[end - 1]++;
   return { gte: prefix, lt };
 }
 

@@ -1,6 +1,6 @@
 /** Read side of the chain DB (blocks, commits, receipts, indices) and the op builder for one block. */
 import type { ClassicLevel } from 'classic-level';
-import { concatBytes, readU64be, u64be } from '../../util/bytes.js';
+import { concatBytes, prefixRange, readU64be, u64be } from '../../util/bytes.js';
 import { type Block, createBlockFromRlp } from '../block.js';
 import { asBytes, asList, asNumber, decodeRlp, encodeRlp } from '../codec.js';
 import { type Commit, createCommitFromRlp } from '../commit.js';
@@ -104,13 +104,8 @@ export class BlockStore {
   /** The mirrored state entries under `prefix` (an indexed prefix): [state key, value], in key order. */
   async *indexed(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
     await this.#writes;
-    const gte = indexKey(prefix);
-    // The first key after every key that starts with gte: its last byte below 0xff incremented.
-    let end = gte.length;
-    while (end > 0 && gte[end - 1] === 0xff) end--;
-    const lt = Uint8Array.from(gte.subarray(0, end));
-    lt[end - 1]++;
-    for await (const [k, v] of this.db.iterator({ gte, lt })) yield [k.subarray(PREFIX_INDEX.length), v];
+    for await (const [k, v] of this.db.iterator(prefixRange(indexKey(prefix))))
+      yield [k.subarray(PREFIX_INDEX.length), v];
   }
 
   proposerStateOp(bytes: Uint8Array): BatchOp {

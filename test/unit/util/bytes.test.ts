@@ -2,9 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import {
   bigintToBytes,
   bytesToBigint,
+  compareBytes,
   concatBytes,
   fromHex,
   fromUtf8,
+  prefixRange,
   readU64be,
   toHex,
   u64be,
@@ -33,5 +35,25 @@ describe('bytes', () => {
   it('u64be preserves order', () => {
     expect(readU64be(u64be(123456789n))).toBe(123456789n);
     expect(toHex(concatBytes(u64be(1), u64be(2)))).toBe('0x00000000000000010000000000000002');
+  });
+  it('prefixRange: lt is the first key after every key under the prefix, trailing 0xff included', () => {
+    const inRange = (r: { gte: Uint8Array; lt?: Uint8Array }, k: Uint8Array) =>
+      compareBytes(k, r.gte) >= 0 && (r.lt === undefined || compareBytes(k, r.lt) < 0);
+    for (const prefix of [[1, 2], [1, 0xff], [0xff, 0xff], [7, 0xff, 0xff], [0]]) {
+      const p = Uint8Array.from(prefix);
+      const r = prefixRange(p);
+      for (const tail of [[], [0], [0xff], [0xff, 0xff, 0xff]])
+        expect(inRange(r, Uint8Array.from([...prefix, ...tail]))).toBe(true);
+      // The next key of the same length that is not under the prefix, when there is one.
+      if (prefix.some((b) => b !== 0xff)) {
+        let end = prefix.length;
+        while (prefix[end - 1] === 0xff) end--;
+        const next = [...prefix.slice(0, end - 1), prefix[end - 1] + 1];
+        expect(inRange(r, Uint8Array.from(next))).toBe(false);
+      } else expect(r.lt).toBeUndefined();
+      // A key shorter than the prefix (a prefix of it) sorts before it.
+      expect(inRange(r, Uint8Array.from(prefix.slice(0, -1)))).toBe(false);
+    }
+    expect(prefixRange(Uint8Array.from([1, 0xff])).lt).toEqual(Uint8Array.from([2]));
   });
 });
