@@ -1,23 +1,25 @@
 /**
- * Per-peer token buckets: `ratePerSec` sustained, `burst` at once. A peer over its rate has its messages
- * dropped (and each drop reported, so the scorer can act on a peer that keeps flooding), or, for a
- * cost that must be paid (bytes served), waits until its bucket has refilled (`delay`).
+ * Per-peer token buckets (util/rate-limit.ts): `ratePerSec` sustained, `burst` at once. A peer over
+ * its rate has its messages dropped (and each drop reported, so the scorer can act on a peer that
+ * keeps flooding), or, for a cost that must be paid (bytes served), waits until its bucket has
+ * refilled (`delay`). At most 10,000 peers are remembered.
  */
+import { TokenBuckets } from '../util/rate-limit.js';
+
 export class PeerRateLimiter {
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #buckets: TokenBuckets;
 
   constructor(
-    private readonly ratePerSec: number,
-    private readonly burst: number,
+    ratePerSec: number,
+    burst: number,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.#buckets = new TokenBuckets(ratePerSec, burst, 10_000);
+  }
 
   /** Take `cost` tokens for `peer`; false (and nothing taken) when the peer is over its rate. */
   take(peer: string, cost = 1): boolean {
-    const b = this.#bucket(peer);
-    if (b.tokens < cost) return false;
-    b.tokens -= cost;
-    return true;
+    return this.#buckets.wait(peer, cost, this.now()) === 0;
   }
 
   /**
@@ -25,22 +27,6 @@ export class PeerRateLimiter {
    * should wait before using them (0 = at once). Later calls queue behind the debt.
    */
   delay(peer: string, cost: number): number {
-    const b = this.#bucket(peer);
-    b.tokens -= cost;
-    return b.tokens >= 0 ? 0 : (-b.tokens / this.ratePerSec) * 1000;
-  }
-
-  #bucket(peer: string): { tokens: number; at: number } {
-    const t = this.now();
-    let b = this.#buckets.get(peer);
-    if (b === undefined) {
-      b = { tokens: this.burst, at: t };
-      this.#buckets.set(peer, b);
-      // PERF: bounded; idle peers are forgotten (a fresh bucket is full, which is what forgetting means).
-      if (this.#buckets.size > 10_000) this.#buckets.delete(this.#buckets.keys().next().value as string);
-    }
-    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.ratePerSec);
-    b.at = t;
-    return b;
+    return this.#buckets.delay(peer, cost, this.now());
   }
 }

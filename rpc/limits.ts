@@ -6,6 +6,7 @@
  * Memory is bounded: at most `maxClients` buckets; a full bucket is the same as none and is dropped first.
  */
 import { isIPv6 } from 'node:net';
+import { TokenBuckets } from '../util/rate-limit.js';
 
 /** The key the limits count a client under: IPv4 as is (also when IPv4-mapped), IPv6 by its /64. */
 export function clientKey(remoteAddress: string | undefined): string {
@@ -34,22 +35,16 @@ export interface RateOptions {
   maxClients?: number;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
-/** A token bucket per client. */
+/** The per-client request rate: a token bucket per client key (util/rate-limit.ts); rate 0 = no limit. */
 export class RateLimiter {
   readonly rate: number;
   readonly burst: number;
-  readonly #max: number;
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #buckets: TokenBuckets;
 
   constructor(o: RateOptions) {
     this.rate = o.rate;
     this.burst = Math.max(1, o.burst);
-    this.#max = o.maxClients ?? 65_536;
+    this.#buckets = new TokenBuckets(this.rate, this.burst, o.maxClients);
   }
 
   get enabled(): boolean {
@@ -59,42 +54,14 @@ export class RateLimiter {
   /**
    * Take `n` tokens for `key`: 0 when granted, else the ms until they would be there (nothing is
    * taken then). A request larger than the bucket needs a full one.
-   * PERF: one Map lookup and a few float operations per request.
    */
   take(key: string, n: number, now = Date.now()): number {
     if (this.rate <= 0) return 0;
-    const cost = Math.min(Math.max(1, n), this.burst);
-    let b = this.#buckets.get(key);
-    if (b === undefined) {
-      if (this.#buckets.size >= this.#max) this.#sweep(now);
-      b = { tokens: this.burst, at: now };
-      this.#buckets.set(key, b);
-    } else {
-      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) * this.rate) / 1000);
-      b.at = now;
-    }
-    if (b.tokens >= cost) {
-      b.tokens -= cost;
-      return 0;
-    }
-    return Math.max(1, Math.ceil(((cost - b.tokens) * 1000) / this.rate));
+    return this.#buckets.wait(key, Math.min(Math.max(1, n), this.burst), now);
   }
 
   get size(): number {
     return this.#buckets.size;
-  }
-
-  /** Drop the buckets that are full again; if none is, the oldest (its client starts full). */
-  #sweep(now: number): void {
-    for (const [k, b] of this.#buckets)
-      if (b.tokens + ((now - b.at) * this.rate) / 1000 >= this.burst) this.#buckets.delete(k);
-    if (this.#buckets.size < this.#max) return;
-    const drop = Math.max(1, this.#max >> 4);
-    let i = 0;
-    for (const k of this.#buckets.keys()) {
-      if (i++ >= drop) break;
-      this.#buckets.delete(k);
-    }
   }
 }
 
