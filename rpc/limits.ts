@@ -5,7 +5,7 @@
  * raises `rpc.ratePerIp` (0 turns the rate limit off).
  * Memory is bounded: at most `maxClients` buckets; a full bucket is the same as none and is dropped first.
  */
-import { isIPv6 } from 'node:net';
+import { ipv6Bytes } from '../util/ip.js';
 import { TokenBuckets } from '../util/rate-limit.js';
 
 /** The key the limits count a client under: IPv4 as is (also when IPv4-mapped), IPv6 by its /64. */
@@ -13,17 +13,10 @@ export function clientKey(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined || remoteAddress === '') return 'unknown';
   const a = remoteAddress.toLowerCase();
   if (a.startsWith('::ffff:') && a.includes('.')) return a.slice(7);
-  if (!isIPv6(a)) return a;
-  return `${expandIPv6(a).slice(0, 4).join(':')}::/64`;
-}
-
-/** The eight 16-bit groups of an IPv6 address (hex, no leading zeros). */
-function expandIPv6(a: string): string[] {
-  const [head, tail] = a.split('%')[0].split('::') as [string, string | undefined];
-  const h = head === '' ? [] : head.split(':');
-  const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const fill = tail === undefined ? [] : Array.from({ length: 8 - h.length - t.length }, () => '0');
-  return [...h, ...fill, ...t].map((g) => (g.includes('.') ? g : Number.parseInt(g, 16).toString(16)));
+  const b = ipv6Bytes(a);
+  if (b === null) return a;
+  const groups = [0, 2, 4, 6].map((i) => ((b[i] << 8) | b[i + 1]).toString(16));
+  return `${groups.join(':')}::/64`;
 }
 
 export interface RateOptions {

@@ -9,7 +9,7 @@
  *   tlsa    = [usage, selector, matchingType, data]
  *   transfer = [] or [to 20, toKey 32, effectiveAt]
  */
-import { isIPv4, isIPv6 } from 'node:net';
+
 import { ADDRESS_LENGTH, Address, addressFromPublicKey } from '../../chain/address.js';
 import {
   asBoundedBytes,
@@ -25,6 +25,7 @@ import {
 } from '../../chain/codec.js';
 import { PUBLIC_KEY_LENGTH } from '../../chain/keys.js';
 import { toHex, utf8 } from '../../util/bytes.js';
+import { ipv4Bytes, ipv6Bytes } from '../../util/ip.js';
 
 /** Each record's encoding is at most this many bytes. */
 export const MAX_RECORD_BYTES = 512;
@@ -105,36 +106,11 @@ function fail(what: string, message: string): never {
 }
 
 function ip4Bytes(s: string): Uint8Array {
-  if (!isIPv4(s)) fail('endpoint', `not an IPv4 address: ${s}`);
-  return Uint8Array.from(s.split('.').map(Number));
+  return ipv4Bytes(s) ?? fail('endpoint', `not an IPv4 address: ${s}`);
 }
 
 function ip6Bytes(s: string): Uint8Array {
-  if (!isIPv6(s)) fail('endpoint', `not an IPv6 address: ${s}`);
-  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
-  const part = (x: string) => (x === '' ? [] : x.split(':'));
-  let groups = part(head);
-  let back = tail === undefined ? [] : part(tail);
-  // An embedded IPv4 tail (::ffff:1.2.3.4).
-  const fix = (g: string[]) => {
-    const last = g[g.length - 1];
-    if (last?.includes('.')) {
-      const b = ip4Bytes(last);
-      g.splice(g.length - 1, 1, ((b[0] << 8) | b[1]).toString(16), ((b[2] << 8) | b[3]).toString(16));
-    }
-    return g;
-  };
-  if (tail === undefined) groups = fix(groups);
-  else back = fix(back);
-  const fill = tail === undefined ? [] : new Array(8 - groups.length - back.length).fill('0');
-  const all = [...groups, ...fill, ...back];
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    const n = Number.parseInt(g, 16);
-    out[2 * i] = n >> 8;
-    out[2 * i + 1] = n & 0xff;
-  });
-  return out;
+  return ipv6Bytes(s) ?? fail('endpoint', `not an IPv6 address: ${s}`);
 }
 
 /** Canonical IPv6 text (RFC 5952: lower case, the longest zero run compressed). */
