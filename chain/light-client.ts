@@ -161,18 +161,37 @@ export async function verifyStateProofAnswer(
   verifier: SignatureVerifier,
 ): Promise<Uint8Array | null> {
   const fail = (message: string) => new LightClientError('INVALID_FIELD', 'proof', message);
-  const header = createHeaderFromJSON(answer.header);
-  if (header.chainId !== chainId) throw fail(`header is for chain ${header.chainId}`);
-  if (header.height !== answer.height)
-    throw fail(`header is for height ${header.height}, not ${answer.height}`);
-  const hash = header.hash();
-  if (answer.header.hash !== undefined && answer.header.hash !== toHex(hash))
-    throw fail('header fields do not hash to header.hash');
-  if (toHex(header.stateRoot) !== answer.stateRoot) throw fail('stateRoot differs from the header');
-  if (toHex(validatorsHash(validators)) !== toHex(header.validatorsHash))
-    throw fail('the validator set is not the one the header names');
-  await verifyCommit(chainId, validators, createCommitFromJSON(answer.commit), header.height, hash, verifier);
+  const header = await verifySignedHeader(chainId, answer, validators, verifier, 'proof', (h) => {
+    if (h.height !== answer.height) throw fail(`header is for height ${h.height}, not ${answer.height}`);
+    if (toHex(h.stateRoot) !== answer.stateRoot) throw fail('stateRoot differs from the header');
+  });
   const r = verifyProof(header.stateRoot, key, proofFromJSON(answer));
   if (!r.ok) throw fail(r.reason);
   return r.value;
+}
+
+/**
+ * A header and the commit that signs it, checked against `validators` (which the caller trusts, or
+ * checks after): the chain, the header's own hash, `check` (the caller's cheap checks, before any
+ * signature is checked), the set is the one the header names, and > 2/3 of its power signed. Returns the header.
+ */
+export async function verifySignedHeader(
+  chainId: string,
+  signed: { header: HeaderJSON & { hash?: string }; commit: CommitJSON },
+  validators: readonly ValidatorInfo[],
+  verifier: SignatureVerifier,
+  what: string,
+  check?: (header: Header) => void,
+): Promise<Header> {
+  const fail = (message: string) => new LightClientError('INVALID_FIELD', what, message);
+  const header = createHeaderFromJSON(signed.header);
+  if (header.chainId !== chainId) throw fail(`header is for chain ${header.chainId}`);
+  const hash = header.hash();
+  if (signed.header.hash !== undefined && signed.header.hash !== toHex(hash))
+    throw fail('header fields do not hash to header.hash');
+  check?.(header);
+  if (toHex(validatorsHash(validators)) !== toHex(header.validatorsHash))
+    throw fail(`the validator set is not the one the header of height ${header.height} names`);
+  await verifyCommit(chainId, validators, createCommitFromJSON(signed.commit), header.height, hash, verifier);
+  return header;
 }

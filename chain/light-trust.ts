@@ -19,17 +19,16 @@
 import { toHex } from '../util/bytes.js';
 import { CodecError } from './codec.js';
 import { CommitFlag } from './commit.js';
-import { verifyCommit } from './commit-verify.js';
 import type { Header } from './header.js';
 import type { SignatureVerifier } from './ledger/verifier.js';
 import {
   type CommitJSON,
   createCommitFromJSON,
-  createHeaderFromJSON,
   type HeaderJSON,
   LightClientError,
   type ValidatorJSON,
   validatorFromJSON,
+  verifySignedHeader,
 } from './light-client.js';
 import {
   sortValidators,
@@ -70,18 +69,11 @@ export async function verifyLightBlock(
   lb: LightBlock,
   verifier: SignatureVerifier,
 ): Promise<VerifiedLightBlock> {
-  const header = createHeaderFromJSON(lb.header);
-  if (header.chainId !== chainId) throw fail(`header is for chain ${header.chainId}`);
-  const hash = header.hash();
-  if (lb.header.hash !== undefined && lb.header.hash !== toHex(hash))
-    throw fail('header fields do not hash to header.hash');
   if (!Array.isArray(lb.validators)) throw fail('no validator set');
   const validators = lb.validators.map(validatorFromJSON);
   const problem = validatorListProblem(validators, false);
   if (problem !== null) throw new CodecError('INVALID_FIELD', 'validators', problem);
-  if (toHex(validatorsHash(validators)) !== toHex(header.validatorsHash))
-    throw fail(`the validator set is not the one the header of height ${header.height} names`);
-  await verifyCommit(chainId, validators, createCommitFromJSON(lb.commit), header.height, hash, verifier);
+  const header = await verifySignedHeader(chainId, lb, validators, verifier, 'light block');
   return {
     header,
     validators,

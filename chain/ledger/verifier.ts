@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { toHex } from '../../util/bytes.js';
+import { sha256 } from '../hash.js';
 import { verifySignature } from '../keys.js';
 
 export interface VerifyItem {
@@ -32,6 +33,8 @@ export const inlineVerifier: SignatureVerifier = {
  * so the same bytes are checked once: a vote seen in consensus and again in the next block's last
  * commit, a commit pre-verified by block sync in the worker pool and again when the block is applied.
  * Only successes are cached; a hit means exactly these bytes verified before.
+ * Portable (chain/hash.js): the web app wraps its @noble verifier in one too, so the light client
+ * checks a commit once however many of its checks see it.
  * PERF: a hash costs ~1 us beside ~100 us for an Ed25519 verify.
  */
 export class CachingVerifier implements SignatureVerifier {
@@ -75,14 +78,10 @@ export class CachingVerifier implements SignatureVerifier {
 
 function cacheKey(i: VerifyItem): string {
   // Lengths first, so no two different items concatenate to the same bytes.
-  const lengths = Buffer.alloc(8);
-  lengths.writeUInt16BE(i.publicKey.length, 0);
-  lengths.writeUInt16BE(i.signature.length, 2);
-  lengths.writeUInt32BE(i.message.length, 4);
-  return createHash('sha256')
-    .update(lengths)
-    .update(i.publicKey)
-    .update(i.signature)
-    .update(i.message)
-    .digest('base64');
+  const lengths = new Uint8Array(8);
+  const view = new DataView(lengths.buffer);
+  view.setUint16(0, i.publicKey.length);
+  view.setUint16(2, i.signature.length);
+  view.setUint32(4, i.message.length);
+  return toHex(sha256(lengths, i.publicKey, i.signature, i.message));
 }

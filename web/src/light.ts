@@ -13,7 +13,7 @@
  */
 import { verifyEd25519Portable } from '../../chain/ed25519-rule.js';
 import type { NamingParams } from '../../chain/ledger/params.js';
-import type { SignatureVerifier } from '../../chain/ledger/verifier.js';
+import { CachingVerifier, type SignatureVerifier } from '../../chain/ledger/verifier.js';
 import type { ValidatorJSON } from '../../chain/light-client.js';
 import {
   advanceTrust,
@@ -25,12 +25,18 @@ import { sortValidators, totalPower } from '../../chain/validators.js';
 import { type NameAnswerJSON, type VerifiedName, verifyNameAnswer } from '../../services/naming/light.js';
 import type { Result, Rpc } from './rpc.js';
 
-/** Ed25519 with the node's acceptance rule (chain/ed25519-rule.ts), on @noble/curves. */
-export const browserVerifier: SignatureVerifier = {
-  async verifyBatch(items) {
-    return items.map((i) => verifyEd25519Portable(i.publicKey, i.message, i.signature));
+/**
+ * Ed25519 with the node's acceptance rule (chain/ed25519-rule.ts), on @noble/curves; remembering what
+ * verified, so a commit that trust moving and the proof check both look at is checked once.
+ */
+export const browserVerifier: SignatureVerifier = new CachingVerifier(
+  {
+    async verifyBatch(items) {
+      return items.map((i) => verifyEd25519Portable(i.publicKey, i.message, i.signature));
+    },
   },
-};
+  10_000,
+);
 
 interface NamingParamsJSON extends Omit<NamingParams, 'pricesByLength'> {
   pricesByLength: string[];
@@ -124,9 +130,7 @@ export async function checkNameAnswer(rpc: Rpc, chainId: string, answer: NameAns
       proof.height,
       (h) => fetchLightBlock(rpc, h),
       browserVerifier,
-      {
-        target,
-      },
+      { target },
     );
     const naming: NamingParams = {
       ...anchor.naming,
