@@ -112,37 +112,18 @@ export class SearchIndex {
     }
     const lists = words.map((w) => this.#postings.lists(w));
     if (words.length === 0 || lists.some((l) => l.length === 0)) return { results: [], cursor: null };
-    const { kind, mime, owner } = o;
     const list = this.#items.list;
+    const accepts = filterOf(o);
     const top = rank(words, lists, this.#items, {
-      accept: (n) => {
-        const it = list[n]!;
-        return (
-          (kind === undefined || it.kind === kind) &&
-          (mime === undefined || it.mime === mime) &&
-          (owner === undefined || it.owner === owner)
-        );
-      },
+      accept: (n) => accepts(list[n]!),
       after,
       k: limit + 1,
       boost: this.#boost,
     });
-    const page = top.slice(0, limit);
-    const results = page.map(({ score, n }) => {
-      const it = list[n]!;
-      return {
-        id: it.id,
-        cid: it.cid || null,
-        title: it.title,
-        kind: it.kind,
-        owner: it.owner,
-        mime: it.mime || null,
-        score,
-      };
-    });
-    const last = results[results.length - 1];
-    const cursor = top.length > limit ? encodeCursor({ score: last.score, id: last.id }) : null;
-    return { results, cursor };
+    return page(
+      top.map(({ score, n }) => [list[n]!, score]),
+      limit,
+    );
   }
 
   /**
@@ -155,30 +136,39 @@ export class SearchIndex {
     limit: number,
     after: Key | null,
   ): { results: SearchResult[]; cursor: string | null } {
-    const { kind, mime, owner } = o;
+    const accepts = filterOf(o);
     const before = (it: Item) =>
       after === null || it.at < after.score || (it.at === after.score && it.id > after.id);
     const hits: Item[] = [];
-    for (const it of this.#items.live())
-      if (
-        (kind === undefined || it.kind === kind) &&
-        (mime === undefined || it.mime === mime) &&
-        (owner === undefined || it.owner === owner) &&
-        before(it)
-      )
-        hits.push(it);
+    for (const it of this.#items.live()) if (accepts(it) && before(it)) hits.push(it);
     hits.sort((a, b) => b.at - a.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const results = hits.slice(0, limit).map((it) => ({
-      id: it.id,
-      cid: it.cid || null,
-      title: it.title,
-      kind: it.kind,
-      owner: it.owner,
-      mime: it.mime || null,
-      score: it.at,
-    }));
-    const last = results[results.length - 1];
-    const cursor = hits.length > limit ? encodeCursor({ score: last.score, id: last.id }) : null;
-    return { results, cursor };
+    return page(
+      hits.map((it) => [it, it.at]),
+      limit,
+    );
   }
+}
+
+/** The query's kind / mime / owner filter. */
+function filterOf({ kind, mime, owner }: SearchQuery): (it: Item) => boolean {
+  return (it) =>
+    (kind === undefined || it.kind === kind) &&
+    (mime === undefined || it.mime === mime) &&
+    (owner === undefined || it.owner === owner);
+}
+
+/** The first `limit` of the ordered [item, score] matches, and the cursor after them when more follow. */
+function page(ordered: [Item, number][], limit: number): { results: SearchResult[]; cursor: string | null } {
+  const results = ordered.slice(0, limit).map(([it, score]) => ({
+    id: it.id,
+    cid: it.cid || null,
+    title: it.title,
+    kind: it.kind,
+    owner: it.owner,
+    mime: it.mime || null,
+    score,
+  }));
+  const last = results[results.length - 1];
+  const cursor = ordered.length > limit ? encodeCursor({ score: last.score, id: last.id }) : null;
+  return { results, cursor };
 }
