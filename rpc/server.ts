@@ -545,14 +545,7 @@ export class RpcServer<A extends Api = Api> {
         { param: 'filter' },
       );
     }
-    let parsed: unknown;
-    try {
-      parsed = schema.parse(filter);
-    } catch (err) {
-      if (!(err instanceof SchemaError)) throw err;
-      const where = err.path === '' ? '' : ` at ${err.path}`;
-      throw invalidParams(`invalid param "filter"${where}: expected ${err.expected}`, { param: 'filter' });
-    }
+    const parsed = parseParam('filter', schema, filter);
     const empty =
       typeof parsed === 'object' && parsed !== null && Object.values(parsed).every((v) => v === undefined);
     return empty ? undefined : parsed;
@@ -774,16 +767,19 @@ export function checkParams(def: MethodDef, params: unknown): unknown[] {
       if (spec.optional) return undefined;
       throw invalidParams(`missing param "${spec.name}"`, { param: spec.name });
     }
-    try {
-      return spec.schema.parse(v);
-    } catch (err) {
-      if (!(err instanceof SchemaError)) throw err;
-      const where = err.path === '' ? '' : ` at ${err.path}`;
-      throw invalidParams(`invalid param "${spec.name}"${where}: expected ${err.expected}`, {
-        param: spec.name,
-      });
-    }
+    return parseParam(spec.name, spec.schema, v);
   });
+}
+
+/** `value` parsed by `schema`, or -32602 naming the param and where in it the value is wrong. */
+function parseParam(name: string, schema: { parse(v: unknown): unknown }, value: unknown): unknown {
+  try {
+    return schema.parse(value);
+  } catch (err) {
+    if (!(err instanceof SchemaError)) throw err;
+    const where = err.path === '' ? '' : ` at ${err.path}`;
+    throw invalidParams(`invalid param "${name}"${where}: expected ${err.expected}`, { param: name });
+  }
 }
 
 function errorResponse(id: string | number | null, err: RpcError): Response {
