@@ -88,7 +88,8 @@ export function prefixRange(prefix: Uint8Array): { gte: Uint8Array; lt?: Uint8Ar
   let end = prefix.length;
   while (end > 0 && prefix[end - 1] === 0xff) end--;
   if (end === 0) return { gte: prefix };
-  const lt = prefix.slice(0, end);
+  // A copy (Buffer#slice would be a view and the increment would change the caller's prefix).
+  const lt = Uint8Array.from(prefix.subarray(0, end));
   lt[end - 1]++;
   return { gte: prefix, lt };
 }

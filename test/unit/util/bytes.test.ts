@@ -56,4 +56,10 @@ describe('bytes', () => {
     }
     expect(prefixRange(Uint8Array.from([1, 0xff])).lt).toEqual(Uint8Array.from([2]));
   });
+  it('prefixRange leaves its argument as it was, a Buffer too (Buffer#slice is a view)', () => {
+    const prefix = Buffer.from([0x62, 0x2f]);
+    const r = prefixRange(prefix);
+    expect(prefix).toEqual(Buffer.from([0x62, 0x2f]));
+    expect(r.lt).toEqual(Uint8Array.from([0x62, 0x30]));
+  });
 });
