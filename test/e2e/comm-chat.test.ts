@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RpcClient } from '../../rpc/client.js';
-import { cliEnv, registerNames, runVos } from '../helpers/cli.js';
+import { cliEnv, registerNames } from '../helpers/cli.js';
 import {
   BIN,
   type DevnetInfo,
